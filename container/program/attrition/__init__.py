@@ -1,0 +1,1 @@
+"""attrition-sagemaker: train and serve a LightGBM employee-attrition model on SageMaker."""

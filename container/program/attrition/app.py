@@ -1,0 +1,87 @@
+"""The Flask app SageMaker talks to: /ping, /invocations and /execution-parameters.
+
+`create_app` takes an already loaded model, so /ping never loads anything. Every error
+is answered as JSON {"error": "..."} with a 4xx status that says whose fault it is;
+request bodies (employee records) are never logged.
+"""
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import codecs, features
+from .errors import NotAcceptable, RequestError, UnsupportedMediaType, UserError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(model, settings) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
+
+    @app.get("/ping")
+    def ping():
+        return Response(status=200)
+
+    @app.get("/execution-parameters")
+    def execution_parameters():
+        return jsonify(
+            MaxConcurrentTransforms=settings.workers,
+            BatchStrategy="MULTI_RECORD",
+            MaxPayloadInMB=max(1, int(settings.max_payload_mb)),
+        )
+
+    @app.post("/invocations")
+    def invocations():
+        accept = _response_type(settings.default_accept)
+        media_type = request.mimetype
+        if media_type not in codecs.REQUEST_TYPES:
+            raise UnsupportedMediaType(
+                f"Content-Type {media_type or '(none)'!r} is not supported; use one of "
+                f"{', '.join(codecs.REQUEST_TYPES[:3])}"
+            )
+        charset = request.mimetype_params.get("charset", "")
+        frame = codecs.decode(request.get_data(cache=False), media_type, charset, model.schema)
+        matrix = features.encode(model.schema, frame.columns, frame.n_rows)
+        probabilities = model.predict(matrix, settings.predict_threads)
+        body = codecs.encode(probabilities, model.labels(probabilities), accept)
+        return Response(body, mimetype=accept)
+
+    @app.errorhandler(UserError)
+    def user_error(error):
+        status = error.status if isinstance(error, RequestError) else 400
+        return jsonify(error=str(error)), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        message = error.description
+        if error.code == 413:
+            message = (
+                f"request body is larger than {settings.max_payload_mb:g} MB; split it, or raise "
+                "SAGEMAKER_MAX_PAYLOAD_IN_MB"
+            )
+        return jsonify(error=message), error.code
+
+    @app.errorhandler(Exception)
+    def internal_error(error):
+        log.exception("internal error while serving %s", request.path)
+        return jsonify(error="internal error; the server log has the details"), 500
+
+    return app
+
+
+def _response_type(default: str) -> str:
+    """Pick the response media type from Accept before any work is done (406 if none fits)."""
+    accept = request.accept_mimetypes
+    if not accept or accept.best == "*/*":
+        return default
+    chosen = accept.best_match(
+        [default] + [t for t in codecs.RESPONSE_TYPES if t != default], default=None
+    )
+    if chosen is None:
+        raise NotAcceptable(
+            f"Accept {request.headers.get('Accept')!r} cannot be met; this model answers "
+            f"{', '.join(codecs.RESPONSE_TYPES)}"
+        )
+    return chosen

@@ -1,0 +1,141 @@
+"""Request bodies -> named columns, and predictions -> response bodies, by media type.
+
+Requests: text/csv (with or without a header row), application/json (a list of records,
+{"instances": [...]}, or one record), application/jsonlines (one record per line). A record
+is an object keyed by column name, or a list in the training file's column order.
+Responses: application/json, text/csv (`probability,label` per row), application/jsonlines.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from .data import parse_csv
+from .errors import RequestError, UnsupportedMediaType
+
+CSV = "text/csv"
+JSON = "application/json"
+JSONLINES = "application/jsonlines"
+REQUEST_TYPES = (CSV, JSON, JSONLINES, "application/x-jsonlines", "application/jsonl")
+RESPONSE_TYPES = (JSON, CSV, JSONLINES)
+
+
+@dataclass
+class Frame:
+    columns: dict  # column name -> sequence of raw values (strings, numbers or None)
+    n_rows: int
+
+
+def decode(body: bytes, media_type: str, charset: str, schema) -> Frame:
+    text = _text(body, charset)
+    if not text.strip():
+        raise RequestError("request body is empty: send at least one row")
+    if media_type == CSV:
+        return _csv_frame(parse_csv(text, "request"), schema)
+    if media_type == JSON:
+        return _records_frame(_json_records(text), schema)
+    return _records_frame(_jsonlines_records(text), schema)
+
+
+def encode(probabilities, labels, media_type: str) -> str:
+    probs = probabilities.tolist()
+    names = labels.tolist()
+    if media_type == CSV:
+        quoted = {name: _csv_field(name) for name in set(names)}
+        return "".join(f"{p!r},{quoted[n]}\n" for p, n in zip(probs, names))
+    quoted = {name: json.dumps(name) for name in set(names)}
+    rows = [f'{{"probability":{p!r},"label":{quoted[n]}}}' for p, n in zip(probs, names)]
+    if media_type == JSONLINES:
+        return "".join(row + "\n" for row in rows)
+    return '{"predictions":[' + ",".join(rows) + "]}"
+
+
+def _text(body: bytes, charset: str) -> str:
+    encoding = "utf-8-sig" if charset.lower().replace("_", "-") in ("", "utf-8", "utf8") else charset
+    try:
+        return body.decode(encoding)
+    except LookupError:
+        raise UnsupportedMediaType(f"charset {charset!r} is not supported; send UTF-8") from None
+    except UnicodeDecodeError as error:
+        raise RequestError(
+            f"request body is not valid {charset or 'UTF-8'} text (byte {error.start})"
+        ) from None
+
+
+def _csv_frame(rows: list, schema) -> Frame:
+    known = set(schema.input_columns) | {schema.label_column}
+    first = [cell.strip() for cell in rows[0]]
+    if sum(cell in known for cell in first) * 2 >= len(first):
+        return _named_frame(first, rows[1:])
+    return _positional_frame(rows, schema)
+
+
+def _named_frame(header: list, rows: list) -> Frame:
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise RequestError(f"header repeats column(s): {', '.join(repeated)}")
+    if not rows:
+        raise RequestError("request has a header row but no data rows")
+    return Frame(dict(zip(header, zip(*rows))), len(rows))
+
+
+def _positional_frame(rows: list, schema) -> Frame:
+    """Rows in the training file's column order, with or without the label column."""
+    width, n_inputs = len(rows[0]), len(schema.input_columns)
+    if width == n_inputs:
+        names = schema.input_columns
+    elif width == n_inputs + 1:
+        names = list(schema.input_columns)
+        names.insert(schema.label_position, schema.label_column)
+    else:
+        raise RequestError(
+            f"rows have {width} fields but the model expects {n_inputs} columns in training "
+            f"order ({n_inputs + 1} with the label), or a header row naming them"
+        )
+    return Frame(dict(zip(names, zip(*rows))), len(rows))
+
+
+def _records_frame(records: list, schema) -> Frame:
+    if not records:
+        raise RequestError("request has no rows")
+    if all(isinstance(r, dict) for r in records):
+        present = set().union(*records)
+        columns = {name: [r.get(name) for r in records] for name in present}
+        return Frame(columns, len(records))
+    if all(isinstance(r, list) for r in records):
+        widths = {len(r) for r in records}
+        if len(widths) > 1:
+            raise RequestError(f"list records have different lengths: {sorted(widths)}")
+        return _positional_frame(records, schema)
+    raise RequestError("each record must be an object keyed by column name, or a list of values")
+
+
+def _json_records(text: str) -> list:
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise RequestError(f"request body is not valid JSON: {error}") from None
+    if isinstance(document, dict):
+        instances = document.get("instances")
+        return instances if isinstance(instances, list) else [document]
+    if isinstance(document, list):
+        return document
+    raise RequestError('JSON body must be a list of records or {"instances": [...]}')
+
+
+def _jsonlines_records(text: str) -> list:
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except ValueError as error:
+                raise RequestError(f"line {number} is not valid JSON: {error}") from None
+    return records
+
+
+def _csv_field(value: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([value])
+    return out.getvalue()

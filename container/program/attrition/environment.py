@@ -1,0 +1,120 @@
+"""Every path and environment variable the container reads, in one place.
+
+SageMaker mounts everything under /opt/ml. SAGEMAKER_BASE_DIR moves that root, so the
+same code runs on a laptop or in tests against a temporary folder. Nothing here is read
+at import time: call the functions when the value is needed.
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_BASE_DIR = "/opt/ml"
+TRAIN_CHANNELS = ("train", "training")
+VALIDATION_CHANNEL = "validation"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The /opt/ml layout, rooted at `base`."""
+
+    base: Path
+
+    @property
+    def config_dir(self) -> Path:
+        return self.base / "input" / "config"
+
+    @property
+    def hyperparameters_file(self) -> Path:
+        return self.config_dir / "hyperparameters.json"
+
+    @property
+    def input_data_config_file(self) -> Path:
+        return self.config_dir / "inputdataconfig.json"
+
+    @property
+    def resource_config_file(self) -> Path:
+        return self.config_dir / "resourceconfig.json"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base / "input" / "data"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.base / "model"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.base / "output"
+
+    @property
+    def output_data_dir(self) -> Path:
+        return self.output_dir / "data"
+
+    @property
+    def failure_file(self) -> Path:
+        return self.output_dir / "failure"
+
+    def channel_dir(self, name: str) -> Path:
+        return self.data_dir / name
+
+
+def paths(environ=os.environ) -> Paths:
+    return Paths(Path(environ.get("SAGEMAKER_BASE_DIR", DEFAULT_BASE_DIR)))
+
+
+def read_json_file(path: Path, default):
+    """Read an optional SageMaker config file; a missing or empty file gives `default`."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return default
+    return json.loads(path.read_text(encoding="utf-8-sig"))
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """Serving knobs, each from one environment variable (documented in the README)."""
+
+    port: int
+    workers: int
+    timeout: int
+    max_payload_mb: float
+    default_accept: str
+    predict_threads: int
+
+    @property
+    def max_payload_bytes(self) -> int:
+        return int(self.max_payload_mb * 1024 * 1024)
+
+
+def serving_settings(environ=os.environ) -> ServingSettings:
+    return ServingSettings(
+        port=_int(environ, "SAGEMAKER_BIND_TO_PORT", 8080, 1, 65535),
+        workers=_int(environ, "SAGEMAKER_MODEL_SERVER_WORKERS", os.cpu_count() or 1, 1, 256),
+        timeout=_int(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
+        max_payload_mb=_float(environ, "SAGEMAKER_MAX_PAYLOAD_IN_MB", 6.0, 0.001, 1024.0),
+        default_accept=environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "application/json"),
+        predict_threads=_int(environ, "ATTRITION_PREDICT_THREADS", 1, 0, 256),
+    )
+
+
+def _int(environ, name, default, low, high) -> int:
+    return int(_number(environ, name, default, low, high, int))
+
+
+def _float(environ, name, default, low, high) -> float:
+    return _number(environ, name, default, low, high, float)
+
+
+def _number(environ, name, default, low, high, cast):
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a valid {cast.__name__}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={raw!r} is outside {low}..{high}")
+    return value

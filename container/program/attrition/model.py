@@ -1,0 +1,73 @@
+"""The model artifact: LightGBM's text model plus JSON metadata. No pickle anywhere.
+
+    model/model.txt       the booster, in LightGBM's own text format
+    model/metadata.json   schema, label mapping, decision threshold, metrics, versions
+
+Loading reads text and JSON only, so a model file cannot run code.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+
+from .errors import UserError
+from .schema import Schema
+
+MODEL_FILE = "model.txt"
+METADATA_FILE = "metadata.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Model:
+    booster: lightgbm.Booster
+    schema: Schema
+    threshold: float
+    metadata: dict
+
+    def predict(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
+        """Probability of the positive class for each row of an encoded feature matrix."""
+        return self.booster.predict(matrix, num_threads=num_threads)
+
+    def labels(self, probabilities: np.ndarray) -> np.ndarray:
+        negative, positive = self.schema.classes
+        return np.where(probabilities >= self.threshold, positive, negative)
+
+
+def save(model_dir: Path, booster: lightgbm.Booster, metadata: dict) -> None:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(model_dir / MODEL_FILE))
+    document = {"format_version": FORMAT_VERSION, "model_file": MODEL_FILE, **metadata}
+    (model_dir / METADATA_FILE).write_text(json.dumps(document, indent=2) + "\n")
+
+
+def load(model_dir: Path) -> Model:
+    """Load a model directory written by `save`; raise UserError saying what is wrong."""
+    metadata_path, model_path = model_dir / METADATA_FILE, model_dir / MODEL_FILE
+    for path in (metadata_path, model_path):
+        if not path.is_file():
+            raise UserError(
+                f"no model at {model_dir}: {path.name} is missing. Run `train` first, or "
+                "mount a directory holding model.txt and metadata.json"
+            )
+    try:
+        metadata = json.loads(metadata_path.read_text())
+        if metadata.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"format_version {metadata.get('format_version')!r} is not supported")
+        schema = Schema.from_dict(metadata["schema"])
+        threshold = float(metadata["decision_threshold"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserError(f"{metadata_path} is not valid model metadata: {error}") from None
+    try:
+        booster = lightgbm.Booster(model_file=str(model_path))
+    except lightgbm.basic.LightGBMError as error:
+        raise UserError(f"{model_path} is not a LightGBM model: {error}") from None
+    if booster.num_feature() != len(schema.features):
+        raise UserError(
+            f"{model_path} expects {booster.num_feature()} features but the metadata lists "
+            f"{len(schema.features)}: the two files come from different trainings"
+        )
+    return Model(booster, schema, threshold, metadata)

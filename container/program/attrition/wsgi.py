@@ -1,0 +1,6 @@
+"""What gunicorn imports in each worker: the model is loaded here, once, before any request."""
+
+from . import environment, model
+from .app import create_app
+
+app = create_app(model.load(environment.paths().model_dir), environment.serving_settings())

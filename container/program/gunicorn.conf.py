@@ -1,0 +1,25 @@
+"""gunicorn settings, read from the environment once at start (see the README's table).
+
+Extra gunicorn flags can still be passed through GUNICORN_CMD_ARGS.
+"""
+
+from attrition import environment
+
+_settings = environment.serving_settings()
+
+bind = f"0.0.0.0:{_settings.port}"
+workers = _settings.workers
+timeout = _settings.timeout
+# gthread keeps client connections open between requests (SageMaker's front end reuses
+# them); one thread per worker, because LightGBM prediction holds the GIL-free core anyway.
+worker_class = "gthread"
+threads = 1
+keepalive = 75
+# SageMaker sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before that.
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
+# No request bodies or query strings in the access log: they can hold employee data.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# gunicorn >= 24 opens a control socket under $HOME by default; nothing here uses it.
+control_socket_disable = True

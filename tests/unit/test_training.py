@@ -1,0 +1,100 @@
+import json
+import re
+
+import pytest
+from conftest import FAST, make_opt_ml, run_training
+
+SMALL = "Age,Attrition,Dept\n" + "".join(
+    f"{20 + i % 30},{'Yes' if i % 5 == 0 else 'No'},{['Sales', 'HR', 'R&D'][i % 3]}\n"
+    for i in range(60)
+)
+
+
+def test_bundled_data_trains_a_useful_model(trained_dir):
+    metrics = json.loads((trained_dir / "output" / "data" / "metrics.json").read_text())
+    assert metrics["validation"]["auc"] > 0.75
+    assert metrics["validation"]["rows"] == 294  # stratified 20 % hold-out of 1470
+    for name in ("auc", "pr_auc", "accuracy", "precision", "recall", "f1", "confusion_matrix"):
+        assert name in metrics["validation"]
+
+
+def test_model_directory_holds_text_model_and_metadata_only(trained_dir):
+    files = sorted(p.name for p in (trained_dir / "model").iterdir())
+    assert files == ["metadata.json", "model.txt"]
+    metadata = json.loads((trained_dir / "model" / "metadata.json").read_text())
+    assert metadata["schema"]["classes"] == ["No", "Yes"]
+    assert metadata["decision_threshold"] == 0.5
+    assert metadata["versions"]["lightgbm"]
+    assert metadata["training_data"]["files"][0]["rows"] == 1470
+    assert (trained_dir / "model" / "model.txt").read_text().startswith("tree")
+
+
+def test_evaluation_json_has_model_registry_shape(trained_dir):
+    evaluation = json.loads((trained_dir / "output" / "data" / "evaluation.json").read_text())
+    binary = evaluation["binary_classification_metrics"]
+    assert set(binary["confusion_matrix"]) == {"0", "1"}
+    assert 0 < binary["auc"]["value"] <= 1
+
+
+def test_metric_lines_are_scrapable(tmp_path, capsys):
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
+    assert run_training(paths) == 0
+    lines = capsys.readouterr().out.splitlines()
+    found = {m.group(1) for line in lines if (m := re.fullmatch(r"validation:(\w+)=([0-9.]+)", line))}
+    assert {"auc", "pr_auc", "accuracy", "precision", "recall", "f1", "logloss"} <= found
+
+
+def test_sdk_channel_name_training_and_a_validation_channel(tmp_path):
+    paths = make_opt_ml(tmp_path, FAST, {"training": {"a.csv": SMALL}, "validation": {"v.csv": SMALL}})
+    assert run_training(paths) == 0
+    metrics = json.loads((paths.output_data_dir / "metrics.json").read_text())
+    assert metrics["validation_source"] == "validation channel"
+    assert metrics["validation"]["rows"] == 60
+
+
+def test_builtin_layout_without_header(tmp_path):
+    text = "".join(f"{1 if i % 4 == 0 else 0},{i % 7},{['a', 'b'][i % 2]}\n" for i in range(80))
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": text}})
+    assert run_training(paths) == 0
+    metadata = json.loads((paths.model_dir / "metadata.json").read_text())
+    assert metadata["schema"]["input_columns"] == ["feature_1", "feature_2"]
+    assert metadata["schema"]["classes"] == ["0", "1"]
+
+
+def test_only_the_leader_host_trains(tmp_path):
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
+    paths.resource_config_file.write_text(json.dumps({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]}))
+    assert run_training(paths) == 0
+    assert not paths.model_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "hyperparameters, channels, message",
+    [
+        ({}, {}, "no training data: expected a channel named 'train'"),
+        ({}, {"train": {"a.csv": ""}}, "a.csv is empty"),
+        ({"label_column": "Left"}, {"train": {"a.csv": SMALL}}, "label column 'Left'"),
+        ({}, {"train": {"a.csv": SMALL.replace("Yes", "No")}}, "single class"),
+        ({"num_leaves": "0"}, {"train": {"a.csv": SMALL}}, "num_leaves='0' is out of range"),
+        ({"max_depht": "3"}, {"train": {"a.csv": SMALL}}, "unknown hyperparameter.*max_depht"),
+        ({}, {"train": {"a.csv": SMALL + "1,2,3,4\n"}}, "line 62 has 4 fields; expected 3"),
+        ({"boosting": "rf", "bagging_freq": "0", "feature_fraction": "1"}, {"train": {"a.csv": SMALL}},
+         "boosting=rf needs sampling"),
+        ({}, {"train": {"a.csv": SMALL}, "validation": {"v.csv": "Age,Attrition\n1,Yes\n"}},
+         "validation channel's columns differ"),
+    ],
+)
+def test_failures_write_a_failure_file_and_exit_non_zero(tmp_path, hyperparameters, channels, message):
+    paths = make_opt_ml(tmp_path, hyperparameters, channels)
+    assert run_training(paths) == 2
+    reason = paths.failure_file.read_text()
+    assert reason.count("\n") == 1 and len(reason) <= 1024
+    assert re.search(message, reason), reason
+    assert not paths.model_dir.exists()
+
+
+def test_pipe_mode_is_refused_clearly(tmp_path):
+    paths = make_opt_ml(tmp_path, {}, {"train": {"a.csv": SMALL}})
+    paths.input_data_config_file.write_text(json.dumps({"train": {"TrainingInputMode": "Pipe"}}))
+    assert run_training(paths) == 2
+    assert "Pipe mode" in paths.failure_file.read_text()
