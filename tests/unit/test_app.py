@@ -188,7 +188,7 @@ def test_request_bodies_are_not_logged(client, caplog):
 
 
 def _ibm_sample():
-    from conftest import BUNDLED_CSV
+    from tests.helpers import BUNDLED_CSV
     return BUNDLED_CSV.read_text(encoding="utf-8-sig").splitlines()[:3]
 
 

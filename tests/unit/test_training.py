@@ -2,7 +2,8 @@ import json
 import re
 
 import pytest
-from conftest import FAST, make_opt_ml, run_training
+
+from tests.helpers import FAST, make_opt_ml, run_training
 
 SMALL = "Age,Attrition,Dept\n" + "".join(
     f"{20 + i % 30},{'Yes' if i % 5 == 0 else 'No'},{['Sales', 'HR', 'R&D'][i % 3]}\n"

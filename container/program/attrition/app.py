@@ -57,6 +57,7 @@ def create_app(model, settings) -> Flask:
     def http_error(error):
         message = error.description
         if error.code == 413:
+            _discard_body()
             message = (
                 f"request body is larger than {settings.max_payload_mb:g} MB; split it, or raise "
                 "SAGEMAKER_MAX_PAYLOAD_IN_MB"
@@ -69,6 +70,17 @@ def create_app(model, settings) -> Flask:
         return jsonify(error="internal error; the server log has the details"), 500
 
     return app
+
+
+def _discard_body(limit: int = 256 * 1024 * 1024) -> None:
+    """Read an oversized body to its end, so the client gets our 413 and not a broken pipe."""
+    stream = request.environ["wsgi.input"]
+    remaining = min(request.content_length or 0, limit)
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1 << 20))
+        if not chunk:
+            break
+        remaining -= len(chunk)
 
 
 def _response_type(default: str) -> str:

@@ -1,0 +1,150 @@
+"""The real image, run with `docker run` as SageMaker runs it, spoken to over HTTP."""
+
+import json
+import re
+import shutil
+import time
+
+import pytest
+
+from tests.container.docker_helpers import TEST_DIR, Server, docker, request, run_train
+
+pytestmark = pytest.mark.container
+IBM = (TEST_DIR / "input" / "data" / "train" / "ibm_hr_attrition.csv").read_text(encoding="utf-8-sig")
+HEADER, *ROWS = IBM.splitlines()
+LABEL_AT = HEADER.split(",").index("Attrition")
+
+
+def without_label(row: str) -> str:
+    cells = row.split(",")
+    return ",".join(cells[:LABEL_AT] + cells[LABEL_AT + 1:])
+
+
+def invoke(server, body, content_type="text/csv", accept=None):
+    headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
+    data = body.encode() if isinstance(body, str) else body
+    return request("POST", server.url + "/invocations", data, headers)
+
+
+def test_image_carries_the_bind_to_port_label(image):
+    labels = json.loads(docker("inspect", "-f", "{{json .Config.Labels}}", image).stdout)
+    assert labels["com.amazonaws.sagemaker.capabilities.accept-bind-to-port"] == "true"
+
+
+def test_train_writes_model_metrics_and_scrapable_lines(trained_opt_ml):
+    assert sorted(p.name for p in (trained_opt_ml / "model").iterdir()) == ["metadata.json", "model.txt"]
+    metrics = json.loads((trained_opt_ml / "output" / "data" / "metrics.json").read_text())
+    assert metrics["validation"]["auc"] > 0.8
+    log = (trained_opt_ml / "train.log").read_text()
+    assert re.search(r"^validation:auc=0\.\d{4}$", log, re.M)
+    assert "dropped column EmployeeNumber" in log
+    assert not (trained_opt_ml / "output" / "failure").exists()
+
+
+def test_train_failure_writes_failure_file(image, tmp_path):
+    opt_ml = tmp_path / "opt_ml"
+    (opt_ml / "input" / "config").mkdir(parents=True)
+    (opt_ml / "input" / "config" / "hyperparameters.json").write_text('{"learning_rate": "fast"}')
+    result = run_train(image, opt_ml)
+    assert result.returncode == 2
+    assert (opt_ml / "output" / "failure").read_text().startswith(
+        "hyperparameter learning_rate='fast' is not a valid float")
+    assert "Traceback" not in result.stderr
+
+
+def test_ping_is_fast_and_empty(server):
+    assert server.ready_after < 10
+    status, _, body = request("GET", server.url + "/ping")
+    assert status == 200 and body == b""
+
+
+def test_whole_bundled_file_in_one_request(server):
+    status, headers, body = invoke(server, IBM, accept="text/csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    lines = body.decode().splitlines()
+    assert len(lines) == len(ROWS) == 1470
+    assert all(re.fullmatch(r"0\.\d+(e-\d+)?,(Yes|No)|[0-9.e-]+,(Yes|No)", line) for line in lines)
+
+
+def test_headerless_csv_with_and_without_label_and_with_header_agree(server):
+    rows = ROWS[:5]
+    answers = [
+        invoke(server, "\n".join(without_label(r) for r in rows) + "\n"),
+        invoke(server, "\n".join(rows) + "\n"),
+        invoke(server, HEADER + "\n" + "\n".join(rows) + "\n", "text/csv; charset=utf-8"),
+    ]
+    assert {a[0] for a in answers} == {200}
+    assert answers[0][2] == answers[1][2] == answers[2][2]
+    assert len(json.loads(answers[0][2])["predictions"]) == 5
+
+
+def test_json_and_jsonlines_requests(server):
+    names = HEADER.split(",")
+    records = [dict(zip(names, r.split(","))) for r in ROWS[:3]]
+    expected = json.loads(invoke(server, "\n".join(ROWS[:3]) + "\n")[2])
+    as_json = invoke(server, json.dumps({"instances": records}), "application/json")
+    as_lines = invoke(server, "".join(json.dumps(r) + "\n" for r in records),
+                      "application/jsonlines", "application/jsonlines")
+    assert as_json[0] == 200 and json.loads(as_json[2]) == expected
+    assert as_lines[0] == 200
+    assert [json.loads(line) for line in as_lines[2].decode().splitlines()] == expected["predictions"]
+
+
+@pytest.mark.parametrize(
+    "body, content_type, accept, status, message",
+    [
+        ("x", "application/xml", None, 415, "not supported"),
+        (ROWS[0], "text/csv", "image/png", 406, "cannot be met"),
+        ("", "text/csv", None, 400, "body is empty"),
+        ("Age,OverTime\n41,Yes\n", "text/csv", None, 400, "missing required column"),
+        ("[{]", "application/json", None, 400, "not valid JSON"),
+        ("1,2\n", "text/csv", None, 400, "rows have 2 fields"),
+    ],
+)
+def test_bad_requests_are_4xx_json(server, body, content_type, accept, status, message):
+    got, headers, answer = invoke(server, body, content_type, accept)
+    assert got == status
+    assert headers["Content-Type"] == "application/json"
+    assert message in json.loads(answer)["error"]
+
+
+def test_payload_over_6_mb_is_413(server):
+    body = (HEADER + "\n" + "\n".join(ROWS * 40)).encode()
+    assert len(body) > 6 * 1024 * 1024
+    status, _, answer = invoke(server, body)
+    assert status == 413 and "larger than 6 MB" in json.loads(answer)["error"]
+
+
+def test_execution_parameters(server):
+    status, _, body = request("GET", server.url + "/execution-parameters")
+    assert status == 200
+    assert json.loads(body) == {"MaxConcurrentTransforms": 2, "BatchStrategy": "MULTI_RECORD",
+                                "MaxPayloadInMB": 6}
+
+
+def test_request_bodies_never_reach_the_log(server):
+    invoke(server, "SECRET-EMPLOYEE,1\n")
+    invoke(server, '[{"Name": "SECRET-EMPLOYEE"}]', "application/json")
+    assert "SECRET-EMPLOYEE" not in server.logs()
+
+
+def test_serve_without_a_model_exits_with_a_clear_message(image, tmp_path):
+    result = docker("run", "--rm", "--network", "host", "-v", f"{tmp_path}:/opt/ml/model:ro",
+                    image, "serve", check=False)
+    assert result.returncode == 2
+    assert "no model at /opt/ml/model: model.txt is missing" in result.stderr
+
+
+def test_sigterm_stops_the_server_quickly(image, trained_opt_ml, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_opt_ml / "model", model_dir)
+    srv = Server(image, model_dir)
+    try:
+        srv.wait_ready()
+        started = time.monotonic()
+        docker("stop", "--time", "25", srv.name)
+        assert time.monotonic() - started < 10
+        state = docker("inspect", "-f", "{{.State.ExitCode}}", srv.name).stdout.strip()
+        assert state == "0", srv.logs()
+    finally:
+        srv.stop()
