@@ -34,7 +34,8 @@ def test_image_carries_the_bind_to_port_label(image):
 def test_train_writes_model_metrics_and_scrapable_lines(trained_opt_ml):
     assert sorted(p.name for p in (trained_opt_ml / "model").iterdir()) == ["metadata.json", "model.txt"]
     metrics = json.loads((trained_opt_ml / "output" / "data" / "metrics.json").read_text())
-    assert metrics["validation"]["auc"] > 0.8
+    assert metrics["validation"]["auc"] > 0.84
+    assert (trained_opt_ml / "output" / "data" / "report.html").stat().st_size > 10000
     log = (trained_opt_ml / "train.log").read_text()
     assert re.search(r"^validation:auc=0\.\d{4}$", log, re.M)
     assert "dropped column EmployeeNumber" in log
@@ -113,6 +114,15 @@ def test_payload_over_6_mb_is_413(server):
     assert len(body) > 6 * 1024 * 1024
     status, _, answer = invoke(server, body)
     assert status == 413 and "larger than 6 MB" in json.loads(answer)["error"]
+
+
+def test_explanations_through_invocations(server):
+    status, _, body = request("POST", server.url + "/invocations", "\n".join(ROWS[:2]).encode(), {
+        "Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "explain=3"})
+    assert status == 200
+    for prediction in json.loads(body)["predictions"]:
+        drivers = prediction["explanation"]
+        assert len(drivers) == 3 and {"feature", "value", "contribution"} <= set(drivers[0])
 
 
 def test_execution_parameters(server):

@@ -54,7 +54,7 @@ def test_whole_bundled_file_scores_one_row_per_employee_in_order(client, trained
     expected = trained_model.booster.predict(features.encode(trained_model.schema, columns, len(rows)))
     assert np.array_equal(served, expected)
     labels = [line.split(",")[1] for line in lines]
-    assert labels == ["Yes" if p >= 0.5 else "No" for p in served]
+    assert labels == ["Yes" if p >= trained_model.threshold else "No" for p in served]
 
 
 def test_headerless_rows_with_and_without_label_agree(client, ibm_rows):
@@ -200,3 +200,38 @@ def _full_header_row(trained_model, overrides: dict) -> str:
             values[feature.name] = feature.levels[0]
     values.update(overrides)
     return ",".join(names) + "\n" + ",".join(values[n] for n in names) + "\n"
+
+
+def test_explanations_on_request(client, trained_model, ibm_rows):
+    body = ibm_rows[1] + "\n" + ibm_rows[2] + "\n"
+    by_header = client.post("/invocations", data=body, headers={
+        "Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "trace=1; explain=4"}).get_json()
+    by_query = client.post("/invocations?explain=4", data=body, headers={"Content-Type": "text/csv"}).get_json()
+    assert by_header == by_query
+    first = by_header["predictions"][0]
+    drivers = first["explanation"]
+    assert len(drivers) == 4
+    sizes = [abs(d["contribution"]) for d in drivers]
+    assert sizes == sorted(sizes, reverse=True)
+    # Contributions of all features plus the base value add up to the log-odds of the probability.
+    header, *rows = [r.split(",") for r in ibm_rows[:2]]
+    matrix = features.encode(trained_model.schema, dict(zip(header, zip(*rows))), 1)
+    total = trained_model.booster.predict(matrix, pred_contrib=True).sum()
+    assert total == pytest.approx(np.log(first["probability"] / (1 - first["probability"])))
+    overtime = next((d for d in drivers if d["feature"] == "OverTime"), None)
+    if overtime:
+        assert overtime["value"] in ("Yes", "No")
+
+
+def test_explanations_json_field_and_csv_output(client, ibm_rows):
+    record = dict(zip(ibm_rows[0].split(","), ibm_rows[1].split(",")))
+    response = post(client, json.dumps({"instances": [record], "explain": 2}), "application/json", "text/csv")
+    cells = response.get_data(as_text=True).strip().split(",")
+    assert len(cells) == 2 + 2 * 3
+    assert "explanation" not in post(client, ibm_rows[1] + "\n").get_json()["predictions"][0]
+
+
+def test_bad_explain_setting_is_400(client, ibm_rows):
+    response = client.post("/invocations?explain=lots", data=ibm_rows[1], headers={"Content-Type": "text/csv"})
+    assert response.status_code == 400
+    assert "explain='lots'" in response.get_json()["error"]

@@ -8,7 +8,9 @@ def test_defaults_when_nothing_is_given():
     values = hyperparameters.parse({})
     assert values["label_column"] == "Attrition"
     assert values["positive_class"] == "Yes"
-    assert values["num_leaves"] == 8
+    assert values["num_leaves"] == 2
+    assert values["extra_trees"] is True
+    assert values["threshold_objective"] == "f1"
     assert set(values) == set(hyperparameters.SPECS_BY_NAME)
 
 
@@ -31,6 +33,11 @@ def test_sdk_json_encoded_values_are_decoded():
     assert values["boosting"] == "dart"
     assert values["learning_rate"] == 0.1
     assert values["label_column"] == "Left Company"
+
+
+@pytest.mark.parametrize("raw, expected", [("false", False), ("True", True), ('"0"', False), ("yes", True)])
+def test_booleans(raw, expected):
+    assert hyperparameters.parse({"extra_trees": raw})["extra_trees"] is expected
 
 
 def test_choices_are_case_insensitive():
@@ -59,6 +66,8 @@ def test_unknown_key_is_named():
         ({"boosting": "goss"}, "boosting='goss' must be one of gbdt, dart, rf"),
         ({"learning_rate": "nan"}, "learning_rate='nan' is not a valid float"),
         ({"decision_threshold": "1"}, "decision_threshold='1' is out of range"),
+        ({"extra_trees": "maybe"}, "extra_trees='maybe' is not a valid bool"),
+        ({"threshold_objective": "accuracy"}, "must be one of f1, f2, recall, precision, fixed"),
     ],
 )
 def test_bad_values_name_the_hyperparameter(raw, message):

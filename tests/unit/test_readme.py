@@ -14,6 +14,8 @@ def test_every_hyperparameter_is_documented_with_its_default():
         assert spec.name in rows, f"{spec.name} is missing from the README table"
         shown = rows[spec.name].strip().strip("`")
         expected = "(none)" if spec.default == "" else spec.default
+        if spec.kind is bool:
+            expected = str(expected).lower()
         assert shown == str(expected) or float(shown) == expected, (spec.name, shown)
 
 

@@ -14,7 +14,8 @@ SMALL = "Age,Attrition,Dept\n" + "".join(
 def test_bundled_data_trains_a_useful_model(trained_dir):
     metrics = json.loads((trained_dir / "output" / "data" / "metrics.json").read_text())
     assert metrics["validation"]["auc"] > 0.75
-    assert metrics["validation"]["rows"] == 294  # stratified 20 % hold-out of 1470
+    assert metrics["validation"]["rows"] == 1470  # out-of-fold: every row scored once
+    assert len(metrics["cross_validation"]["fold_auc"]) == 5
     for name in ("auc", "pr_auc", "accuracy", "precision", "recall", "f1", "confusion_matrix"):
         assert name in metrics["validation"]
 
@@ -24,7 +25,10 @@ def test_model_directory_holds_text_model_and_metadata_only(trained_dir):
     assert files == ["metadata.json", "model.txt"]
     metadata = json.loads((trained_dir / "model" / "metadata.json").read_text())
     assert metadata["schema"]["classes"] == ["No", "Yes"]
-    assert metadata["decision_threshold"] == 0.5
+    assert 0.05 < metadata["decision_threshold"] < 0.6  # F1-optimal on a 16 % positive class
+    assert metadata["decision_threshold"] == metadata["metrics"]["threshold"]
+    top = metadata["feature_importance"][0]
+    assert set(top) == {"feature", "gain", "mean_abs_shap"} and top["mean_abs_shap"] > 0
     assert metadata["versions"]["lightgbm"]
     assert metadata["training_data"]["files"][0]["rows"] == 1470
     assert (trained_dir / "model" / "model.txt").read_text().startswith("tree")
@@ -49,8 +53,51 @@ def test_sdk_channel_name_training_and_a_validation_channel(tmp_path):
     paths = make_opt_ml(tmp_path, FAST, {"training": {"a.csv": SMALL}, "validation": {"v.csv": SMALL}})
     assert run_training(paths) == 0
     metrics = json.loads((paths.output_data_dir / "metrics.json").read_text())
-    assert metrics["validation_source"] == "validation channel"
+    assert metrics["validation_source"].startswith("validation channel")
     assert metrics["validation"]["rows"] == 60
+
+
+def test_report_html_is_written(trained_dir):
+    page = (trained_dir / "output" / "data" / "report.html").read_text()
+    assert page.count("<svg") == 5
+    for title in ("ROC curve", "Precision-recall curve", "Calibration", "Threshold vs F1",
+                  "Global importance", "Confusion matrix", "EmployeeNumber"):
+        assert title in page
+
+
+def test_local_tuning_is_reproducible(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        paths = make_opt_ml(tmp_path / name, {**FAST, "tuning_trials": "3", "folds": "3"},
+                            {"train": {"a.csv": SMALL}})
+        assert run_training(paths) == 0
+        runs.append(json.loads((paths.output_data_dir / "tuning.json").read_text()))
+    assert runs[0] == runs[1]
+    assert len(runs[0]["trials"]) == 3
+    assert runs[0]["best"]["auc"] == max(t["auc"] for t in runs[0]["trials"])
+
+
+def test_other_hr_exports_train_with_defaults(tmp_path, ibm_text):
+    """Fewer columns, missing values, categories already encoded as integers."""
+    header, *rows = [line.split(",") for line in ibm_text.splitlines()]
+    keep = ["Attrition", "Age", "OverTime", "JobRole", "MonthlyIncome", "YearsAtCompany", "MaritalStatus"]
+    index = [header.index(c) for c in keep]
+    codes = {}
+    lines = [",".join(keep)]
+    for n, row in enumerate(rows):
+        cells = [row[i] for i in index]
+        cells[3] = str(codes.setdefault(cells[3], len(codes)))  # JobRole as integer codes
+        if n % 9 == 0:
+            cells[4] = ""  # MonthlyIncome missing for one employee in nine
+        lines.append(",".join(cells))
+    paths = make_opt_ml(tmp_path, {"categorical_columns": "JobRole"},
+                        {"train": {"export.csv": "\n".join(lines) + "\n"}})
+    assert run_training(paths) == 0
+    metrics = json.loads((paths.output_data_dir / "metrics.json").read_text())
+    assert metrics["cross_validation"]["auc_mean"] > 0.75
+    metadata = json.loads((paths.model_dir / "metadata.json").read_text())
+    kinds = {f["name"]: f["kind"] for f in metadata["schema"]["features"]}
+    assert kinds["JobRole"] == "categorical" and kinds["MonthlyIncome"] == "numeric"
 
 
 def test_builtin_layout_without_header(tmp_path):
@@ -83,6 +130,7 @@ def test_only_the_leader_host_trains(tmp_path):
          "boosting=rf needs sampling"),
         ({}, {"train": {"a.csv": SMALL}, "validation": {"v.csv": "Age,Attrition\n1,Yes\n"}},
          "validation channel's columns differ"),
+        ({"folds": "20"}, {"train": {"a.csv": SMALL}}, "20-fold cross-validation needs at least 20 rows of each class"),
     ],
 )
 def test_failures_write_a_failure_file_and_exit_non_zero(tmp_path, hyperparameters, channels, message):

@@ -10,10 +10,11 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import codecs, features
+from . import codecs, explanations, features
 from .errors import NotAcceptable, RequestError, UnsupportedMediaType, UserError
 
 log = logging.getLogger(__name__)
+CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 
 
 def create_app(model, settings) -> Flask:
@@ -43,9 +44,18 @@ def create_app(model, settings) -> Flask:
             )
         charset = request.mimetype_params.get("charset", "")
         frame = codecs.decode(request.get_data(cache=False), media_type, charset, model.schema)
+        top_k = explanations.top_k_from(
+            request.args.get("explain"),
+            explanations.custom_attribute(request.headers.get(CUSTOM_ATTRIBUTES, "")),
+            frame.explain,
+        )
         matrix = features.encode(model.schema, frame.columns, frame.n_rows)
         probabilities = model.predict(matrix, settings.predict_threads)
-        body = codecs.encode(probabilities, model.labels(probabilities), accept)
+        drivers = None
+        if top_k:
+            drivers = explanations.top_drivers(model, matrix, frame.columns, top_k,
+                                               settings.predict_threads)
+        body = codecs.encode(probabilities, model.labels(probabilities), accept, drivers)
         return Response(body, mimetype=accept)
 
     @app.errorhandler(UserError)

@@ -25,6 +25,7 @@ RESPONSE_TYPES = (JSON, CSV, JSONLINES)
 class Frame:
     columns: dict  # column name -> sequence of raw values (strings, numbers or None)
     n_rows: int
+    explain: object = None  # the body's own "explain" setting (JSON {"instances", "explain"})
 
 
 def decode(body: bytes, media_type: str, charset: str, schema) -> Frame:
@@ -34,18 +35,30 @@ def decode(body: bytes, media_type: str, charset: str, schema) -> Frame:
     if media_type == CSV:
         return _csv_frame(parse_csv(text, "request"), schema)
     if media_type == JSON:
-        return _records_frame(_json_records(text), schema)
+        records, explain = _json_records(text)
+        frame = _records_frame(records, schema)
+        frame.explain = explain
+        return frame
     return _records_frame(_jsonlines_records(text), schema)
 
 
-def encode(probabilities, labels, media_type: str) -> str:
+def encode(probabilities, labels, media_type: str, drivers=None) -> str:
+    """One output row per input row; `drivers` adds each row's explanation when given."""
     probs = probabilities.tolist()
     names = labels.tolist()
     if media_type == CSV:
         quoted = {name: _csv_field(name) for name in set(names)}
-        return "".join(f"{p!r},{quoted[n]}\n" for p, n in zip(probs, names))
+        rows = [f"{p!r},{quoted[n]}" for p, n in zip(probs, names)]
+        if drivers is not None:
+            rows = [row + "," + _csv_drivers(d) for row, d in zip(rows, drivers)]
+        return "".join(row + "\n" for row in rows)
     quoted = {name: json.dumps(name) for name in set(names)}
-    rows = [f'{{"probability":{p!r},"label":{quoted[n]}}}' for p, n in zip(probs, names)]
+    rows = [f'{{"probability":{p!r},"label":{quoted[n]}' for p, n in zip(probs, names)]
+    if drivers is None:
+        rows = [row + "}" for row in rows]
+    else:
+        rows = [f'{row},"explanation":{json.dumps(d, separators=(",", ":"))}}}'
+                for row, d in zip(rows, drivers)]
     if media_type == JSONLINES:
         return "".join(row + "\n" for row in rows)
     return '{"predictions":[' + ",".join(rows) + "]}"
@@ -118,9 +131,11 @@ def _json_records(text: str) -> list:
         raise RequestError(f"request body is not valid JSON: {error}") from None
     if isinstance(document, dict):
         instances = document.get("instances")
-        return instances if isinstance(instances, list) else [document]
+        if isinstance(instances, list):
+            return instances, document.get("explain")
+        return [document], None
     if isinstance(document, list):
-        return document
+        return document, None
     raise RequestError('JSON body must be a list of records or {"instances": [...]}')
 
 
@@ -136,6 +151,15 @@ def _jsonlines_records(text: str) -> list:
 
 
 def _csv_field(value: str) -> str:
+    return _csv_line([value])
+
+
+def _csv_drivers(drivers: list) -> str:
+    """feature,value,contribution for each driver, largest first."""
+    return _csv_line([cell for d in drivers for cell in (d["feature"], d["value"], d["contribution"])])
+
+
+def _csv_line(cells: list) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow([value])
+    csv.writer(out, lineterminator="").writerow(["" if c is None else c for c in cells])
     return out.getvalue()

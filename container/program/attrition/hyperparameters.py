@@ -26,49 +26,63 @@ class Spec:
     def describe_range(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
+        if self.kind is bool:
+            return "true or false"
         return f"{self.low}..{self.high}"
 
 
 SPECS = (
     # Data
     Spec("label_column", str, "Attrition", help="name of the label column in a CSV with a header"),
-    Spec("positive_class", str, "Yes", help="label value that means 'left the company'"),
+    Spec("positive_class", str, "Yes",
+         help="label value that means 'left the company' (labels 0/1 need no setting)"),
     Spec("header", str, "auto", choices=("auto", "true", "false"),
          help="auto: a first row holding label_column is a header; otherwise the label is column 1"),
     Spec("drop_columns", str, "", help="comma-separated columns never used as features"),
     Spec("categorical_columns", str, "",
          help="comma-separated columns to treat as categories even when their values are numbers"),
-    Spec("validation_fraction", float, 0.2, 0.05, 0.5,
-         help="share of the training rows held out for metrics when there is no validation channel"),
-    # LightGBM
-    Spec("boosting", str, "gbdt", choices=("gbdt", "dart", "rf")),
-    Spec("num_boost_round", int, 400, 1, 10000),
-    Spec("early_stopping_rounds", int, 40, 0, 10000, help="0 disables early stopping"),
-    Spec("learning_rate", float, 0.03, 1e-6, 1.0),
-    Spec("num_leaves", int, 8, 2, 131072),
+    # Validation and tuning
+    Spec("folds", int, 5, 2, 20,
+         help="stratified cross-validation folds: pick the number of trees and the threshold"),
+    Spec("early_stopping_rounds", int, 400, 0, 10000,
+         help="stop adding trees when cross-validated AUC has not improved for this many; 0 never"),
+    Spec("tuning_trials", int, 0, 0, 1000,
+         help="random-search trials (each a full cross-validation) before the final fit; 0 is off"),
+    # LightGBM: defaults for small tabular HR data (many shallow, randomised, additive trees)
+    Spec("boosting", str, "gbdt", choices=("gbdt", "dart", "rf"),
+         help="LightGBM boosting type (rf needs bagging or feature_fraction < 1)"),
+    Spec("num_boost_round", int, 3000, 1, 100000, help="maximum number of trees"),
+    Spec("learning_rate", float, 0.05, 1e-6, 1.0),
+    Spec("num_leaves", int, 2, 2, 131072, help="2 gives stumps: an additive model"),
     Spec("max_depth", int, -1, -1, 64, help="-1 means no limit"),
-    Spec("min_data_in_leaf", int, 20, 1, 1000000),
-    Spec("feature_fraction", float, 0.7, 1e-6, 1.0),
+    Spec("min_data_in_leaf", int, 30, 1, 1000000),
+    Spec("feature_fraction", float, 0.25, 1e-6, 1.0),
     Spec("bagging_fraction", float, 0.8, 1e-6, 1.0),
     Spec("bagging_freq", int, 1, 0, 1000),
+    Spec("extra_trees", bool, True, help="random split points: strong regularisation"),
     Spec("lambda_l1", float, 0.0, 0.0, 1e6),
-    Spec("lambda_l2", float, 1.0, 0.0, 1e6),
+    Spec("lambda_l2", float, 5.0, 0.0, 1e6),
     Spec("min_gain_to_split", float, 0.0, 0.0, 1e6),
     Spec("cat_smooth", float, 10.0, 0.0, 1e6),
-    Spec("scale_pos_weight", float, 1.0, 1e-6, 1e6),
+    Spec("scale_pos_weight", float, 1.0, 1e-6, 1e6, help="weight of the positive class"),
     Spec("num_threads", int, 0, 0, 1024, help="0 uses every core"),
-    Spec("seed", int, 0, 0, 2**31 - 1),
+    Spec("seed", int, 0, 0, 2**31 - 1, help="folds, tuning and LightGBM randomness"),
     # Decision
+    Spec("threshold_objective", str, "f1", choices=("f1", "f2", "recall", "precision", "fixed"),
+         help="how the served label's threshold is chosen on out-of-fold probabilities"),
+    Spec("threshold_target", float, 0.8, 1e-6, 1.0,
+         help="the recall or precision to reach, for threshold_objective recall or precision"),
     Spec("decision_threshold", float, 0.5, 1e-6, 1 - 1e-6,
-         help="probability at or above which the served label is the positive class"),
+         help="the threshold when threshold_objective is fixed"),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 LIGHTGBM_PARAMS = (
     "boosting", "learning_rate", "num_leaves", "max_depth", "min_data_in_leaf",
-    "feature_fraction", "bagging_fraction", "bagging_freq", "lambda_l1", "lambda_l2",
-    "min_gain_to_split", "cat_smooth", "scale_pos_weight", "num_threads", "seed",
+    "feature_fraction", "bagging_fraction", "bagging_freq", "extra_trees", "lambda_l1",
+    "lambda_l2", "min_gain_to_split", "cat_smooth", "scale_pos_weight", "num_threads", "seed",
 )
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def is_platform_key(key: str) -> bool:
@@ -111,6 +125,8 @@ def _cast(spec: Spec, value):
     try:
         if spec.kind is str:
             result = text.lower() if spec.choices else text
+        elif spec.kind is bool:
+            result = BOOLEANS[text.lower()]
         elif spec.kind is int:
             as_float = float(text)
             if not as_float.is_integer():
@@ -120,13 +136,13 @@ def _cast(spec: Spec, value):
             result = float(text)
             if not math.isfinite(result):
                 raise ValueError
-    except ValueError:
+    except (ValueError, KeyError):
         raise UserError(
             f"hyperparameter {spec.name}={text!r} is not a valid {spec.kind.__name__}"
         ) from None
     if spec.choices and result not in spec.choices:
         raise UserError(f"hyperparameter {spec.name}={text!r} must be {spec.describe_range()}")
-    if spec.kind is not str and not spec.low <= result <= spec.high:
+    if spec.kind in (int, float) and not spec.low <= result <= spec.high:
         raise UserError(
             f"hyperparameter {spec.name}={text!r} is out of range: must be {spec.describe_range()}"
         )

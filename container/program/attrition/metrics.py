@@ -68,6 +68,24 @@ def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
     }
 
 
+def roc_points(y: np.ndarray, p: np.ndarray):
+    """(false positive rates, true positive rates) from the strictest threshold to the loosest."""
+    order = np.argsort(-p, kind="mergesort")
+    p_sorted, y_sorted = p[order], y[order]
+    last_of_tie = np.r_[p_sorted[1:] != p_sorted[:-1], True]
+    tp = np.cumsum(y_sorted)[last_of_tie]
+    fp = np.cumsum(1 - y_sorted)[last_of_tie]
+    return np.r_[0.0, fp / max(fp[-1], 1)], np.r_[0.0, tp / max(tp[-1], 1)]
+
+
+def calibration(y: np.ndarray, p: np.ndarray, bins: int = 10):
+    """(mean predicted, observed rate, rows) per bin of equal row counts."""
+    order = np.argsort(p, kind="mergesort")
+    groups = [g for g in np.array_split(order, min(bins, len(p))) if len(g)]
+    return ([float(p[g].mean()) for g in groups], [float(y[g].mean()) for g in groups],
+            [len(g) for g in groups])
+
+
 def _average_ranks(values: np.ndarray) -> np.ndarray:
     order = np.argsort(values, kind="mergesort")
     sorted_values = values[order]

@@ -32,6 +32,10 @@ class Model:
         """Probability of the positive class for each row of an encoded feature matrix."""
         return self.booster.predict(matrix, num_threads=num_threads)
 
+    def contributions(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
+        """Per-feature TreeSHAP contributions in log-odds (the base value column dropped)."""
+        return self.booster.predict(matrix, pred_contrib=True, num_threads=num_threads)[:, :-1]
+
     def labels(self, probabilities: np.ndarray) -> np.ndarray:
         negative, positive = self.schema.classes
         return np.where(probabilities >= self.threshold, positive, negative)

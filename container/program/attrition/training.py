@@ -7,7 +7,6 @@ the job's FailureReason) and exits non-zero: 2 for bad input, 1 for a bug of our
 import json
 import os
 import platform
-import re
 import signal
 import sys
 import time
@@ -16,7 +15,18 @@ import traceback
 import lightgbm
 import numpy as np
 
-from . import data, environment, features, hyperparameters, metrics, model, schema
+from . import (
+    data,
+    environment,
+    features,
+    hyperparameters,
+    metrics,
+    model,
+    modeling,
+    report,
+    schema,
+    thresholds,
+)
 from .errors import UserError
 
 METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
@@ -50,33 +60,48 @@ def run(paths: environment.Paths, environ) -> None:
     rows, y, classes = _labelled(train_table, hp)
     features_schema = _infer_schema(train_table, rows, classes, hp)
     x = features.encode(features_schema, train_table.column_values(rows), len(rows))
+    categorical = [i for i, f in enumerate(features_schema.features) if f.kind == schema.CATEGORICAL]
 
-    if paths.channel_dir(environment.VALIDATION_CHANNEL).is_dir():
-        x_valid, y_valid = _validation_set(paths, hp, train_table, features_schema)
-        source, x_train, y_train = "validation channel", x, y
-    else:
-        holdout = _stratified_holdout(y, hp["validation_fraction"], hp["seed"])
-        source = f"hold-out of {len(holdout)} training rows ({hp['validation_fraction']:g})"
-        x_valid, y_valid = x[holdout], y[holdout]
-        keep = np.setdiff1d(np.arange(len(y)), holdout)
-        x_train, y_train = x[keep], y[keep]
-
-    booster = _fit(x_train, y_train, features_schema, hp, (x_valid, y_valid))
-    iterations = booster.best_iteration or booster.current_iteration()
+    trials = []
+    if hp["tuning_trials"]:
+        hp, trials = modeling.tune(x, y, categorical, hp)
+    cv = modeling.cross_validate(x, y, categorical, hp)
+    threshold, threshold_note = thresholds.choose(
+        y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
+        hp["decision_threshold"],
+    )
+    booster = modeling.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations)
     results = {
-        "train": metrics.evaluate(y_train, booster.predict(x_train, num_iteration=iterations),
-                                  hp["decision_threshold"]),
-        "validation": metrics.evaluate(y_valid, booster.predict(x_valid, num_iteration=iterations),
-                                       hp["decision_threshold"]),
-        "validation_source": source,
-        "iterations": iterations,
+        "cross_validation": {
+            **metrics.evaluate(y, cv.out_of_fold, threshold),
+            "folds": hp["folds"], "fold_auc": cv.fold_auc,
+            "auc_mean": float(np.mean(cv.fold_auc)), "auc_std": float(np.std(cv.fold_auc)),
+        },
+        "train": metrics.evaluate(y, booster.predict(x), threshold),
+        "iterations": cv.iterations,
+        "threshold": threshold,
+        "threshold_note": threshold_note,
     }
-    if not source.startswith("validation channel"):
-        booster = _fit(x, y, features_schema, {**hp, "num_boost_round": iterations}, None)
+    validation = paths.channel_dir(environment.VALIDATION_CHANNEL)
+    if validation.is_dir():
+        x_valid, y_valid = _validation_set(paths, hp, train_table, features_schema)
+        p_valid = booster.predict(x_valid)
+        results["validation"] = metrics.evaluate(y_valid, p_valid, threshold)
+        results["validation_source"] = "validation channel, scored by the final model"
+        report_y, report_p = y_valid, p_valid
+    else:
+        results["validation"] = results["cross_validation"]
+        results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
+        report_y, report_p = y, cv.out_of_fold
+    importance = _importance(booster, x, features_schema)
 
-    metadata = _metadata(features_schema, hp, results, train_table, y, booster, environ, started)
+    metadata = _metadata(features_schema, hp, threshold, results, importance, train_table, y,
+                         environ, started)
     model.save(paths.model_dir, booster, metadata)
-    _write_outputs(paths, results)
+    _write_outputs(paths, results, trials)
+    summary = _report_summary(results, hp, features_schema, importance, len(y), y)
+    page = report.build(summary, report_y, report_p, threshold)
+    (paths.output_data_dir / "report.html").write_text(page, encoding="utf-8")
     _print_report(features_schema, results)
 
 
@@ -126,59 +151,25 @@ def _validation_set(paths, hp, train_table, features_schema):
     return features.encode(features_schema, table.column_values(rows), len(rows)), y
 
 
-def _stratified_holdout(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    picked = []
-    for value in (0.0, 1.0):
-        members = rng.permutation(np.flatnonzero(y == value))
-        picked.append(members[: max(1, round(fraction * len(members)))])
-    return np.sort(np.concatenate(picked))
-
-
-def _fit(x, y, features_schema, hp: dict, valid) -> lightgbm.Booster:
-    params = {
-        "objective": "binary",
-        "metric": ["auc", "binary_logloss"],
-        "verbosity": -1,
-        "deterministic": True,
-        **{name: hp[name] for name in hyperparameters.LIGHTGBM_PARAMS},
-    }
-    categorical = [i for i, f in enumerate(features_schema.features) if f.kind == schema.CATEGORICAL]
-    train_set = lightgbm.Dataset(
-        x, label=y, feature_name=_lightgbm_names(features_schema.feature_names),
-        categorical_feature=categorical, free_raw_data=False,
-    )
-    callbacks, valid_sets = [], []
-    if valid is not None:
-        valid_sets = [lightgbm.Dataset(valid[0], label=valid[1], reference=train_set)]
-        if hp["early_stopping_rounds"] > 0 and hp["boosting"] != "dart":
-            callbacks.append(lightgbm.early_stopping(hp["early_stopping_rounds"], verbose=False))
-    try:
-        return lightgbm.train(params, train_set, num_boost_round=hp["num_boost_round"],
-                              valid_sets=valid_sets, callbacks=callbacks)
-    except lightgbm.basic.LightGBMError as error:
-        reason = str(error).split(" at /")[0]  # drop LightGBM's source file location
-        raise UserError(f"LightGBM rejected the settings: {reason}") from None
-
-
-def _lightgbm_names(names: list) -> list:
-    """LightGBM refuses some characters in feature names; the schema keeps the real names."""
-    cleaned = [re.sub(r"[^\w.\-]", "_", name) for name in names]
-    if len(set(cleaned)) < len(cleaned):
-        return [f"{name}_{i}" for i, name in enumerate(cleaned)]
-    return cleaned
-
-
-def _metadata(features_schema, hp, results, table, y, booster, environ, started) -> dict:
+def _importance(booster, x, features_schema) -> list:
+    """Gain and mean |SHAP| (LightGBM's TreeSHAP, in log-odds) per feature, largest first."""
     gains = booster.feature_importance(importance_type="gain")
+    shap = np.abs(booster.predict(x, pred_contrib=True)[:, :-1]).mean(axis=0)
+    rows = [
+        {"feature": name, "gain": float(g), "mean_abs_shap": float(m)}
+        for name, g, m in zip(features_schema.feature_names, gains, shap)
+    ]
+    return sorted(rows, key=lambda row: -row["mean_abs_shap"])
+
+
+def _metadata(features_schema, hp, threshold, results, importance, table, y, environ,
+              started) -> dict:
     return {
         "schema": features_schema.to_dict(),
-        "decision_threshold": hp["decision_threshold"],
+        "decision_threshold": threshold,
         "hyperparameters": hp,
         "metrics": results,
-        "feature_importance_gain": {
-            name: float(gain) for name, gain in zip(features_schema.feature_names, gains)
-        },
+        "feature_importance": importance,
         "training_data": {"files": table.files, "rows": int(len(y)), "positives": int(y.sum())},
         "versions": {
             "python": platform.python_version(),
@@ -192,11 +183,30 @@ def _metadata(features_schema, hp, results, table, y, booster, environ, started)
     }
 
 
-def _write_outputs(paths, results: dict) -> None:
+def _write_outputs(paths, results: dict, trials: list) -> None:
     paths.output_data_dir.mkdir(parents=True, exist_ok=True)
-    (paths.output_data_dir / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
-    evaluation = _model_quality(results["validation"])
-    (paths.output_data_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
+    _write_json(paths.output_data_dir / "metrics.json", results)
+    _write_json(paths.output_data_dir / "evaluation.json", _model_quality(results["validation"]))
+    if trials:
+        best = max(trials, key=lambda t: t["auc"])
+        _write_json(paths.output_data_dir / "tuning.json", {"best": best, "trials": trials})
+
+
+def _write_json(path, document) -> None:
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+def _report_summary(results, hp, features_schema, importance, rows, y) -> dict:
+    return {
+        "source": "Metrics from the " + results["validation_source"],
+        "metrics": results["validation"],
+        "threshold_note": results["threshold_note"],
+        "hyperparameters": hp,
+        "importance": importance,
+        "data": {"rows": rows, "positives": int(y.sum()),
+                 "features": len(features_schema.features),
+                 "iterations": results["iterations"], "dropped": features_schema.dropped},
+    }
 
 
 def _model_quality(m: dict) -> dict:
@@ -224,7 +234,11 @@ def _print_report(features_schema, results: dict) -> None:
         print(f"dropped column {name}: {reason}")
     kinds = [f"{f.name}({f.kind[:3]})" for f in features_schema.features]
     print(f"features ({len(kinds)}): {' '.join(kinds)}")
-    print(f"validation data: {results['validation_source']}; iterations: {results['iterations']}")
+    cv = results["cross_validation"]
+    print(f"trees: {results['iterations']}; threshold {results['threshold']:.4f} "
+          f"({results['threshold_note']}); validation: {results['validation_source']}")
+    print(f"cv:auc_mean={cv['auc_mean']:.4f}")
+    print(f"cv:auc_std={cv['auc_std']:.4f}")
     for split in ("train", "validation"):
         for name in METRIC_NAMES:
             print(f"{split}:{name}={results[split][name]:.4f}")
