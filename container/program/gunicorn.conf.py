@@ -17,9 +17,10 @@ threads = 1
 keepalive = 75
 # SageMaker sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before that.
 graceful_timeout = 20
-accesslog = "-"
 errorlog = "-"
-# No request bodies or query strings in the access log: they can hold employee data.
+# One line per request costs ~7 % of single-row throughput, so the access log is opt-in.
+# It never shows request bodies or query strings: they can hold employee data.
+accesslog = "-" if _settings.access_log else None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 # gunicorn >= 24 opens a control socket under $HOME by default; nothing here uses it.
 control_socket_disable = True

@@ -44,7 +44,8 @@ def trained_opt_ml(image, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(image, trained_opt_ml):
-    srv = Server(image, trained_opt_ml / "model", {"SAGEMAKER_MODEL_SERVER_WORKERS": "2"})
+    srv = Server(image, trained_opt_ml / "model",
+                 {"SAGEMAKER_MODEL_SERVER_WORKERS": "2", "ATTRITION_ACCESS_LOG": "true"})
     try:
         srv.ready_after = srv.wait_ready()
         yield srv

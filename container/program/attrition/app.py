@@ -50,7 +50,7 @@ def create_app(model, settings) -> Flask:
             frame.explain,
         )
         matrix = features.encode(model.schema, frame.columns, frame.n_rows)
-        probabilities = model.predict(matrix, settings.predict_threads)
+        probabilities = model.predict(matrix)
         drivers = None
         if top_k:
             drivers = explanations.top_drivers(model, matrix, frame.columns, top_k,

@@ -45,7 +45,7 @@ def decode(body: bytes, media_type: str, charset: str, schema) -> Frame:
 def encode(probabilities, labels, media_type: str, drivers=None) -> str:
     """One output row per input row; `drivers` adds each row's explanation when given."""
     probs = probabilities.tolist()
-    names = labels.tolist()
+    names = labels
     if media_type == CSV:
         quoted = {name: _csv_field(name) for name in set(names)}
         rows = [f"{p!r},{quoted[n]}" for p, n in zip(probs, names)]

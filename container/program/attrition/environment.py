@@ -82,6 +82,7 @@ class ServingSettings:
     max_payload_mb: float
     default_accept: str
     predict_threads: int
+    access_log: bool
 
     @property
     def max_payload_bytes(self) -> int:
@@ -96,6 +97,7 @@ def serving_settings(environ=os.environ) -> ServingSettings:
         max_payload_mb=_float(environ, "SAGEMAKER_MAX_PAYLOAD_IN_MB", 6.0, 0.001, 1024.0),
         default_accept=environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "application/json"),
         predict_threads=_int(environ, "ATTRITION_PREDICT_THREADS", 1, 0, 256),
+        access_log=environ.get("ATTRITION_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes"),
     )
 
 

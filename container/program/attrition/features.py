@@ -11,47 +11,47 @@ from .errors import RequestError
 from .schema import CATEGORICAL
 from .values import canonical_category, is_missing
 
+SMALL = 16  # up to this many rows, plain Python beats numpy's per-call overhead
+
 
 def encode(schema, columns: dict, n_rows: int) -> np.ndarray:
     """Return an (n_rows, n_features) float64 matrix; raise RequestError naming a bad value."""
     missing = [name for name in schema.feature_names if name not in columns]
     if missing:
         raise RequestError(f"missing required column(s): {', '.join(missing)}")
-    matrix = np.empty((n_rows, len(schema.features)), dtype=np.float64)
-    for j, feature in enumerate(schema.features):
-        values = columns[feature.name]
-        if feature.kind == CATEGORICAL:
-            matrix[:, j] = _encode_categories(values, feature.codes)
-        else:
-            matrix[:, j] = _encode_numbers(feature.name, values)
-    return matrix
+    encoded = [
+        _encode_categories(columns[f.name], f.codes) if f.kind == CATEGORICAL
+        else _encode_numbers(f.name, columns[f.name])
+        for f in schema.features
+    ]
+    return np.array(encoded, dtype=np.float64).reshape(len(encoded), n_rows).T
 
 
-def _encode_numbers(name: str, values) -> np.ndarray:
-    try:
-        numbers = np.array(values, dtype=np.float64)
-        if numbers.ndim == 1:
-            return numbers
-    except (ValueError, TypeError):
-        pass
-    return np.array([_number(name, row, v) for row, v in enumerate(values, 1)])
+def _encode_numbers(name: str, values):
+    if len(values) > SMALL:  # numpy parses a long column faster than float() one by one
+        try:
+            numbers = np.array(values, dtype=np.float64)
+            if numbers.ndim == 1:
+                return numbers
+        except (ValueError, TypeError):
+            pass
+    return [_number(name, row, v) for row, v in enumerate(values, 1)]
 
 
 def _number(name: str, row: int, value) -> float:
-    if is_missing(value):
-        return np.nan
     try:
         return float(value)
     except (ValueError, TypeError):
+        if is_missing(value):
+            return np.nan
         shown = str(value)[:40]
         raise RequestError(f"column {name!r}, row {row}: {shown!r} is not a number") from None
 
 
-def _encode_categories(values, codes: dict) -> np.ndarray:
-    nan = np.nan
+def _encode_categories(values, codes: dict) -> list:
     out = [codes.get(v) if type(v) is str else None for v in values]
     for i, code in enumerate(out):
         if code is None:
             value = values[i]
-            out[i] = nan if is_missing(value) else codes.get(canonical_category(value), nan)
-    return np.array(out, dtype=np.float64)
+            out[i] = np.nan if is_missing(value) else codes.get(canonical_category(value), np.nan)
+    return out

@@ -14,6 +14,7 @@ import lightgbm
 import numpy as np
 
 from .errors import UserError
+from .predictor import Predictor
 from .schema import Schema
 
 MODEL_FILE = "model.txt"
@@ -27,18 +28,20 @@ class Model:
     schema: Schema
     threshold: float
     metadata: dict
+    predictor: Predictor
 
-    def predict(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of an encoded feature matrix."""
-        return self.booster.predict(matrix, num_threads=num_threads)
+        return self.predictor.predict(matrix)
 
     def contributions(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
         """Per-feature TreeSHAP contributions in log-odds (the base value column dropped)."""
         return self.booster.predict(matrix, pred_contrib=True, num_threads=num_threads)[:, :-1]
 
-    def labels(self, probabilities: np.ndarray) -> np.ndarray:
+    def labels(self, probabilities: np.ndarray) -> list:
         negative, positive = self.schema.classes
-        return np.where(probabilities >= self.threshold, positive, negative)
+        threshold = self.threshold
+        return [positive if p >= threshold else negative for p in probabilities.tolist()]
 
 
 def save(model_dir: Path, booster: lightgbm.Booster, metadata: dict) -> None:
@@ -48,7 +51,7 @@ def save(model_dir: Path, booster: lightgbm.Booster, metadata: dict) -> None:
     (model_dir / METADATA_FILE).write_text(json.dumps(document, indent=2) + "\n")
 
 
-def load(model_dir: Path) -> Model:
+def load(model_dir: Path, predict_threads: int = 1) -> Model:
     """Load a model directory written by `save`; raise UserError saying what is wrong."""
     metadata_path, model_path = model_dir / METADATA_FILE, model_dir / MODEL_FILE
     for path in (metadata_path, model_path):
@@ -74,4 +77,4 @@ def load(model_dir: Path) -> Model:
             f"{model_path} expects {booster.num_feature()} features but the metadata lists "
             f"{len(schema.features)}: the two files come from different trainings"
         )
-    return Model(booster, schema, threshold, metadata)
+    return Model(booster, schema, threshold, metadata, Predictor(booster, predict_threads))

@@ -3,4 +3,5 @@
 from . import environment, model
 from .app import create_app
 
-app = create_app(model.load(environment.paths().model_dir), environment.serving_settings())
+settings = environment.serving_settings()
+app = create_app(model.load(environment.paths().model_dir, settings.predict_threads), settings)

@@ -1,0 +1,301 @@
+"""Serving benchmark: our container against the raw limit and two peers, as ratios.
+
+    .venv/bin/python bench/serving.py          (after ./scripts/test has made .venv)
+
+What it does, all on this machine's loopback:
+- builds the image (BASE_IMAGE as for the tests) and trains the bundled data in it;
+- starts, each on a free port: our container as users run it (2 workers), the same with
+  gunicorn's sync workers, the pandas-per-request pattern of AWS's example (bench/peers), and
+  MLServer 1.7.1 with its LightGBM runtime (installed into bench/.mlserver-venv on first use;
+  tuned: no parallel workers, OMP_NUM_THREADS=1);
+- measures the in-process limit (Booster.predict on numpy arrays) in this process;
+- loads each server with wrk in BENCH_ROUNDS interleaved rounds (default 3) of BENCH_SECONDS
+  (default 5) per scenario, and reports medians. Every server is stopped by its PID or
+  container id at the end.
+Needs: docker (an engine), wrk (apt-get install wrk).
+"""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "container" / "program"))
+from attrition import codecs, features, model  # noqa: E402
+from tests.container.docker_helpers import Server, docker, free_port, request  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+IBM = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+POST_LUA = ROOT / "bench" / "peers" / "post.lua"
+MLSERVER_VENV = ROOT / "bench" / ".mlserver-venv"
+MLSERVER_PINS = ["mlserver==1.7.1", "mlserver-lightgbm==1.7.1", "uvloop==0.21.0"]  # uvloop: SeldonIO/MLServer#2286
+
+
+def main() -> None:
+    for tool in ("docker", "wrk"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench needs {tool} on PATH")
+    work = Path(tempfile.mkdtemp(prefix="attrition-bench-"))
+    image = build_image()
+    model_dir = train(image, work)
+    trained = model.load(model_dir)
+    payloads = write_payloads(work, trained)
+    started = []
+    try:
+        ours = start_ours(image, model_dir, started, {})
+        ours_sync = start_ours(image, model_dir, started, {"GUNICORN_CMD_ARGS": "--worker-class sync"})
+        naive = start_naive(model_dir, started)
+        mlserver = start_mlserver(model_dir, work, started)
+        limit = in_process_limits(trained, payloads)
+        results = load_all(ours, ours_sync, naive, mlserver, payloads)
+        extras = {
+            "cold_start_s": statistics.median(cold_start(image, model_dir) for _ in range(3)),
+            "memory_mb": container_memory_mb(ours.name),
+            "image_mb": int(docker("image", "inspect", "-f", "{{.Size}}", image).stdout) / 1e6,
+        }
+    finally:
+        for stop in reversed(started):
+            stop()
+    report(limit, results, extras)
+
+
+def build_image() -> str:
+    tag = os.environ.get("ATTRITION_TEST_IMAGE", "attrition-sagemaker:bench")
+    if "ATTRITION_TEST_IMAGE" not in os.environ:
+        base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
+        docker("build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "-t", tag,
+               str(ROOT / "container"), timeout=1800)
+    return tag
+
+
+def train(image: str, work: Path) -> Path:
+    opt_ml = work / "opt_ml"
+    shutil.copytree(IBM.parents[2], opt_ml / "input")
+    docker("run", "--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}",
+           "-v", f"{opt_ml}:/opt/ml", image, "train")
+    return opt_ml / "model"
+
+
+def write_payloads(work: Path, trained) -> dict:
+    header, *rows = IBM.read_text(encoding="utf-8-sig").splitlines()
+    label = header.split(",").index("Attrition")
+    headerless = [",".join(c[:label] + c[label + 1:]) for c in (r.split(",") for r in rows)]
+    many = (headerless * 7)[:10000]
+    files = {
+        "one": "\n".join(headerless[:1]) + "\n",
+        "thousand": "\n".join(many[:1000]) + "\n",
+        "ten_thousand": "\n".join(many) + "\n",
+    }
+    paths = {}
+    for name, text in files.items():
+        paths[name] = work / f"{name}.csv"
+        paths[name].write_text(text)
+    for name, count in (("one", 1), ("thousand", 1000)):
+        matrix = encoded(trained, files[name])
+        v2 = {"inputs": [{"name": "features", "shape": list(matrix.shape), "datatype": "FP64",
+                          "data": matrix.ravel().tolist()}]}
+        paths[f"v2_{name}"] = work / f"v2_{name}.json"
+        paths[f"v2_{name}"].write_text(json.dumps(v2))
+    paths["matrix_one"] = encoded(trained, files["one"])
+    paths["matrix_10k"] = encoded(trained, files["ten_thousand"])
+    return paths
+
+
+def encoded(trained, text: str) -> np.ndarray:
+    frame = codecs.decode(text.encode(), codecs.CSV, "", trained.schema)
+    return features.encode(trained.schema, frame.columns, frame.n_rows)
+
+
+class Endpoint:
+    def __init__(self, name: str, url: str, path: str = "/invocations"):
+        self.name, self.url, self.path = name, url, path
+
+
+def start_ours(image, model_dir, started, env) -> Server:
+    server = Server(image, model_dir, {"SAGEMAKER_MODEL_SERVER_WORKERS": "2", **env})
+    started.append(server.stop)
+    server.wait_ready()
+    return server
+
+
+def start_process(command, env, started, ready_url, cwd=None) -> subprocess.Popen:
+    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)
+    process = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    started.append(lambda: _stop_process(process))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if request("GET", ready_url, timeout=2)[0] == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+        if process.poll() is not None:
+            break
+    raise SystemExit(f"{command[0]} did not start; see {log.name}")
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, 15)  # its own session: gunicorn or mlserver and their workers
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+
+
+def start_naive(model_dir, started) -> Endpoint:
+    port = free_port()
+    start_process([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+                   "naive_app:app"], {"MODEL_DIR": str(model_dir)}, started,
+                  f"http://127.0.0.1:{port}/ping", cwd=ROOT / "bench" / "peers")
+    return Endpoint("naive", f"http://127.0.0.1:{port}")
+
+
+def start_mlserver(model_dir, work, started) -> Endpoint:
+    if not (MLSERVER_VENV / "bin" / "mlserver").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(MLSERVER_VENV)], check=True)
+        subprocess.run([str(MLSERVER_VENV / "bin" / "pip"), "install", "--quiet", *MLSERVER_PINS],
+                       check=True)
+    folder = work / "mlserver"
+    (folder / "attrition").mkdir(parents=True)
+    shutil.copy(model_dir / "model.txt", folder / "attrition" / "model.bst")
+    (folder / "attrition" / "model-settings.json").write_text(json.dumps(
+        {"name": "attrition", "implementation": "mlserver_lightgbm.LightGBMModel",
+         "parameters": {"uri": "./model.bst"}}))
+    port = free_port()
+    (folder / "settings.json").write_text(json.dumps(
+        {"http_port": port, "grpc_port": free_port(), "metrics_port": free_port(),
+         "host": "127.0.0.1", "parallel_workers": 0}))
+    start_process([str(MLSERVER_VENV / "bin" / "mlserver"), "start", str(folder)],
+                  {"OMP_NUM_THREADS": "1"}, started,
+                  f"http://127.0.0.1:{port}/v2/models/attrition/ready")
+    return Endpoint("mlserver", f"http://127.0.0.1:{port}", "/v2/models/attrition/infer")
+
+
+def in_process_limits(trained, payloads) -> dict:
+    booster, one, many = trained.booster, payloads["matrix_one"], payloads["matrix_10k"]
+    return {
+        "one_row_rows_s": rate(lambda: booster.predict(one, num_threads=1), 1),
+        "ten_k_rows_s_1t": rate(lambda: booster.predict(many, num_threads=1), len(many)),
+        "ten_k_rows_s_2t": rate(lambda: booster.predict(many, num_threads=2), len(many)),
+        "explain_cost": rate(lambda: booster.predict(many[:1000], num_threads=1), 1000)
+        / rate(lambda: trained.contributions(many[:1000], 1), 1000),
+    }
+
+
+def rate(call, rows: int, seconds: float = 2.0) -> float:
+    call()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        call()
+        count += 1
+    return count * rows / (time.perf_counter() - start)
+
+
+def wrk(url: str, connections: int, body=None, content_type="text/csv", header=None) -> dict:
+    command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{SECONDS}s",
+               "--latency", "--timeout", "10s"]
+    env = dict(os.environ)
+    if body is not None:
+        command += ["-s", str(POST_LUA)]
+        env.update(BODY_FILE=str(body), CONTENT_TYPE=content_type)
+        if header:
+            env["EXTRA_HEADER"] = header
+    out = subprocess.run(command + [url], capture_output=True, text=True, env=env,
+                         timeout=SECONDS + 60).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"wrk saw errors from {url}:\n{out}")
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p99_ms": float(p99.group(1)) * scale}
+
+
+def load_all(ours, ours_sync, naive, mlserver, p) -> dict:
+    scenarios = {
+        "ours_ping": lambda: wrk(ours.url + "/ping", 4),
+        "ours_one": lambda: wrk(ours.url + "/invocations", 4, p["one"]),
+        "ours_10k": lambda: wrk(ours.url + "/invocations", 1, p["ten_thousand"]),
+        "ours_1k": lambda: wrk(ours.url + "/invocations", 1, p["thousand"]),
+        "ours_1k_explain": lambda: wrk(ours.url + "/invocations", 1, p["thousand"],
+                                       header="X-Amzn-SageMaker-Custom-Attributes: explain=3"),
+        "sync_ping": lambda: wrk(ours_sync.url + "/ping", 4),
+        "sync_one": lambda: wrk(ours_sync.url + "/invocations", 4, p["one"]),
+        "naive_one": lambda: wrk(naive.url + "/invocations", 4, p["one"]),
+        "naive_10k": lambda: wrk(naive.url + "/invocations", 1, p["ten_thousand"]),
+        "mls_one": lambda: wrk(mlserver.url + mlserver.path, 4, p["v2_one"], "application/json"),
+        "mls_1k": lambda: wrk(mlserver.url + mlserver.path, 1, p["v2_thousand"], "application/json"),
+    }
+    runs = {name: [] for name in scenarios}
+    for number in range(1, ROUNDS + 1):
+        for name, run in scenarios.items():
+            runs[name].append(run())
+        print(f"round {number}/{ROUNDS} done", file=sys.stderr)
+    return {name: {key: statistics.median(r[key] for r in results) for key in results[0]}
+            for name, results in runs.items()}
+
+
+def cold_start(image, model_dir) -> float:
+    server = Server(image, model_dir, {"SAGEMAKER_MODEL_SERVER_WORKERS": "2"})
+    try:
+        return server.wait_ready()
+    finally:
+        server.stop()
+
+
+def container_memory_mb(name: str) -> float:
+    usage = docker("stats", "--no-stream", "--format", "{{.MemUsage}}", name).stdout.split("/")[0]
+    number, unit = re.match(r"([\d.]+)\s*([KMG]i?B)", usage.strip()).groups()
+    return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit] * 1.048576
+
+
+def report(limit: dict, r: dict, extras: dict) -> None:
+    one = r["ours_one"]["rps"]
+    ten_k = r["ours_10k"]["rps"] * 10000
+    explain = r["ours_1k"]["rps"] / r["ours_1k_explain"]["rps"]
+    print(f"\nServing benchmark: medians of {ROUNDS} interleaved rounds of {SECONDS} s; loopback; "
+          f"{os.cpu_count()} cores\n")
+    print("| server | 1-row requests, 4 connections | p99 | large CSV requests, 1 connection |")
+    print("|---|---|---|---|")
+    print(f"| in-process `Booster.predict`, numpy, 1 thread (the limit) | {limit['one_row_rows_s']:,.0f} rows/s | — "
+          f"| {limit['ten_k_rows_s_1t']:,.0f} rows/s (10k rows; {limit['ten_k_rows_s_2t']:,.0f} with 2 threads) |")
+    print(f"| **ours** (container, 2 gthread workers) | {one:,.0f} req/s | {r['ours_one']['p99_ms']:.1f} ms "
+          f"| {ten_k:,.0f} rows/s (10k-row CSV) |")
+    print(f"| ours `/ping` (our HTTP floor) | {r['ours_ping']['rps']:,.0f} req/s | {r['ours_ping']['p99_ms']:.1f} ms | — |")
+    print(f"| ours with gunicorn sync workers | {r['sync_one']['rps']:,.0f} req/s | {r['sync_one']['p99_ms']:.1f} ms "
+          f"| — (`/ping`: {r['sync_ping']['rps']:,.0f} req/s) |")
+    print(f"| MLServer 1.7.1 + mlserver-lightgbm (V2, tuned) | {r['mls_one']['rps']:,.0f} req/s | "
+          f"{r['mls_one']['p99_ms']:.1f} ms | {r['mls_1k']['rps'] * 1000:,.0f} rows/s (1000-row V2 JSON) |")
+    print(f"| Flask + gunicorn, pandas.read_csv per request | {r['naive_one']['rps']:,.0f} req/s | "
+          f"{r['naive_one']['p99_ms']:.1f} ms | {r['naive_10k']['rps'] * 10000:,.0f} rows/s (10k-row CSV) |")
+    goals = [
+        ("1-row throughput vs MLServer", one / r["mls_one"]["rps"], ">= 3"),
+        ("1-row throughput vs our /ping", one / r["ours_ping"]["rps"], ">= 0.60"),
+        ("1-row p99 (ms)", r["ours_one"]["p99_ms"], "<= 7"),
+        ("10k-row CSV rows/s vs in-process predict, 1 thread", ten_k / limit["ten_k_rows_s_1t"], ">= 0.70"),
+        ("explanations (top 3) cost per row vs plain, over HTTP", explain, "<= 5"),
+        ("explanations cost per row vs plain, in-process", limit["explain_cost"], "(for reference)"),
+        ("1-row throughput vs the pandas pattern", one / r["naive_one"]["rps"], "(for reference)"),
+        ("cold start, docker run to first 200 on /ping (s)", extras["cold_start_s"], "<= 2"),
+        ("memory of the server with 2 workers (MB)", extras["memory_mb"], "<= 300"),
+        ("image size (MB)", extras["image_mb"], "<= 450"),
+    ]
+    print("\n| measure | value | goal |\n|---|---|---|")
+    for name, value, goal in goals:
+        print(f"| {name} | {value:.2f} | {goal} |")
+
+
+if __name__ == "__main__":
+    main()
