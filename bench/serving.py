@@ -4,8 +4,8 @@
 
 What it does, all on this machine's loopback:
 - builds the image (BASE_IMAGE as for the tests) and trains the bundled data in it;
-- starts, each on a free port: our container as users run it (2 workers), the same with
-  gunicorn's sync workers, the pandas-per-request pattern of AWS's example (bench/peers), and
+- starts, each on a free port: our container as users run it (2 sync workers), the same with
+  gthread keep-alive workers, the pandas-per-request pattern of AWS's example (bench/peers), and
   MLServer 1.7.1 with its LightGBM runtime (installed into bench/.mlserver-venv on first use;
   tuned: no parallel workers, OMP_NUM_THREADS=1);
 - measures the in-process limit (Booster.predict on numpy arrays) in this process;
@@ -54,11 +54,12 @@ def main() -> None:
     started = []
     try:
         ours = start_ours(image, model_dir, started, {})
-        ours_sync = start_ours(image, model_dir, started, {"GUNICORN_CMD_ARGS": "--worker-class sync"})
+        ours_gthread = start_ours(image, model_dir, started,
+                                  {"GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4"})
         naive = start_naive(model_dir, started)
         mlserver = start_mlserver(model_dir, work, started)
         limit = in_process_limits(trained, payloads)
-        results = load_all(ours, ours_sync, naive, mlserver, payloads)
+        results = load_all(ours, ours_gthread, naive, mlserver, payloads)
         extras = {
             "cold_start_s": statistics.median(cold_start(image, model_dir) for _ in range(3)),
             "memory_mb": container_memory_mb(ours.name),
@@ -223,7 +224,7 @@ def wrk(url: str, connections: int, body=None, content_type="text/csv", header=N
             "p99_ms": float(p99.group(1)) * scale}
 
 
-def load_all(ours, ours_sync, naive, mlserver, p) -> dict:
+def load_all(ours, ours_gthread, naive, mlserver, p) -> dict:
     scenarios = {
         "ours_ping": lambda: wrk(ours.url + "/ping", 4),
         "ours_one": lambda: wrk(ours.url + "/invocations", 4, p["one"]),
@@ -231,8 +232,8 @@ def load_all(ours, ours_sync, naive, mlserver, p) -> dict:
         "ours_1k": lambda: wrk(ours.url + "/invocations", 1, p["thousand"]),
         "ours_1k_explain": lambda: wrk(ours.url + "/invocations", 1, p["thousand"],
                                        header="X-Amzn-SageMaker-Custom-Attributes: explain=3"),
-        "sync_ping": lambda: wrk(ours_sync.url + "/ping", 4),
-        "sync_one": lambda: wrk(ours_sync.url + "/invocations", 4, p["one"]),
+        "gthread_ping": lambda: wrk(ours_gthread.url + "/ping", 4),
+        "gthread_one": lambda: wrk(ours_gthread.url + "/invocations", 4, p["one"]),
         "naive_one": lambda: wrk(naive.url + "/invocations", 4, p["one"]),
         "naive_10k": lambda: wrk(naive.url + "/invocations", 1, p["ten_thousand"]),
         "mls_one": lambda: wrk(mlserver.url + mlserver.path, 4, p["v2_one"], "application/json"),
@@ -271,11 +272,11 @@ def report(limit: dict, r: dict, extras: dict) -> None:
     print("|---|---|---|---|")
     print(f"| in-process `Booster.predict`, numpy, 1 thread (the limit) | {limit['one_row_rows_s']:,.0f} rows/s | — "
           f"| {limit['ten_k_rows_s_1t']:,.0f} rows/s (10k rows; {limit['ten_k_rows_s_2t']:,.0f} with 2 threads) |")
-    print(f"| **ours** (container, 2 gthread workers) | {one:,.0f} req/s | {r['ours_one']['p99_ms']:.1f} ms "
+    print(f"| **ours** (container, 2 sync workers) | {one:,.0f} req/s | {r['ours_one']['p99_ms']:.1f} ms "
           f"| {ten_k:,.0f} rows/s (10k-row CSV) |")
     print(f"| ours `/ping` (our HTTP floor) | {r['ours_ping']['rps']:,.0f} req/s | {r['ours_ping']['p99_ms']:.1f} ms | — |")
-    print(f"| ours with gunicorn sync workers | {r['sync_one']['rps']:,.0f} req/s | {r['sync_one']['p99_ms']:.1f} ms "
-          f"| — (`/ping`: {r['sync_ping']['rps']:,.0f} req/s) |")
+    print(f"| ours with gthread workers (4 threads, keep-alive) | {r['gthread_one']['rps']:,.0f} req/s "
+          f"| {r['gthread_one']['p99_ms']:.1f} ms | — (`/ping`: {r['gthread_ping']['rps']:,.0f} req/s) |")
     print(f"| MLServer 1.7.1 + mlserver-lightgbm (V2, tuned) | {r['mls_one']['rps']:,.0f} req/s | "
           f"{r['mls_one']['p99_ms']:.1f} ms | {r['mls_1k']['rps'] * 1000:,.0f} rows/s (1000-row V2 JSON) |")
     print(f"| Flask + gunicorn, pandas.read_csv per request | {r['naive_one']['rps']:,.0f} req/s | "

@@ -21,13 +21,13 @@ def encode(schema, columns: dict, n_rows: int) -> np.ndarray:
         raise RequestError(f"missing required column(s): {', '.join(missing)}")
     encoded = [
         _encode_categories(columns[f.name], f.codes) if f.kind == CATEGORICAL
-        else _encode_numbers(f.name, columns[f.name])
+        else encode_numbers(f.name, columns[f.name])
         for f in schema.features
     ]
     return np.array(encoded, dtype=np.float64).reshape(len(encoded), n_rows).T
 
 
-def _encode_numbers(name: str, values):
+def encode_numbers(name: str, values):
     if len(values) > SMALL:  # numpy parses a long column faster than float() one by one
         try:
             numbers = np.array(values, dtype=np.float64)
