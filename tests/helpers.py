@@ -25,3 +25,75 @@ def make_opt_ml(base: Path, hyperparameters=None, channels=None) -> environment.
 
 def run_training(paths: environment.Paths) -> int:
     return training.main({"SAGEMAKER_BASE_DIR": str(paths.base)})
+
+
+def next_year(ibm_text: str, rows: int, seed: int, shifted: bool) -> list:
+    """A sample of employees drawn from the bundled data; `shifted` adds known drift:
+    more overtime, a new job role, and incomes +15 % in Research & Development."""
+    import csv
+    import io
+
+    import numpy as np
+
+    employees = list(csv.DictReader(io.StringIO(ibm_text)))
+    rng = np.random.default_rng(seed)
+    sample = []
+    for i in rng.integers(0, len(employees), rows):
+        employee = dict(employees[i])
+        if shifted:
+            if employee["OverTime"] == "No" and rng.random() < 0.35:
+                employee["OverTime"] = "Yes"
+            if rng.random() < 0.12:
+                employee["JobRole"] = "Data Scientist"
+            if employee["Department"] == "Research & Development":
+                employee["MonthlyIncome"] = str(round(int(employee["MonthlyIncome"]) * 1.15))
+        sample.append(employee)
+    return sample
+
+
+def as_csv(employees: list, header: bool = True) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(employees[0]), lineterminator="\n")
+    if header:
+        writer.writeheader()
+    writer.writerows(employees)
+    return out.getvalue()
+
+
+def capture_record(request_body: bytes, content_type: str, response_body: bytes, accept: str,
+                   when: str = "2026-11-28T10:00:00Z", base64_encoded: bool = False) -> str:
+    """One line of a SageMaker data-capture file, as the endpoint writes it."""
+    import base64
+    import uuid
+
+    def part(body: bytes, kind: str, mode: str) -> dict:
+        if base64_encoded:
+            return {"observedContentType": kind, "mode": mode, "encoding": "BASE64",
+                    "data": base64.b64encode(body).decode()}
+        encoding = "CSV" if kind.startswith("text/csv") else "JSON"
+        return {"observedContentType": kind, "mode": mode, "encoding": encoding, "data": body.decode()}
+
+    return json.dumps({
+        "captureData": {"endpointInput": part(request_body, content_type, "INPUT"),
+                        "endpointOutput": part(response_body, accept, "OUTPUT")},
+        "eventMetadata": {"eventId": str(uuid.uuid4()), "inferenceTime": when},
+        "eventVersion": "0",
+    })
+
+
+def capture_traffic(send, employees: list, batch: int = 50) -> str:
+    """Send employees through `send(body, content_type, accept) -> response bytes` in batches,
+    alternating CSV and JSON as clients would, and return the capture file's text."""
+    lines = []
+    for n, start in enumerate(range(0, len(employees), batch)):
+        chunk = [{k: v for k, v in e.items() if k != "Attrition"} for e in employees[start:start + batch]]
+        if n % 2:
+            body, kind, accept = json.dumps(chunk).encode(), "application/json", "application/json"
+        else:
+            body, kind, accept = as_csv(chunk, header=False).encode(), "text/csv", "text/csv"
+        lines.append(capture_record(body, kind, send(body, kind, accept), accept,
+                                    base64_encoded=(n % 5 == 4)))
+    return "\n".join(lines) + "\n"

@@ -1,6 +1,8 @@
 """The real image, run with `docker run` as SageMaker runs it, spoken to over HTTP."""
 
+import hashlib
 import json
+import os
 import re
 import shutil
 import time
@@ -8,6 +10,7 @@ import time
 import pytest
 
 from tests.container.docker_helpers import TEST_DIR, Server, docker, request, run_train
+from tests.helpers import capture_traffic, next_year
 
 pytestmark = pytest.mark.container
 IBM = (TEST_DIR / "input" / "data" / "train" / "ibm_hr_attrition.csv").read_text(encoding="utf-8-sig")
@@ -32,7 +35,8 @@ def test_image_carries_the_bind_to_port_label(image):
 
 
 def test_train_writes_model_metrics_and_scrapable_lines(trained_opt_ml):
-    assert sorted(p.name for p in (trained_opt_ml / "model").iterdir()) == ["metadata.json", "model.txt"]
+    assert sorted(p.name for p in (trained_opt_ml / "model").iterdir()) == [
+        "constraints.json", "manifest.json", "metadata.json", "model.txt", "statistics.json"]
     metrics = json.loads((trained_opt_ml / "output" / "data" / "metrics.json").read_text())
     assert metrics["validation"]["auc"] > 0.84
     assert (trained_opt_ml / "output" / "data" / "report.html").stat().st_size > 10000
@@ -160,3 +164,43 @@ def test_sigterm_stops_the_server_quickly(image, trained_opt_ml, tmp_path):
         assert state == "0", srv.logs()
     finally:
         srv.stop()
+
+
+def test_monitor_flags_drift_in_traffic_captured_from_this_server(image, server, trained_opt_ml, tmp_path, ibm_text):
+    def send(body, content_type, accept):
+        status, _, answer = request("POST", server.url + "/invocations", body,
+                                    {"Content-Type": content_type, "Accept": accept})
+        assert status == 200, answer
+        return answer
+
+    for name, shifted, seed in (("shifted", True, 11), ("steady", False, 12)):
+        capture = tmp_path / name / "endpointdata" / "attrition" / "AllTraffic" / "2026" / "11" / "28" / "10"
+        capture.mkdir(parents=True)
+        (capture / "capture.jsonl").write_text(capture_traffic(send, next_year(ibm_text, 1500, seed, shifted)))
+        results = tmp_path / name / "resultdata"
+        results.mkdir()
+        run = docker("run", "--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}",
+                     "-v", f"{trained_opt_ml / 'model'}:/opt/ml/model:ro",
+                     "-v", f"{tmp_path / name / 'endpointdata'}:/opt/ml/processing/endpointdata:ro",
+                     "-v", f"{results}:/opt/ml/processing/resultdata", image, "monitor", check=False)
+        assert run.returncode == 0, run.stderr
+        violations = json.loads((results / "constraint_violations.json").read_text())["violations"]
+        features = {v["feature_name"] for v in violations}
+        if shifted:
+            assert {"OverTime", "JobRole", "MonthlyIncome"} <= features
+            assert "monitor: retraining recommended" in run.stdout
+        else:
+            assert violations == [] and "monitor: no drift found in 1500 rows" in run.stdout
+
+
+def test_a_prediction_traces_back_to_the_training_file(server, trained_opt_ml):
+    _, headers, _ = invoke(server, ROWS[0])
+    version = headers["X-Attrition-Model-Version"]
+    manifest = json.loads((trained_opt_ml / "model" / "manifest.json").read_text())
+    assert manifest["model_version"] == version
+    (data_file,) = manifest["data"]["train"]
+    bundled = TEST_DIR / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+    assert data_file["sha256"] == hashlib.sha256(bundled.read_bytes()).hexdigest()
+    assert manifest["image_revision"] == "test"
+    card = json.loads(request("GET", server.url + "/model")[2])
+    assert card["model_version"] == version

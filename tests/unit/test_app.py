@@ -235,3 +235,21 @@ def test_bad_explain_setting_is_400(client, ibm_rows):
     response = client.post("/invocations?explain=lots", data=ibm_rows[1], headers={"Content-Type": "text/csv"})
     assert response.status_code == 400
     assert "explain='lots'" in response.get_json()["error"]
+
+
+def test_every_response_names_the_model_version(client, trained_model, ibm_rows):
+    answers = [client.get("/ping"), post(client, ibm_rows[1]), post(client, "", "text/csv"),
+               client.get("/nope")]
+    assert {r.headers["X-Attrition-Model-Version"] for r in answers} == {trained_model.version}
+    assert len(trained_model.version) == 16
+
+
+def test_model_route_gives_identity_and_schema_without_employee_data(client, trained_model):
+    card = client.get("/model").get_json()
+    assert card["model_version"] == trained_model.version == trained_model.manifest["model_version"]
+    assert card["data"]["train"][0]["rows"] == 1470 and len(card["data"]["train"][0]["sha256"]) == 64
+    assert card["label_column"] == "Attrition" and card["classes"] == ["No", "Yes"]
+    assert {f["name"] for f in card["features"]} == set(trained_model.schema.feature_names)
+    assert "EmployeeNumber" in card["dropped"]
+    text = json.dumps(card)
+    assert "5993" not in text and "Travel_Rarely,1102" not in text  # no employee records

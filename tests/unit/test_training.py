@@ -1,3 +1,4 @@
+import hashlib
 import json
 import re
 
@@ -20,18 +21,45 @@ def test_bundled_data_trains_a_useful_model(trained_dir):
         assert name in metrics["validation"]
 
 
-def test_model_directory_holds_text_model_and_metadata_only(trained_dir):
+def test_model_directory_holds_text_and_json_only(trained_dir, ibm_text):
     files = sorted(p.name for p in (trained_dir / "model").iterdir())
-    assert files == ["metadata.json", "model.txt"]
+    assert files == ["constraints.json", "manifest.json", "metadata.json", "model.txt", "statistics.json"]
     metadata = json.loads((trained_dir / "model" / "metadata.json").read_text())
     assert metadata["schema"]["classes"] == ["No", "Yes"]
     assert 0.05 < metadata["decision_threshold"] < 0.6  # F1-optimal on a 16 % positive class
-    assert metadata["decision_threshold"] == metadata["metrics"]["threshold"]
     top = metadata["feature_importance"][0]
     assert set(top) == {"feature", "gain", "mean_abs_shap"} and top["mean_abs_shap"] > 0
-    assert metadata["versions"]["lightgbm"]
-    assert metadata["training_data"]["files"][0]["rows"] == 1470
     assert (trained_dir / "model" / "model.txt").read_text().startswith("tree")
+
+
+def test_manifest_traces_the_model_to_its_data(trained_dir, ibm_text):
+    manifest = json.loads((trained_dir / "model" / "manifest.json").read_text())
+    model_bytes = (trained_dir / "model" / "model.txt").read_bytes()
+    assert manifest["model_sha256"] == hashlib.sha256(model_bytes).hexdigest()
+    assert manifest["model_version"] == manifest["model_sha256"][:16]
+    (data_file,) = manifest["data"]["train"]
+    assert data_file == {"file": "train/ibm.csv", "rows": 1470,
+                         "sha256": hashlib.sha256(ibm_text.encode("utf-8")).hexdigest()}
+    assert manifest["hyperparameters"]["num_boost_round"] == 60
+    assert manifest["versions"]["lightgbm"] and manifest["trained_at"].endswith("Z")
+
+
+def test_monitor_baseline_is_in_model_monitor_shape(trained_dir):
+    stats = json.loads((trained_dir / "model" / "statistics.json").read_text())
+    constraints = json.loads((trained_dir / "model" / "constraints.json").read_text())
+    assert stats["dataset"]["item_count"] == 1470
+    by_name = {f["name"]: f for f in stats["features"]}
+    income = by_name["MonthlyIncome"]["numerical_statistics"]
+    assert income["common"] == {"num_present": 1470, "num_missing": 0}
+    assert sum(b["count"] for b in income["distribution"]["kll"]["buckets"]) == 1470
+    roles = by_name["JobRole"]["string_statistics"]
+    assert roles["distinct_count"] == 9
+    assert by_name["JobRole"]["inferred_type"] == "String"
+    assert by_name["Age"]["inferred_type"] == "Integral"
+    domains = {f["name"]: f.get("string_constraints", {}).get("domains") for f in constraints["features"]}
+    assert "Sales Executive" in domains["JobRole"]
+    assert constraints["monitoring_config"]["distribution_constraints"]["comparison_method"] == "Robust"
+    assert 0 < constraints["attrition"]["prediction"]["mean_probability"] < 0.5
 
 
 def test_evaluation_json_has_model_registry_shape(trained_dir):

@@ -15,6 +15,7 @@ from .errors import NotAcceptable, RequestError, UnsupportedMediaType, UserError
 
 log = logging.getLogger(__name__)
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+MODEL_VERSION_HEADER = "X-Attrition-Model-Version"
 
 
 def create_app(model, settings) -> Flask:
@@ -24,6 +25,16 @@ def create_app(model, settings) -> Flask:
     @app.get("/ping")
     def ping():
         return Response(status=200)
+
+    @app.get("/model")
+    def model_card():
+        """Identity and schema of the served model; no employee data."""
+        return jsonify(_model_card(model))
+
+    @app.after_request
+    def name_the_model(response):
+        response.headers[MODEL_VERSION_HEADER] = model.version
+        return response
 
     @app.get("/execution-parameters")
     def execution_parameters():
@@ -80,6 +91,25 @@ def create_app(model, settings) -> Flask:
         return jsonify(error="internal error; the server log has the details"), 500
 
     return app
+
+
+def _model_card(model) -> dict:
+    manifest = model.manifest
+    schema = model.schema
+    return {
+        "model_version": model.version,
+        "trained_at": manifest.get("trained_at"),
+        "image_revision": manifest.get("image_revision"),
+        "training_job_name": manifest.get("training_job_name"),
+        "data": manifest.get("data"),
+        "metrics": manifest.get("metrics"),
+        "decision_threshold": model.threshold,
+        "classes": schema.classes,
+        "input_columns": schema.input_columns,
+        "label_column": schema.label_column,
+        "features": [{"name": f.name, "kind": f.kind, "levels": f.levels} for f in schema.features],
+        "dropped": schema.dropped,
+    }
 
 
 def _discard_body(limit: int = 256 * 1024 * 1024) -> None:

@@ -238,12 +238,17 @@ def _cdf(quantiles: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def _ks_pvalue(d: float, n: int, m: int) -> float:
-    """Asymptotic two-sample Kolmogorov-Smirnov p-value."""
-    if n == 0 or m == 0:
+    """Asymptotic two-sample Kolmogorov-Smirnov p-value (Kolmogorov's distribution)."""
+    if n == 0 or m == 0 or d <= 0:
         return 1.0
-    lam = (math.sqrt(n * m / (n + m)) + 0.12 + 0.11 / math.sqrt(n * m / (n + m))) * d
-    total = sum(2 * (-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
-    return float(min(max(total, 0.0), 1.0))
+    root = math.sqrt(n * m / (n + m))
+    lam = (root + 0.12 + 0.11 / root) * d
+    if lam < 1.18:  # this series converges fast for small lambda, the other for large
+        cdf = math.sqrt(2 * math.pi) / lam * sum(
+            math.exp(-((2 * k - 1) ** 2) * math.pi ** 2 / (8 * lam * lam)) for k in range(1, 20))
+        return float(min(max(1.0 - cdf, 0.0), 1.0))
+    tail = sum(2 * (-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 20))
+    return float(min(max(tail, 0.0), 1.0))
 
 
 def _common(stat: dict) -> dict:

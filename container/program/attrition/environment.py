@@ -7,6 +7,7 @@ at import time: call the functions when the value is needed.
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,16 @@ class Paths:
 
     def channel_dir(self, name: str) -> Path:
         return self.data_dir / name
+
+    def write_failure(self, message: str) -> str:
+        """Write the one-line reason SageMaker shows for a failed job (its first 1024 characters)."""
+        text = message.strip().replace("\n", " ")[:1000]
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            self.failure_file.write_text(text + "\n")
+        except OSError as error:
+            print(f"could not write {self.failure_file}: {error}", file=sys.stderr)
+        return text
 
 
 def paths(environ=os.environ) -> Paths:

@@ -1,7 +1,9 @@
 """The model artifact: LightGBM's text model plus JSON metadata. No pickle anywhere.
 
     model/model.txt       the booster, in LightGBM's own text format
-    model/metadata.json   schema, label mapping, decision threshold, metrics, versions
+    model/metadata.json   schema, label mapping, decision threshold, feature importance
+    model/manifest.json   lineage: data files and their SHA-256, settings, metrics, image, job
+    model/statistics.json, model/constraints.json   the Model Monitor baseline (see drift.py)
 
 Loading reads text and JSON only, so a model file cannot run code.
 """
@@ -13,6 +15,7 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
+from . import lineage
 from .errors import UserError
 from .predictor import Predictor
 from .schema import Schema
@@ -29,6 +32,8 @@ class Model:
     threshold: float
     metadata: dict
     predictor: Predictor
+    version: str  # start of model.txt's SHA-256, see lineage.py
+    manifest: dict  # lineage.MANIFEST_FILE, or {} for a model saved without one
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of an encoded feature matrix."""
@@ -77,4 +82,7 @@ def load(model_dir: Path, predict_threads: int = 1) -> Model:
             f"{model_path} expects {booster.num_feature()} features but the metadata lists "
             f"{len(schema.features)}: the two files come from different trainings"
         )
-    return Model(booster, schema, threshold, metadata, Predictor(booster, predict_threads))
+    manifest_path = model_dir / lineage.MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    return Model(booster, schema, threshold, metadata, Predictor(booster, predict_threads),
+                 lineage.model_version(model_path), manifest)

@@ -6,20 +6,20 @@ the job's FailureReason) and exits non-zero: 2 for bad input, 1 for a bug of our
 
 import json
 import os
-import platform
 import signal
 import sys
 import time
 import traceback
 
-import lightgbm
 import numpy as np
 
 from . import (
     data,
+    drift,
     environment,
     features,
     hyperparameters,
+    lineage,
     metrics,
     model,
     modeling,
@@ -56,10 +56,12 @@ def run(paths: environment.Paths, environ) -> None:
     _check_input_modes(data_config)
     started = time.time()
 
-    train_table = _read(paths, _train_channel(paths), hp)
+    channel = _train_channel(paths)
+    train_table = _read(paths, channel, hp)
     rows, y, classes = _labelled(train_table, hp)
     features_schema = _infer_schema(train_table, rows, classes, hp)
-    x = features.encode(features_schema, train_table.column_values(rows), len(rows))
+    columns = train_table.column_values(rows)
+    x = features.encode(features_schema, columns, len(rows))
     categorical = [i for i, f in enumerate(features_schema.features) if f.kind == schema.CATEGORICAL]
 
     trials = []
@@ -71,20 +73,22 @@ def run(paths: environment.Paths, environ) -> None:
         hp["decision_threshold"],
     )
     booster = modeling.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations)
+    p_train = booster.predict(x)
     results = {
         "cross_validation": {
             **metrics.evaluate(y, cv.out_of_fold, threshold),
             "folds": hp["folds"], "fold_auc": cv.fold_auc,
             "auc_mean": float(np.mean(cv.fold_auc)), "auc_std": float(np.std(cv.fold_auc)),
         },
-        "train": metrics.evaluate(y, booster.predict(x), threshold),
+        "train": metrics.evaluate(y, p_train, threshold),
         "iterations": cv.iterations,
         "threshold": threshold,
         "threshold_note": threshold_note,
     }
-    validation = paths.channel_dir(environment.VALIDATION_CHANNEL)
-    if validation.is_dir():
-        x_valid, y_valid = _validation_set(paths, hp, train_table, features_schema)
+    data_files = {channel: train_table.files}
+    if paths.channel_dir(environment.VALIDATION_CHANNEL).is_dir():
+        x_valid, y_valid, data_files["validation"] = _validation_set(paths, hp, train_table,
+                                                                     features_schema)
         p_valid = booster.predict(x_valid)
         results["validation"] = metrics.evaluate(y_valid, p_valid, threshold)
         results["validation_source"] = "validation channel, scored by the final model"
@@ -95,14 +99,18 @@ def run(paths: environment.Paths, environ) -> None:
         report_y, report_p = y, cv.out_of_fold
     importance = _importance(booster, x, features_schema)
 
-    metadata = _metadata(features_schema, hp, threshold, results, importance, train_table, y,
-                         environ, started)
-    model.save(paths.model_dir, booster, metadata)
+    model.save(paths.model_dir, booster, {"schema": features_schema.to_dict(),
+                                          "decision_threshold": threshold,
+                                          "feature_importance": importance})
+    _write_baseline(paths.model_dir, features_schema, columns, len(rows), p_train, threshold)
+    manifest = lineage.manifest(paths.model_dir / model.MODEL_FILE, data_files, hp, results,
+                                environ, started)
+    _write_json(paths.model_dir / lineage.MANIFEST_FILE, manifest)
     _write_outputs(paths, results, trials)
     summary = _report_summary(results, hp, features_schema, importance, len(y), y)
     page = report.build(summary, report_y, report_p, threshold)
     (paths.output_data_dir / "report.html").write_text(page, encoding="utf-8")
-    _print_report(features_schema, results)
+    _print_report(features_schema, results, manifest["model_version"])
 
 
 def _train_channel(paths):
@@ -148,7 +156,7 @@ def _validation_set(paths, hp, train_table, features_schema):
         raise UserError(
             f"validation labels {classes} differ from training labels {features_schema.classes}"
         )
-    return features.encode(features_schema, table.column_values(rows), len(rows)), y
+    return features.encode(features_schema, table.column_values(rows), len(rows)), y, table.files
 
 
 def _importance(booster, x, features_schema) -> list:
@@ -162,25 +170,19 @@ def _importance(booster, x, features_schema) -> list:
     return sorted(rows, key=lambda row: -row["mean_abs_shap"])
 
 
-def _metadata(features_schema, hp, threshold, results, importance, table, y, environ,
-              started) -> dict:
-    return {
+def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, threshold) -> None:
+    """statistics.json and constraints.json: Model Monitor's baseline, shipped with the model."""
+    values = drift.feature_values(features_schema, columns, n_rows)
+    stats = drift.statistics(features_schema, values, n_rows)
+    extra = {
         "schema": features_schema.to_dict(),
         "decision_threshold": threshold,
-        "hyperparameters": hp,
-        "metrics": results,
-        "feature_importance": importance,
-        "training_data": {"files": table.files, "rows": int(len(y)), "positives": int(y.sum())},
-        "versions": {
-            "python": platform.python_version(),
-            "lightgbm": lightgbm.__version__,
-            "numpy": np.__version__,
-        },
-        "image_revision": environ.get("ATTRITION_IMAGE_REVISION", "unknown"),
-        "training_job_name": environ.get("TRAINING_JOB_NAME"),
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "training_seconds": round(time.time() - started, 3),
+        "prediction": {"mean_probability": float(np.mean(probabilities)),
+                       "positive_rate": float(np.mean(probabilities >= threshold))},
     }
+    _write_json(model_dir / "statistics.json", stats)
+    _write_json(model_dir / "constraints.json",
+                drift.constraints(features_schema, stats, drift.Thresholds(), extra))
 
 
 def _write_outputs(paths, results: dict, trials: list) -> None:
@@ -229,7 +231,7 @@ def _model_quality(m: dict) -> dict:
     }
 
 
-def _print_report(features_schema, results: dict) -> None:
+def _print_report(features_schema, results: dict, version: str) -> None:
     for name, reason in features_schema.dropped.items():
         print(f"dropped column {name}: {reason}")
     kinds = [f"{f.name}({f.kind[:3]})" for f in features_schema.features]
@@ -237,6 +239,7 @@ def _print_report(features_schema, results: dict) -> None:
     cv = results["cross_validation"]
     print(f"trees: {results['iterations']}; threshold {results['threshold']:.4f} "
           f"({results['threshold_note']}); validation: {results['validation_source']}")
+    print(f"model version {version}")
     print(f"cv:auc_mean={cv['auc_mean']:.4f}")
     print(f"cv:auc_std={cv['auc_std']:.4f}")
     for split in ("train", "validation"):
@@ -263,11 +266,5 @@ def _stop(signum, frame):
 
 
 def _fail(paths, message: str, code: int) -> int:
-    text = message.strip().replace("\n", " ")[:1000]
-    try:
-        paths.output_dir.mkdir(parents=True, exist_ok=True)
-        paths.failure_file.write_text(text + "\n")
-    except OSError as error:
-        print(f"could not write {paths.failure_file}: {error}", file=sys.stderr)
-    print(f"training failed: {text}", file=sys.stderr)
+    print(f"training failed: {paths.write_failure(message)}", file=sys.stderr)
     return code
