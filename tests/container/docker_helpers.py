@@ -46,14 +46,14 @@ def free_port() -> int:
 class Server:
     """A `serve` container on a free loopback port; stopped by its own container id."""
 
-    def __init__(self, image: str, model_dir: Path, env: dict | None = None):
+    def __init__(self, image: str, model_dir: Path, env: dict | None = None, docker_args=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.name = f"attrition-test-{uuid.uuid4().hex[:8]}"
         env_args = [a for k, v in {"SAGEMAKER_BIND_TO_PORT": self.port, **(env or {})}.items()
                     for a in ("-e", f"{k}={v}")]
         self.started = time.monotonic()
-        docker("run", "-d", "--name", self.name, "--network", "host", *env_args,
+        docker("run", "-d", "--name", self.name, "--network", "host", *env_args, *docker_args,
                "-v", f"{model_dir}:/opt/ml/model:ro", image, "serve")
 
     def wait_ready(self, deadline_s: float = 60) -> float:

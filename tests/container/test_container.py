@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.container.docker_helpers import TEST_DIR, Server, docker, request, run_train
-from tests.helpers import capture_traffic, next_year
+from tests.helpers import as_csv, next_year
 
 pytestmark = pytest.mark.container
 IBM = (TEST_DIR / "input" / "data" / "train" / "ibm_hr_attrition.csv").read_text(encoding="utf-8-sig")
@@ -166,22 +166,27 @@ def test_sigterm_stops_the_server_quickly(image, trained_opt_ml, tmp_path):
         srv.stop()
 
 
-def test_monitor_flags_drift_in_traffic_captured_from_this_server(image, server, trained_opt_ml, tmp_path, ibm_text):
-    def send(body, content_type, accept):
-        status, _, answer = request("POST", server.url + "/invocations", body,
-                                    {"Content-Type": content_type, "Accept": accept})
-        assert status == 200, answer
-        return answer
-
+def test_monitor_flags_drift_in_traffic_the_server_captured(image, trained_opt_ml, tmp_path, ibm_text):
+    """Serve with local data capture on, send real traffic, then run `monitor` on what was captured."""
     for name, shifted, seed in (("shifted", True, 11), ("steady", False, 12)):
-        capture = tmp_path / name / "endpointdata" / "attrition" / "AllTraffic" / "2026" / "11" / "28" / "10"
-        capture.mkdir(parents=True)
-        (capture / "capture.jsonl").write_text(capture_traffic(send, next_year(ibm_text, 1500, seed, shifted)))
+        captured = tmp_path / name / "capture"
+        captured.mkdir(parents=True)
+        srv = Server(image, trained_opt_ml / "model", {"ATTRITION_CAPTURE_DIR": "/capture"},
+                     ["--user", f"{os.getuid()}:{os.getgid()}", "-v", f"{captured}:/capture"])
+        try:
+            srv.wait_ready()
+            employees = next_year(ibm_text, 1500, seed, shifted)
+            for start in range(0, 1500, 100):
+                status, _, _ = invoke(srv, as_csv(employees[start:start + 100]))
+                assert status == 200
+        finally:
+            srv.stop()
+        assert list(captured.rglob("capture-*.jsonl"))
         results = tmp_path / name / "resultdata"
         results.mkdir()
         run = docker("run", "--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}",
                      "-v", f"{trained_opt_ml / 'model'}:/opt/ml/model:ro",
-                     "-v", f"{tmp_path / name / 'endpointdata'}:/opt/ml/processing/endpointdata:ro",
+                     "-v", f"{captured}:/opt/ml/processing/endpointdata:ro",
                      "-v", f"{results}:/opt/ml/processing/resultdata", image, "monitor", check=False)
         assert run.returncode == 0, run.stderr
         violations = json.loads((results / "constraint_violations.json").read_text())["violations"]

@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from attrition import environment, monitoring
+from attrition import datacapture, environment, monitoring
 from attrition.app import create_app
 from tests.helpers import as_csv, capture_record, capture_traffic, next_year
 
@@ -115,3 +115,22 @@ def test_missing_baseline_fails_clearly(tmp_path, trained_dir):
     environ = {"SAGEMAKER_BASE_DIR": str(tmp_path), "baseline_statistics": str(tmp_path / "none.json")}
     assert monitoring.main(environ) == 2
     assert (tmp_path / "output" / "failure").read_text().startswith("no baseline at")
+
+
+def test_local_data_capture_feeds_the_monitor(tmp_path, trained_model, trained_dir, ibm_text):
+    recorder = datacapture.Recorder(tmp_path / "capture", percent=100)
+    client = create_app(trained_model, environment.serving_settings({}), recorder).test_client()
+    employees = next_year(ibm_text, 300, seed=6, shifted=False)
+    for start in range(0, 300, 100):
+        body = as_csv(employees[start:start + 100])
+        assert client.post("/invocations", data=body, headers={"Content-Type": "text/csv"}).status_code == 200
+    assert client.post("/invocations", data="", headers={"Content-Type": "text/csv"}).status_code == 400
+    (capture_file,) = (tmp_path / "capture").rglob("capture-*.jsonl")
+    records = [json.loads(line) for line in capture_file.read_text().splitlines()]
+    assert len(records) == 3  # refused requests are not captured
+    assert records[0]["captureData"]["endpointInput"]["encoding"] == "CSV"
+    environ = {"SAGEMAKER_BASE_DIR": str(trained_dir), "dataset_source": str(tmp_path / "capture"),
+               "output_path": str(tmp_path / "out")}
+    assert monitoring.main(environ) == 0
+    report = json.loads((tmp_path / "out" / "drift_report.json").read_text())
+    assert report["window"]["rows"] == 300 and report["prediction"]["rows"] == 300

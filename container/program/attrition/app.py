@@ -18,7 +18,8 @@ CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 MODEL_VERSION_HEADER = "X-Attrition-Model-Version"
 
 
-def create_app(model, settings) -> Flask:
+def create_app(model, settings, recorder=None) -> Flask:
+    """recorder: a datacapture.Recorder that keeps each answered request, or None."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
 
@@ -54,7 +55,8 @@ def create_app(model, settings) -> Flask:
                 f"{', '.join(codecs.REQUEST_TYPES[:3])}"
             )
         charset = request.mimetype_params.get("charset", "")
-        frame = codecs.decode(request.get_data(cache=False), media_type, charset, model.schema)
+        body = request.get_data(cache=False)
+        frame = codecs.decode(body, media_type, charset, model.schema)
         top_k = explanations.top_k_from(
             request.args.get("explain"),
             explanations.custom_attribute(request.headers.get(CUSTOM_ATTRIBUTES, "")),
@@ -66,8 +68,10 @@ def create_app(model, settings) -> Flask:
         if top_k:
             drivers = explanations.top_drivers(model, matrix, frame.columns, top_k,
                                                settings.predict_threads)
-        body = codecs.encode(probabilities, model.labels(probabilities), accept, drivers)
-        return Response(body, mimetype=accept)
+        answer = codecs.encode(probabilities, model.labels(probabilities), accept, drivers)
+        if recorder:
+            recorder.record(body, request.content_type, answer.encode(), accept)
+        return Response(answer, mimetype=accept)
 
     @app.errorhandler(UserError)
     def user_error(error):

@@ -1,7 +1,10 @@
 """What gunicorn imports in each worker: the model is loaded here, once, before any request."""
 
-from . import environment, model
+import os
+
+from . import datacapture, environment, model
 from .app import create_app
 
 settings = environment.serving_settings()
-app = create_app(model.load(environment.paths().model_dir, settings.predict_threads), settings)
+app = create_app(model.load(environment.paths().model_dir, settings.predict_threads), settings,
+                 datacapture.recorder(os.environ))
