@@ -1,5 +1,7 @@
 """Shared fixtures: the bundled data, and a model trained on it in a temporary /opt/ml."""
 
+import os
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,30 @@ def trained_model(trained_dir):
 def opt_ml(tmp_path) -> Path:
     return tmp_path / "opt_ml"
 
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto in server mode on a free loopback port, for the whole session; stopped at the end."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.container.docker_helpers import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture()
+def aws_env(moto_server, tmp_path):
+    """Environment for a process that should talk to moto only: dummy keys, no profile files."""
+    urllib.request.urlopen(urllib.request.Request(moto_server + "/moto-api/reset", method="POST"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=moto_server, AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+               AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+               DOCKER_CONFIG=str(tmp_path / "docker-config"))
+    return env

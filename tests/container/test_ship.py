@@ -1,0 +1,83 @@
+"""Shipping for real against local stand-ins: moto for the AWS APIs, a registry for the image."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.container.docker_helpers import ROOT, docker, free_port, request
+
+pytestmark = pytest.mark.container
+CLI = [sys.executable, str(ROOT / "deploy" / "attrition-deploy")]
+
+
+@pytest.fixture()
+def registry(tmp_path):
+    """The CNCF distribution registry (Debian's docker-registry) on a free loopback port."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        message = "needs Debian's docker-registry package (apt-get install docker-registry)"
+        if os.environ.get("ATTRITION_REQUIRE_DOCKER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    port = free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(f"version: 0.1\nstorage:\n  filesystem: {{rootdirectory: {tmp_path / 'blobs'}}}\n"
+                      f"http:\n  addr: 127.0.0.1:{port}\n")
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if request("GET", f"http://127.0.0.1:{port}/v2/", timeout=1)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def run(env, *args):
+    result = subprocess.run([*map(str, args)], env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip()
+
+
+def test_trained_model_to_a_two_variant_endpoint(aws_env, trained_opt_ml):
+    model_dir = trained_opt_ml / "model"
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker:test"
+    model_data = run(aws_env, *CLI, "package", model_dir, "--bucket", "hr-models", "--prefix", "attrition/v1")
+    role = run(aws_env, *CLI, "role", "--bucket", "hr-models")
+    for name in ("attrition-a", "attrition-b"):
+        run(aws_env, *CLI, "register", "--name", name, "--image", image, "--model-data", model_data,
+            "--role", role, "--group", "attrition-models", "--manifest", model_dir / "manifest.json")
+    run(aws_env, *CLI, "deploy", "--endpoint", "attrition",
+        "--variant", "name=current,model=attrition-a,weight=0.9",
+        "--variant", "name=challenger,model=attrition-b,weight=0.1")
+    described = json.loads(run(aws_env, *CLI, "describe", "--endpoint", "attrition"))
+    assert described["EndpointStatus"] == "InService"
+    assert [(v["VariantName"], v["ModelName"], v["CurrentWeight"]) for v in described["Variants"]] == [
+        ("current", "attrition-a", 0.9), ("challenger", "attrition-b", 0.1)]
+
+
+def test_build_and_push_puts_the_real_image_in_a_registry(aws_env, registry, image):
+    env = {**aws_env, "REGISTRY_OVERRIDE": registry}
+    base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
+    pushed = run(env, ROOT / "container" / "build_and_push.sh", "--tag", "ci-test", "--base-image", base)
+    assert pushed == f"{registry}/attrition-sagemaker:ci-test"
+    tags = json.loads(request("GET", f"http://{registry}/v2/attrition-sagemaker/tags/list")[2])
+    assert sorted(tags["tags"]) == ["ci-test", "latest"]
+    docker("rmi", pushed, f"{registry}/attrition-sagemaker:latest")
+    docker("pull", pushed)
+    labels = json.loads(docker("inspect", "-f", "{{json .Config.Labels}}", pushed).stdout)
+    assert labels["com.amazonaws.sagemaker.capabilities.accept-bind-to-port"] == "true"
+    assert labels["org.opencontainers.image.revision"] == "ci-test"
+    assert docker("image", "inspect", "-f", "{{.Architecture}}", pushed).stdout.strip() == "amd64"
+    docker("rmi", pushed)

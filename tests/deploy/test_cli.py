@@ -1,0 +1,209 @@
+"""attrition-deploy as a user runs it (a subprocess), against moto in server mode on 127.0.0.1."""
+
+import io
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import urllib.request
+
+import boto3
+import pytest
+
+from tests.helpers import ROOT
+
+CLI = ROOT / "deploy" / "attrition-deploy"
+MODEL_DIR_FILES = ("model.txt", "metadata.json", "manifest.json")
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker:abc1234"
+ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
+
+
+def cli(env, *args, check=True):
+    result = subprocess.run([sys.executable, str(CLI), *map(str, args)], env=env,
+                            capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def client(env, service):
+    return boto3.client(service, endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture()
+def model_dir(trained_dir):
+    return trained_dir / "model"
+
+
+def test_package_uploads_an_encrypted_tarball_with_files_at_the_root(aws_env, model_dir):
+    uri = cli(aws_env, "package", model_dir, "--bucket", "hr-models", "--prefix", "attrition/v1").stdout.strip()
+    assert uri == "s3://hr-models/attrition/v1/model.tar.gz"
+    s3 = client(aws_env, "s3")
+    head = s3.head_object(Bucket="hr-models", Key="attrition/v1/model.tar.gz")
+    assert head["ServerSideEncryption"] == "AES256"
+    body = s3.get_object(Bucket="hr-models", Key="attrition/v1/model.tar.gz")["Body"].read()
+    names = tarfile.open(fileobj=io.BytesIO(body)).getnames()
+    assert set(MODEL_DIR_FILES) <= set(names) and all("/" not in n for n in names)
+    assert cli(aws_env, "package", model_dir, "--bucket", "hr-models", "--prefix", "attrition/v1").stdout.strip() == uri
+    assert s3.get_public_access_block(Bucket="hr-models")["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
+
+
+def test_package_refuses_a_directory_that_is_not_a_model(aws_env, tmp_path):
+    result = cli(aws_env, "package", tmp_path, "--bucket", "b", check=False)
+    assert result.returncode == 2 and "model.txt is missing" in result.stderr
+
+
+def test_role_is_least_privilege_and_reused(aws_env):
+    arn = cli(aws_env, "role", "--bucket", "hr-models", "--prefix", "attrition").stdout.strip()
+    assert arn == ROLE
+    assert cli(aws_env, "role", "--bucket", "hr-models", "--prefix", "attrition").stdout.strip() == arn
+    iam = client(aws_env, "iam")
+    policy = iam.get_role_policy(RoleName="attrition-sagemaker-execution", PolicyName="attrition-least-privilege")
+    statements = policy["PolicyDocument"]["Statement"]
+    assert iam.list_attached_role_policies(RoleName="attrition-sagemaker-execution")["AttachedPolicies"] == []
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all(a.split(":")[1] != "*" for a in actions)
+    objects = next(s for s in statements if s["Sid"] == "ReadWriteProjectObjects")
+    assert objects["Resource"] == "arn:aws:s3:::hr-models/attrition/*"
+
+
+def test_training_job_metric_definitions_match_what_train_prints(aws_env, trained_dir, capsys):
+    plan = json.loads(cli(aws_env, "train-job", "--dry-run", "--image", IMAGE, "--role", ROLE,
+                          "--train", "s3://hr/train/", "--output", "s3://hr/out/", "--hp", "folds=5").stdout)
+    (call,) = plan
+    definitions = call["params"]["AlgorithmSpecification"]["MetricDefinitions"]
+    from attrition import training
+    training.main({"SAGEMAKER_BASE_DIR": str(trained_dir)})  # the real train output, once more
+    printed = capsys.readouterr().out.splitlines()
+    for definition in definitions:
+        matches = [m for line in printed if (m := re.search(definition["Regex"], line))]
+        assert len(matches) == 1, definition
+        float(matches[0].group(1))
+    assert call["params"]["HyperParameters"] == {"folds": "5"}
+
+
+def test_training_job_is_created_with_spot_and_checkpoints(aws_env):
+    name = cli(aws_env, "train-job", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr/train/",
+               "--validation", "s3://hr/validation/", "--output", "s3://hr/out/", "--name", "attrition-1",
+               "--spot", "--checkpoint", "s3://hr/checkpoints/").stdout.strip()
+    job = client(aws_env, "sagemaker").describe_training_job(TrainingJobName=name)
+    assert [c["ChannelName"] for c in job["InputDataConfig"]] == ["train", "validation"]
+    assert job["EnableManagedSpotTraining"] is True
+    assert job["StoppingCondition"]["MaxWaitTimeInSeconds"] > job["StoppingCondition"]["MaxRuntimeInSeconds"]
+
+
+def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir):
+    args = ["register", "--name", "attrition-a", "--image", IMAGE, "--model-data", "s3://hr/m/model.tar.gz",
+            "--role", ROLE, "--group", "attrition-models", "--approval", "Approved",
+            "--metrics", "s3://hr/out/evaluation.json", "--manifest", model_dir / "manifest.json"]
+    first = cli(aws_env, *args).stdout.strip()
+    assert first.endswith(":model-package/attrition-models/1")
+    assert cli(aws_env, *args).stdout.strip() == first  # no second version for the same model
+    sagemaker = client(aws_env, "sagemaker")
+    package = sagemaker.describe_model_package(ModelPackageName=first)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    metadata = package["CustomerMetadataProperties"]
+    assert metadata["model_version"] == manifest["model_version"]
+    assert manifest["data"]["train"][0]["sha256"] in metadata["data_train_0"]
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == "s3://hr/out/evaluation.json"
+    model = sagemaker.describe_model(ModelName="attrition-a")
+    assert model["PrimaryContainer"]["ModelDataUrl"] == "s3://hr/m/model.tar.gz"
+    clash = cli(aws_env, "register", "--name", "attrition-a", "--image", IMAGE, "--model-data",
+                "s3://hr/other/model.tar.gz", "--role", ROLE, check=False)
+    assert clash.returncode == 1
+    assert clash.stderr.strip().endswith("already exists with another image or model data; choose another --name")
+
+
+def deploy_args(*extra):
+    return ["deploy", "--endpoint", "attrition", "--variant", "name=A,model=attrition-a,weight=0.9",
+            "--variant", "name=B,model=attrition-b,weight=0.1,instance-type=ml.c5.large",
+            "--capture", "s3://hr/capture/", "--autoscale", "1:4:1000", *extra]
+
+
+def test_deploy_two_variants_with_capture_and_autoscaling(aws_env):
+    for name in ("attrition-a", "attrition-b"):
+        cli(aws_env, "register", "--name", name, "--image", IMAGE, "--model-data",
+            f"s3://hr/{name}/model.tar.gz", "--role", ROLE)
+    assert cli(aws_env, *deploy_args()).stdout.strip() == "attrition"
+    assert cli(aws_env, *deploy_args()).returncode == 0  # nothing changed: nothing to do
+    described = json.loads(cli(aws_env, "describe", "--endpoint", "attrition").stdout)
+    assert [(v["VariantName"], v["InitialVariantWeight"]) for v in described["Variants"]] == [("A", 0.9), ("B", 0.1)]
+    assert described["DataCapture"]["DestinationS3Uri"] == "s3://hr/capture/"
+    targets = client(aws_env, "application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
+    assert {t["ResourceId"] for t in targets["ScalableTargets"]} == {
+        "endpoint/attrition/variant/A", "endpoint/attrition/variant/B"}
+
+
+def test_update_with_a_canary_is_planned_in_full(aws_env):
+    """moto has no UpdateEndpoint: the update path is checked as the request --dry-run prints."""
+    env = {k: v for k, v in aws_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # nothing listens: a dry run must not call out
+    plan = json.loads(cli(env, *deploy_args("--dry-run", "--canary", "10", "--alarm", "attrition-5xx")).stdout)
+    operations = [(c["service"], c["operation"]) for c in plan]
+    assert operations == [("sagemaker", "create_endpoint_config"), ("sagemaker", "update_endpoint"),
+                          *[("application-autoscaling", op) for op in
+                            ("register_scalable_target", "put_scaling_policy") * 2]]
+    update = plan[1]["params"]
+    routing = update["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing == {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+                       "WaitIntervalInSeconds": 600}
+    assert update["DeploymentConfig"]["AutoRollbackConfiguration"] == {"Alarms": [{"AlarmName": "attrition-5xx"}]}
+    assert update["EndpointConfigName"] == plan[0]["params"]["EndpointConfigName"]
+
+
+@pytest.mark.parametrize("command", [
+    ["package", "MODEL", "--bucket", "b"], ["role", "--bucket", "b"], ["ecr"], ["ecr-password"],
+    ["register", "--name", "m", "--image", IMAGE, "--model-data", "s3://b/m.tar.gz", "--role", ROLE, "--group", "g"],
+    ["transform", "--model", "m", "--input", "s3://b/in/", "--output", "s3://b/out/", "--join"],
+    ["invoke", "--endpoint", "e", "PAYLOAD"], ["describe", "--endpoint", "e"],
+])
+def test_every_command_has_a_dry_run_needing_no_credentials(tmp_path, model_dir, command):
+    env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+           "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    payload = ROOT / "container" / "local_test" / "payload.csv"
+    args = [model_dir if a == "MODEL" else payload if a == "PAYLOAD" else a for a in command]
+    plan = json.loads(cli(env, *args, "--dry-run").stdout)
+    assert plan and all({"service", "operation", "params"} == set(call) for call in plan)
+
+
+def test_transform_job(aws_env):
+    name = cli(aws_env, "transform", "--model", "attrition-a", "--input", "s3://hr/batch/",
+               "--output", "s3://hr/batch-out/", "--name", "attrition-batch-1", "--join").stdout.strip()
+    job = client(aws_env, "sagemaker").describe_transform_job(TransformJobName=name)
+    assert job["TransformInput"]["SplitType"] == "Line" and job["BatchStrategy"] == "MultiRecord"
+    assert job["DataProcessing"]["JoinSource"] == "Input"
+
+
+def test_invoke_prints_the_endpoint_answer(aws_env):
+    answer = '{"predictions":[{"probability":0.74,"label":"Yes"}]}'
+    request = urllib.request.Request(
+        aws_env["AWS_ENDPOINT_URL"] + "/moto-api/static/sagemaker/endpoint-results", method="POST",
+        data=json.dumps({"results": [{"Body": answer, "ContentType": "application/json"}]}).encode())
+    urllib.request.urlopen(request)
+    payload = ROOT / "container" / "local_test" / "payload.json"
+    assert cli(aws_env, "invoke", "--endpoint", "attrition", payload).stdout.strip() == answer
+
+
+def test_ecr_repository_is_created_once_and_the_password_printed(aws_env):
+    uri = cli(aws_env, "ecr", "--repository", "attrition-sagemaker", "--immutable").stdout.strip()
+    assert uri == "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker"
+    assert cli(aws_env, "ecr", "--repository", "attrition-sagemaker").stdout.strip() == uri
+    (repository,) = client(aws_env, "ecr").describe_repositories()["repositories"]
+    assert repository["imageScanningConfiguration"]["scanOnPush"] is True
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    assert cli(aws_env, "ecr-password").stdout.strip()
+
+
+def test_aws_errors_are_one_clear_line(aws_env, tmp_path):
+    missing = cli(aws_env, "describe", "--endpoint", "nope", check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.count("\n") == 1 and "Could not find endpoint" in missing.stderr
+    env = {k: v for k, v in aws_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    no_keys = cli(env, "describe", "--endpoint", "x", check=False)
+    assert no_keys.returncode == 1 and "no AWS credentials found" in no_keys.stderr
+    assert "Traceback" not in no_keys.stderr + missing.stderr
