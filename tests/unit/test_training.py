@@ -175,3 +175,10 @@ def test_pipe_mode_is_refused_clearly(tmp_path):
     paths.input_data_config_file.write_text(json.dumps({"train": {"TrainingInputMode": "Pipe"}}))
     assert run_training(paths) == 2
     assert "Pipe mode" in paths.failure_file.read_text()
+
+
+def test_unreadable_hyperparameters_file_is_a_user_error(tmp_path):
+    paths = make_opt_ml(tmp_path, {}, {"train": {"a.csv": SMALL}})
+    paths.hyperparameters_file.write_text('{"num_leaves": "8",}')
+    assert run_training(paths) == 2
+    assert paths.failure_file.read_text().startswith("hyperparameters.json is not valid JSON")

@@ -1,4 +1,4 @@
-"""The Flask app SageMaker talks to: /ping, /invocations and /execution-parameters.
+"""The Flask app SageMaker talks to: /ping, /invocations, /execution-parameters, and /model.
 
 `create_app` takes an already loaded model, so /ping never loads anything. Every error
 is answered as JSON {"error": "..."} with a 4xx status that says whose fault it is;

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import UserError
+
 DEFAULT_BASE_DIR = "/opt/ml"
 TRAIN_CHANNELS = ("train", "training")
 VALIDATION_CHANNEL = "validation"
@@ -80,7 +82,10 @@ def read_json_file(path: Path, default):
     """Read an optional SageMaker config file; a missing or empty file gives `default`."""
     if not path.is_file() or path.stat().st_size == 0:
         return default
-    return json.loads(path.read_text(encoding="utf-8-sig"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except ValueError as error:
+        raise UserError(f"{path.name} is not valid JSON: {error}") from None
 
 
 @dataclass(frozen=True)

@@ -64,27 +64,8 @@ def run(paths: environment.Paths, environ) -> None:
     x = features.encode(features_schema, columns, len(rows))
     categorical = [i for i, f in enumerate(features_schema.features) if f.kind == schema.CATEGORICAL]
 
-    trials = []
-    if hp["tuning_trials"]:
-        hp, trials = modeling.tune(x, y, categorical, hp)
-    cv = modeling.cross_validate(x, y, categorical, hp)
-    threshold, threshold_note = thresholds.choose(
-        y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
-        hp["decision_threshold"],
-    )
-    booster = modeling.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations)
-    p_train = booster.predict(x)
-    results = {
-        "cross_validation": {
-            **metrics.evaluate(y, cv.out_of_fold, threshold),
-            "folds": hp["folds"], "fold_auc": cv.fold_auc,
-            "auc_mean": float(np.mean(cv.fold_auc)), "auc_std": float(np.std(cv.fold_auc)),
-        },
-        "train": metrics.evaluate(y, p_train, threshold),
-        "iterations": cv.iterations,
-        "threshold": threshold,
-        "threshold_note": threshold_note,
-    }
+    hp, trials, booster, results, out_of_fold = _fit(x, y, categorical, features_schema, hp)
+    threshold, p_train = results["threshold"], booster.predict(x)
     data_files = {channel: train_table.files}
     if paths.channel_dir(environment.VALIDATION_CHANNEL).is_dir():
         x_valid, y_valid, data_files["validation"] = _validation_set(paths, hp, train_table,
@@ -96,7 +77,7 @@ def run(paths: environment.Paths, environ) -> None:
     else:
         results["validation"] = results["cross_validation"]
         results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
-        report_y, report_p = y, cv.out_of_fold
+        report_y, report_p = y, out_of_fold
     importance = _importance(booster, x, features_schema)
 
     model.save(paths.model_dir, booster, {"schema": features_schema.to_dict(),
@@ -111,6 +92,31 @@ def run(paths: environment.Paths, environ) -> None:
     page = report.build(summary, report_y, report_p, threshold)
     (paths.output_data_dir / "report.html").write_text(page, encoding="utf-8")
     _print_report(features_schema, results, manifest["model_version"])
+
+
+def _fit(x, y, categorical, features_schema, hp: dict):
+    """(Tune,) cross-validate, choose the threshold, refit on every row; with the metrics."""
+    trials = []
+    if hp["tuning_trials"]:
+        hp, trials = modeling.tune(x, y, categorical, hp)
+    cv = modeling.cross_validate(x, y, categorical, hp)
+    threshold, threshold_note = thresholds.choose(
+        y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
+        hp["decision_threshold"],
+    )
+    booster = modeling.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations)
+    results = {
+        "cross_validation": {
+            **metrics.evaluate(y, cv.out_of_fold, threshold),
+            "folds": hp["folds"], "fold_auc": cv.fold_auc,
+            "auc_mean": float(np.mean(cv.fold_auc)), "auc_std": float(np.std(cv.fold_auc)),
+        },
+        "train": metrics.evaluate(y, booster.predict(x), threshold),
+        "iterations": cv.iterations,
+        "threshold": threshold,
+        "threshold_note": threshold_note,
+    }
+    return hp, trials, booster, results, cv.out_of_fold
 
 
 def _train_channel(paths):
