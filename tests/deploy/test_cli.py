@@ -11,7 +11,7 @@ import urllib.request
 import boto3
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import FAST, ROOT, make_opt_ml, run_training
 
 CLI = ROOT / "deploy" / "attrition-deploy"
 MODEL_DIR_FILES = ("model.txt", "metadata.json", "manifest.json")
@@ -70,14 +70,14 @@ def test_role_is_least_privilege_and_reused(aws_env):
     assert objects["Resource"] == "arn:aws:s3:::hr-models/attrition/*"
 
 
-def test_training_job_metric_definitions_match_what_train_prints(aws_env, trained_dir, capsys):
+def test_training_job_metric_definitions_match_what_train_prints(aws_env, tmp_path, ibm_text, capsys):
     plan = json.loads(cli(aws_env, "train-job", "--dry-run", "--image", IMAGE, "--role", ROLE,
                           "--train", "s3://hr/train/", "--output", "s3://hr/out/", "--hp", "folds=5").stdout)
     (call,) = plan
     definitions = call["params"]["AlgorithmSpecification"]["MetricDefinitions"]
-    from attrition import training
-    training.main({"SAGEMAKER_BASE_DIR": str(trained_dir)})  # the real train output, once more
-    printed = capsys.readouterr().out.splitlines()
+    capsys.readouterr()
+    assert run_training(make_opt_ml(tmp_path, FAST, {"train": {"ibm.csv": ibm_text}})) == 0
+    printed = capsys.readouterr().out.splitlines()  # what `train` really prints
     for definition in definitions:
         matches = [m for line in printed if (m := re.search(definition["Regex"], line))]
         assert len(matches) == 1, definition

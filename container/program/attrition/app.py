@@ -113,6 +113,7 @@ def _model_card(model) -> dict:
         "label_column": schema.label_column,
         "features": [{"name": f.name, "kind": f.kind, "levels": f.levels} for f in schema.features],
         "dropped": schema.dropped,
+        "feature_importance": model.metadata.get("feature_importance", [])[:10],
     }
 
 
