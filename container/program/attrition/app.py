@@ -10,7 +10,7 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import codecs, explanations, features
+from . import codecs, explanations, features, mediatypes
 from .errors import NotAcceptable, RequestError, UnsupportedMediaType, UserError
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,10 @@ def create_app(model, settings, recorder=None) -> Flask:
     def invocations():
         accept = _response_type(settings.default_accept)
         media_type = request.mimetype
-        if media_type not in codecs.REQUEST_TYPES:
+        if media_type not in mediatypes.REQUEST_TYPES:
             raise UnsupportedMediaType(
                 f"Content-Type {media_type or '(none)'!r} is not supported; use one of "
-                f"{', '.join(codecs.REQUEST_TYPES[:3])}"
+                f"{', '.join(mediatypes.REQUEST_TYPES[:3])}"
             )
         charset = request.mimetype_params.get("charset", "")
         body = request.get_data(cache=False)
@@ -134,11 +134,11 @@ def _response_type(default: str) -> str:
     if not accept or accept.best == "*/*":
         return default
     chosen = accept.best_match(
-        [default] + [t for t in codecs.RESPONSE_TYPES if t != default], default=None
+        [default] + [t for t in mediatypes.RESPONSE_TYPES if t != default], default=None
     )
     if chosen is None:
         raise NotAcceptable(
             f"Accept {request.headers.get('Accept')!r} cannot be met; this model answers "
-            f"{', '.join(codecs.RESPONSE_TYPES)}"
+            f"{', '.join(mediatypes.RESPONSE_TYPES)}"
         )
     return chosen

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import codecs
+from . import codecs, mediatypes
 from .errors import UserError
 
 
@@ -74,7 +74,7 @@ def _read_record(line: str, schema, start, end, window: Window) -> str | None:
     if (start and when and when < start) or (end and when and when >= end):
         return "outside the analysis window"
     media_type, charset = _media_type(request.get("observedContentType", ""))
-    if media_type not in codecs.REQUEST_TYPES:
+    if media_type not in mediatypes.REQUEST_TYPES:
         return f"request content type {media_type or '(none)'} is not one we decode"
     try:
         body = _body(request)

@@ -13,12 +13,7 @@ from dataclasses import dataclass
 
 from .data import parse_csv
 from .errors import RequestError, UnsupportedMediaType
-
-CSV = "text/csv"
-JSON = "application/json"
-JSONLINES = "application/jsonlines"
-REQUEST_TYPES = (CSV, JSON, JSONLINES, "application/x-jsonlines", "application/jsonl")
-RESPONSE_TYPES = (JSON, CSV, JSONLINES)
+from .mediatypes import CSV, JSON, JSONLINES
 
 
 @dataclass

@@ -14,6 +14,8 @@ from pathlib import Path
 from .errors import UserError
 
 DEFAULT_BASE_DIR = "/opt/ml"
+MODEL_FILE = "model.txt"  # in the model directory: LightGBM's text model
+METADATA_FILE = "metadata.json"  # ... and what serving needs besides (see model.py)
 TRAIN_CHANNELS = ("train", "training")
 VALIDATION_CHANNEL = "validation"
 
@@ -109,7 +111,9 @@ def serving_settings(environ=os.environ) -> ServingSettings:
     return ServingSettings(
         port=_int(environ, "SAGEMAKER_BIND_TO_PORT", 8080, 1, 65535),
         workers=_int(environ, "SAGEMAKER_MODEL_SERVER_WORKERS", os.cpu_count() or 1, 1, 256),
-        timeout=_int(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
+        # Batch Transform allows 600 s per mini-batch by default; real-time requests, 60 s.
+        timeout=_int(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT",
+                     600 if environ.get("SAGEMAKER_BATCH", "").lower() == "true" else 60, 1, 3600),
         max_payload_mb=_float(environ, "SAGEMAKER_MAX_PAYLOAD_IN_MB", 6.0, 0.001, 1024.0),
         default_accept=environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "application/json"),
         predict_threads=_int(environ, "ATTRITION_PREDICT_THREADS", 1, 0, 256),

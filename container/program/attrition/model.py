@@ -15,13 +15,13 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from . import lineage
+from . import environment, lineage
 from .errors import UserError
 from .predictor import Predictor
 from .schema import Schema
 
-MODEL_FILE = "model.txt"
-METADATA_FILE = "metadata.json"
+MODEL_FILE = environment.MODEL_FILE
+METADATA_FILE = environment.METADATA_FILE
 FORMAT_VERSION = 1
 
 

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import codecs, environment, model
+from . import environment, mediatypes
 
 PROGRAM_DIR = Path(__file__).resolve().parent.parent
 GUNICORN_CONFIG = PROGRAM_DIR / "gunicorn.conf.py"
@@ -19,10 +19,10 @@ GUNICORN_CONFIG = PROGRAM_DIR / "gunicorn.conf.py"
 def main() -> int:
     try:
         settings = environment.serving_settings()
-        if settings.default_accept not in codecs.RESPONSE_TYPES:
+        if settings.default_accept not in mediatypes.RESPONSE_TYPES:
             raise ValueError(
                 f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={settings.default_accept!r} must be one of "
-                f"{', '.join(codecs.RESPONSE_TYPES)}"
+                f"{', '.join(mediatypes.RESPONSE_TYPES)}"
             )
         _check_model(environment.paths().model_dir)
     except ValueError as error:
@@ -36,13 +36,13 @@ def main() -> int:
 
 def _check_model(model_dir: Path) -> None:
     """Cheap checks (no LightGBM import); the worker does the full load."""
-    for name in (model.MODEL_FILE, model.METADATA_FILE):
+    for name in (environment.MODEL_FILE, environment.METADATA_FILE):
         if not (model_dir / name).is_file():
             raise ValueError(
                 f"no model at {model_dir}: {name} is missing. Run `train` first, or mount a "
                 "directory holding model.txt and metadata.json"
             )
     try:
-        json.loads((model_dir / model.METADATA_FILE).read_text())
+        json.loads((model_dir / environment.METADATA_FILE).read_text())
     except ValueError as error:
-        raise ValueError(f"{model_dir / model.METADATA_FILE} is not valid JSON: {error}") from None
+        raise ValueError(f"{model_dir / environment.METADATA_FILE} is not valid JSON: {error}") from None
