@@ -1,7 +1,13 @@
 """Helpers shared by the unit tests: a fake /opt/ml under a temporary folder, and training in it."""
 
+import base64
+import csv
+import io
 import json
+import uuid
 from pathlib import Path
+
+import numpy as np
 
 from attrition import environment, training
 
@@ -30,11 +36,6 @@ def run_training(paths: environment.Paths) -> int:
 def next_year(ibm_text: str, rows: int, seed: int, shifted: bool) -> list:
     """A sample of employees drawn from the bundled data; `shifted` adds known drift:
     more overtime, a new job role, and incomes +15 % in Research & Development."""
-    import csv
-    import io
-
-    import numpy as np
-
     employees = list(csv.DictReader(io.StringIO(ibm_text)))
     rng = np.random.default_rng(seed)
     sample = []
@@ -52,9 +53,6 @@ def next_year(ibm_text: str, rows: int, seed: int, shifted: bool) -> list:
 
 
 def as_csv(employees: list, header: bool = True) -> str:
-    import csv
-    import io
-
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(employees[0]), lineterminator="\n")
     if header:
@@ -66,9 +64,6 @@ def as_csv(employees: list, header: bool = True) -> str:
 def capture_record(request_body: bytes, content_type: str, response_body: bytes, accept: str,
                    when: str = "2026-11-28T10:00:00Z", base64_encoded: bool = False) -> str:
     """One line of a SageMaker data-capture file, as the endpoint writes it."""
-    import base64
-    import uuid
-
     def part(body: bytes, kind: str, mode: str) -> dict:
         if base64_encoded:
             return {"observedContentType": kind, "mode": mode, "encoding": "BASE64",

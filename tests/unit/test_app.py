@@ -254,3 +254,15 @@ def test_model_route_gives_identity_and_schema_without_employee_data(client, tra
     assert card["feature_importance"][0]["feature"] == trained_model.metadata["feature_importance"][0]["feature"]
     text = json.dumps(card)
     assert "5993" not in text and "Travel_Rarely,1102" not in text  # no employee records
+
+
+def test_explanation_values_show_missing_as_null_and_unseen_as_sent(client, ibm_rows):
+    header = ibm_rows[0].split(",")
+    record = dict(zip(header, ibm_rows[1].split(",")))
+    record.update(OverTime="", JobRole="Astronaut", Age="NA")
+    body = json.dumps({"instances": [record], "explain": 100})
+    drivers = post(client, body, "application/json").get_json()["predictions"][0]["explanation"]
+    values = {d["feature"]: d["value"] for d in drivers}
+    assert values["OverTime"] is None and values["Age"] is None
+    assert values["JobRole"] == "Astronaut"
+    assert len(drivers) == 30  # every feature, when more are asked for than there are

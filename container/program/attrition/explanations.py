@@ -10,6 +10,7 @@ import numpy as np
 
 from .errors import RequestError
 from .schema import CATEGORICAL
+from .values import is_missing
 
 DEFAULT_TOP_K = 3
 OFF = ("", "0", "false", "no", "off")
@@ -54,8 +55,8 @@ def top_drivers(model, matrix: np.ndarray, columns: dict, k: int, num_threads: i
 
 
 def _driver(feature, raw, encoded: float, contribution: float) -> dict:
-    if math.isnan(encoded):
-        value = None if feature.kind != CATEGORICAL or raw is None else raw
+    if math.isnan(encoded):  # missing, or a category never seen in training (shown as sent)
+        value = None if feature.kind != CATEGORICAL or is_missing(raw) else raw
     elif feature.kind == CATEGORICAL:
         value = feature.levels[int(encoded)]
     else:

@@ -17,15 +17,20 @@ MANIFEST_FILE = "manifest.json"
 
 
 def model_version(model_file: Path) -> str:
-    return hashlib.sha256(model_file.read_bytes()).hexdigest()[:16]
+    return _version(hashlib.sha256(model_file.read_bytes()).hexdigest())
+
+
+def _version(sha256: str) -> str:
+    return sha256[:16]
 
 
 def manifest(model_file: Path, data: dict, hp: dict, results: dict, environ, started: float) -> dict:
     """data: channel name -> the files read from it ({"file", "sha256", "rows"})."""
     validation = results["validation"]
+    digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
     return {
-        "model_version": model_version(model_file),
-        "model_sha256": hashlib.sha256(model_file.read_bytes()).hexdigest(),
+        "model_version": _version(digest),
+        "model_sha256": digest,
         "data": data,
         "hyperparameters": hp,
         "metrics": {
