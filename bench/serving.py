@@ -274,7 +274,8 @@ def report(limit: dict, r: dict, extras: dict) -> None:
           f"| {limit['ten_k_rows_s_1t']:,.0f} rows/s (10k rows; {limit['ten_k_rows_s_2t']:,.0f} with 2 threads) |")
     print(f"| **ours** (container, 2 sync workers) | {one:,.0f} req/s | {r['ours_one']['p99_ms']:.1f} ms "
           f"| {ten_k:,.0f} rows/s (10k-row CSV) |")
-    print(f"| ours `/ping` (our HTTP floor) | {r['ours_ping']['rps']:,.0f} req/s | {r['ours_ping']['p99_ms']:.1f} ms | — |")
+    ping = r["ours_ping"]
+    print(f"| ours `/ping` (our HTTP floor) | {ping['rps']:,.0f} req/s | {ping['p99_ms']:.1f} ms | — |")
     print(f"| ours with gthread workers (4 threads, keep-alive) | {r['gthread_one']['rps']:,.0f} req/s "
           f"| {r['gthread_one']['p99_ms']:.1f} ms | — (`/ping`: {r['gthread_ping']['rps']:,.0f} req/s) |")
     print(f"| MLServer 1.7.1 + mlserver-lightgbm (V2, tuned) | {r['mls_one']['rps']:,.0f} req/s | "

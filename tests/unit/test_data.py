@@ -56,7 +56,8 @@ def test_several_files_are_joined_and_reordered_by_name(tmp_path):
         ({"a.csv": b"Age,Attrition\n\xff\xfe,Yes\n"}, "not UTF-8"),
         ({"a.csv": "Age,Attrition\n1,Yes\n", "b.csv": "Age,Left\n1,Yes\n"}, "only one of them has a header row"),
         ({"a.csv": "Age,Attrition,Age\n1,Yes,2\n"}, "repeats column name"),
-        ({"a.csv": "Age,Attrition\n1,Yes\n", "b.csv": "Attrition,Pay\nNo,2\n"}, "different columns.*missing \\['Age'\\]"),
+        ({"a.csv": "Age,Attrition\n1,Yes\n", "b.csv": "Attrition,Pay\nNo,2\n"},
+         "different columns.*missing \\['Age'\\]"),
         ({"a.csv": b"Age,Attrition\n1,Y\x00es\n"}, "NUL bytes"),
     ],
 )

@@ -33,7 +33,8 @@ def run_monitor(tmp_path, trained_dir, files: dict, **env):
         "output_path": str(output),
         "baseline_statistics": str(trained_dir / "model" / "statistics.json"),
         "baseline_constraints": str(trained_dir / "model" / "constraints.json"),
-        "dataset_format": json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}),
+        "dataset_format": json.dumps(
+            {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}),
         **env,
     }
     code = monitoring.main(environ)

@@ -91,7 +91,7 @@ def _read_record(line: str, schema, start, end, window: Window) -> str | None:
 def _read_csv_file(path: Path, schema, window: Window) -> None:
     window.records += 1
     try:
-        frame = codecs.decode(path.read_bytes(), codecs.CSV, "", schema)
+        frame = codecs.decode(path.read_bytes(), mediatypes.CSV, "", schema)
     except UserError as error:
         window.skipped[f"CSV file {path.name}: {str(error).split(':')[0]}"] += 1
         return
@@ -110,11 +110,11 @@ def _probabilities(response: dict):
     media_type, _ = _media_type(response.get("observedContentType", ""))
     try:
         text = _body(response).decode("utf-8")
-        if media_type == codecs.CSV:
+        if media_type == mediatypes.CSV:
             return [float(row[0]) for row in csv.reader(io.StringIO(text)) if row]
-        if media_type == codecs.JSON:
+        if media_type == mediatypes.JSON:
             return [float(p["probability"]) for p in json.loads(text)["predictions"]]
-        if media_type == codecs.JSONLINES:
+        if media_type == mediatypes.JSONLINES:
             return [float(json.loads(line)["probability"]) for line in text.splitlines() if line.strip()]
     except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
         return None

@@ -23,17 +23,18 @@ def build(summary: dict, y: np.ndarray, p: np.ndarray, threshold: float) -> str:
     m = summary["metrics"]
     charts = [
         _line_chart("ROC curve", "false positive rate", "true positive rate",
-                    [(f"AUC {m['auc']:.3f}", fpr, tpr)], diagonal=True),
+                    [(f"AUC {m['auc']:.3f}", fpr, tpr)], diagonal=True, legend_at=0.2),
         _line_chart("Precision-recall curve", "recall", "precision",
                     [(f"PR AUC {m['pr_auc']:.3f}", curve.recall, curve.precision)],
                     baseline=float(y.mean())),
         _line_chart("Calibration", "mean predicted probability", "observed attrition rate",
                     [("deciles", np.array(predicted), np.array(observed))], diagonal=True,
-                    dots=True),
+                    dots=True, legend_at=0.2),
         _line_chart("Threshold vs F1", "threshold", "score",
                     [("F1", curve.threshold, curve.f_beta(1.0)),
                      ("precision", curve.threshold, curve.precision),
-                     ("recall", curve.threshold, curve.recall)], marker=threshold),
+                     ("recall", curve.threshold, curve.recall)], marker=threshold,
+                    legend_at=0.62),  # the curves leave the right side free around here
     ]
     importance = summary["importance"][:15]
     charts.append(_bar_chart("Global importance (mean |SHAP|, log-odds)",
@@ -85,7 +86,8 @@ pre {{ background: #f7f7f7; padding: 8px; font-size: 12px; max-height: 320px; ov
 
 
 def _line_chart(title, x_label, y_label, series, diagonal=False, dots=False, marker=None,
-                baseline=None) -> str:
+                baseline=None, legend_at=1.0) -> str:
+    """legend_at: height (0..1, in the chart's units) of the first legend line, at the right."""
     parts = [_frame(title, x_label, y_label)]
     if diagonal:
         parts.append(_polyline([0, 1], [0, 1], "#bbb", dash=True))
@@ -99,8 +101,8 @@ def _line_chart(title, x_label, y_label, series, diagonal=False, dots=False, mar
         if dots:
             parts += [f'<circle cx="{_x(a):.1f}" cy="{_y(b):.1f}" r="3" fill="{colour}"/>'
                       for a, b in zip(xs, ys)]
-        parts.append(f'<text x="{WIDTH - PAD + 4 - 110}" y="{PAD - 8 + 14 * (i + 1)}" '
-                     f'fill="{colour}" font-size="11">{_e(label)}</text>')
+        parts.append(f'<text x="{WIDTH - PAD - 6}" y="{_y(legend_at) + 6 + 14 * i:.1f}" '
+                     f'fill="{colour}" font-size="11" text-anchor="end">{_e(label)}</text>')
     return _svg(parts)
 
 
@@ -122,12 +124,14 @@ def _bar_chart(title: str, labels: list, values: list) -> str:
 def _frame(title, x_label, y_label) -> str:
     ticks = []
     for t in (0, 0.25, 0.5, 0.75, 1):
-        ticks.append(f'<text x="{_x(t):.1f}" y="{HEIGHT - PAD + 14}" font-size="10" text-anchor="middle">{t:g}</text>')
+        ticks.append(f'<text x="{_x(t):.1f}" y="{HEIGHT - PAD + 14}" font-size="10" '
+                     f'text-anchor="middle">{t:g}</text>')
         ticks.append(f'<text x="{PAD - 6}" y="{_y(t) + 3:.1f}" font-size="10" text-anchor="end">{t:g}</text>')
         ticks.append(f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{_y(t):.1f}" y2="{_y(t):.1f}" stroke="#eee"/>')
     return (
         f'<text x="{WIDTH / 2}" y="18" font-size="13" font-weight="600" text-anchor="middle">{_e(title)}</text>'
-        f'<rect x="{PAD}" y="{PAD - 14}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD + 14}" fill="none" stroke="#999"/>'
+        f'<rect x="{PAD}" y="{PAD - 14}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD + 14}" '
+        f'fill="none" stroke="#999"/>'
         + "".join(ticks)
         + f'<text x="{WIDTH / 2}" y="{HEIGHT - 12}" font-size="11" text-anchor="middle">{_e(x_label)}</text>'
         f'<text x="12" y="{HEIGHT / 2}" font-size="11" text-anchor="middle" '
