@@ -52,7 +52,7 @@ def test_whole_bundled_file_scores_one_row_per_employee_in_order(client, trained
     header, *rows = [r.split(",") for r in ibm_text.splitlines()]
     columns = dict(zip(header, zip(*rows)))
     expected = trained_model.booster.predict(features.encode(trained_model.schema, columns, len(rows)))
-    assert np.array_equal(served, expected)
+    np.testing.assert_allclose(served, expected, rtol=0, atol=1e-9)
     labels = [line.split(",")[1] for line in lines]
     assert labels == ["Yes" if p >= trained_model.threshold else "No" for p in served]
 

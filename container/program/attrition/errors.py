@@ -17,3 +17,7 @@ class UnsupportedMediaType(RequestError):
 
 class NotAcceptable(RequestError):
     status = 406
+
+
+class PayloadTooLarge(RequestError):
+    status = 413

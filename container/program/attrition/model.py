@@ -19,6 +19,7 @@ from . import environment, lineage
 from .errors import UserError
 from .predictor import Predictor
 from .schema import Schema
+from .stumps import StumpPredictor, compile_stumps
 
 MODEL_FILE = environment.MODEL_FILE
 METADATA_FILE = environment.METADATA_FILE
@@ -31,7 +32,7 @@ class Model:
     schema: Schema
     threshold: float
     metadata: dict
-    predictor: Predictor
+    predictor: StumpPredictor | Predictor  # stumps.py for sums of stumps, else LightGBM's C API
     version: str  # start of model.txt's SHA-256, see lineage.py
     manifest: dict  # lineage.MANIFEST_FILE, or {} for a model saved without one
 
@@ -84,5 +85,6 @@ def load(model_dir: Path, predict_threads: int = 1) -> Model:
         )
     manifest_path = model_dir / lineage.MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    return Model(booster, schema, threshold, metadata, Predictor(booster, predict_threads),
-                 lineage.model_version(model_path), manifest)
+    predictor = compile_stumps(booster) or Predictor(booster, predict_threads)
+    return Model(booster, schema, threshold, metadata, predictor, lineage.model_version(model_path),
+                 manifest)
