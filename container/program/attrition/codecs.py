@@ -72,9 +72,8 @@ def _text(body: bytes, charset: str) -> str:
 
 
 def _csv_frame(rows: list, schema) -> Frame:
-    known = set(schema.input_columns) | {schema.label_column}
-    first = [cell.strip() for cell in rows[0]]
-    if sum(cell in known for cell in first) * 2 >= len(first):
+    first = list(map(str.strip, rows[0]))
+    if sum(map(schema.column_names.__contains__, first)) * 2 >= len(first):
         return _named_frame(first, rows[1:])
     return _positional_frame(rows, schema)
 

@@ -42,6 +42,11 @@ class Schema:
     def feature_names(self) -> list:
         return [f.name for f in self.features]
 
+    @cached_property
+    def column_names(self) -> frozenset:
+        """Every raw column name, the label's included."""
+        return frozenset(self.input_columns + [self.label_column])
+
     def to_dict(self) -> dict:
         return asdict(self)
 

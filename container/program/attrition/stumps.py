@@ -13,6 +13,7 @@ zero-as-missing), and the caller uses LightGBM's C API instead.
 """
 
 import json
+import math
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -66,16 +67,15 @@ class StumpPredictor:
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Positive-class probability for each row of a float64 (rows, features) matrix."""
         if len(matrix) <= SMALL:
-            scores = np.array([self._score(row) for row in matrix.tolist()], dtype=np.float64)
-        else:
-            scores = self.base + sum(f.column(matrix[:, f.index]) for f in self.functions)
+            return np.array([self._probability(row) for row in matrix.tolist()], dtype=np.float64)
+        scores = self.base + sum(f.column(matrix[:, f.index]) for f in self.functions)
         return 1.0 / (1.0 + np.exp(-self.sigmoid * scores))
 
-    def _score(self, row: list) -> float:
+    def _probability(self, row: list) -> float:
         score = self.base
         for f in self.functions:
             score += f(row[f.index])
-        return score
+        return 1.0 / (1.0 + math.exp(-self.sigmoid * score))
 
 
 def compile_stumps(booster) -> StumpPredictor | None:
