@@ -192,7 +192,7 @@ def in_process_limits(trained, payloads) -> dict:
         "ten_k_rows_s_1t": rate(lambda: booster.predict(many, num_threads=1), len(many)),
         "ten_k_rows_s_2t": rate(lambda: booster.predict(many, num_threads=2), len(many)),
         "explain_cost": rate(lambda: booster.predict(many[:1000], num_threads=1), 1000)
-        / rate(lambda: trained.contributions(many[:1000], 1), 1000),
+        / rate(lambda: trained.contributions(many[:1000]), 1000),
     }
 
 

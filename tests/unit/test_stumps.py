@@ -71,3 +71,11 @@ def test_other_models_are_left_to_lightgbm(params):
 
 def test_the_trained_attrition_model_is_served_as_stumps(trained_model):
     assert isinstance(trained_model.predictor, stumps.StumpPredictor)
+
+
+def test_contributions_equal_lightgbm_treeshap():
+    booster, x = train(2)
+    predictor = stumps.compile_stumps(booster)
+    odd = with_odd_values(x)
+    expected = booster.predict(odd, pred_contrib=True)
+    np.testing.assert_allclose(predictor.contributions(odd), expected[:, :-1], rtol=0, atol=1e-9)

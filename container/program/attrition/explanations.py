@@ -1,4 +1,4 @@
-"""Per-prediction drivers: LightGBM's own TreeSHAP contributions (`pred_contrib`), top k by size.
+"""Per-prediction drivers: TreeSHAP contributions (LightGBM's `pred_contrib`), top k by size.
 
 A contribution is in log-odds: positive pushes towards leaving, negative towards staying;
 with the model's base value they add up to the prediction's log-odds.
@@ -42,8 +42,8 @@ def custom_attribute(header: str, name: str = "explain"):
     return None
 
 
-def top_drivers(model, matrix: np.ndarray, columns: dict, k: int, num_threads: int) -> list:
-    contributions = model.contributions(matrix, num_threads)
+def top_drivers(model, matrix: np.ndarray, columns: dict, k: int) -> list:
+    contributions = model.contributions(matrix)
     k = min(k, contributions.shape[1])
     order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :k]
     features = model.schema.features

@@ -78,8 +78,7 @@ class Invocations:
         probabilities = self.model.predict(matrix)
         drivers = None
         if top_k:
-            drivers = explanations.top_drivers(self.model, matrix, frame.columns, top_k,
-                                               self.settings.predict_threads)
+            drivers = explanations.top_drivers(self.model, matrix, frame.columns, top_k)
         answer = codecs.encode(probabilities, self.model.labels(probabilities), accept, drivers).encode()
         if self.recorder:
             self.recorder.record(body, content_type, answer, accept)

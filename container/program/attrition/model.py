@@ -40,9 +40,9 @@ class Model:
         """Probability of the positive class for each row of an encoded feature matrix."""
         return self.predictor.predict(matrix)
 
-    def contributions(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-feature TreeSHAP contributions in log-odds (the base value column dropped)."""
-        return self.booster.predict(matrix, pred_contrib=True, num_threads=num_threads)[:, :-1]
+        return self.predictor.contributions(matrix)
 
     def labels(self, probabilities: np.ndarray) -> list:
         negative, positive = self.schema.classes

@@ -23,6 +23,7 @@ class Predictor:
         self._lib = lightgbm.basic._LIB
         self._booster = booster  # keeps the handle alive
         self._columns = booster.num_feature()
+        self._threads = num_threads
         self._params = f"num_threads={num_threads}".encode()
         self._lock = threading.Lock()  # the single-row config must not be shared by two threads
         self._fast = ctypes.c_void_p()
@@ -56,6 +57,10 @@ class Predictor:
         if written.value != rows:
             raise RuntimeError(f"LightGBM wrote {written.value} predictions for {rows} rows")
         return out
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-feature TreeSHAP contributions in log-odds (pred_contrib, base column dropped)."""
+        return self._booster.predict(matrix, pred_contrib=True, num_threads=self._threads)[:, :-1]
 
     def __del__(self):
         if getattr(self, "_fast", None):

@@ -31,6 +31,7 @@ class Steps:
     thresholds: list
     values: list
     missing: float  # the sum for NaN
+    expected: float  # the sum of the trees' expected values, as TreeSHAP weighs them
 
     def __call__(self, x: float) -> float:
         return self.missing if x != x else self.values[bisect_left(self.thresholds, x)]
@@ -47,6 +48,7 @@ class Table:
     index: int
     values: list
     other: float
+    expected: float
 
     def __call__(self, x: float) -> float:
         # LightGBM truncates the value to an int; NaN and negatives go right, like codes it never saw.
@@ -59,10 +61,11 @@ class Table:
 
 
 class StumpPredictor:
-    def __init__(self, base: float, functions: list, sigmoid: float):
+    def __init__(self, base: float, functions: list, sigmoid: float, n_features: int):
         self.base = base
         self.functions = functions
         self.sigmoid = sigmoid
+        self.n_features = n_features
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Positive-class probability for each row of a float64 (rows, features) matrix."""
@@ -70,6 +73,14 @@ class StumpPredictor:
             return np.array([self._probability(row) for row in matrix.tolist()], dtype=np.float64)
         scores = self.base + sum(f.column(matrix[:, f.index]) for f in self.functions)
         return 1.0 / (1.0 + np.exp(-self.sigmoid * scores))
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """LightGBM's TreeSHAP values (pred_contrib, base column dropped): for a stump, the
+        leaf reached minus the tree's expected value, so per feature f_j(x) - E[f_j]."""
+        out = np.zeros((len(matrix), self.n_features))
+        for f in self.functions:
+            out[:, f.index] = f.column(matrix[:, f.index]) - f.expected
+        return out
 
     def _probability(self, row: list) -> float:
         score = self.base
@@ -95,12 +106,13 @@ def compile_stumps(booster) -> StumpPredictor | None:
         left, right = node["left_child"], node["right_child"]
         if "split_index" in left or "split_index" in right or node["missing_type"] == "Zero":
             return None
-        split = (node, left["leaf_value"], right["leaf_value"])
+        split = (node, left, right)
         kind = categorical if node["decision_type"] == "==" else numerical
         kind.setdefault(node["split_feature"], []).append(split)
     functions = [_steps(j, splits) for j, splits in numerical.items()]
     functions += [_table(j, splits) for j, splits in categorical.items()]
-    return StumpPredictor(base, sorted(functions, key=lambda f: f.index), float(sigmoid.group(1)))
+    return StumpPredictor(base, sorted(functions, key=lambda f: f.index), float(sigmoid.group(1)),
+                          booster.num_feature())
 
 
 def _steps(index: int, splits: list) -> Steps:
@@ -110,21 +122,27 @@ def _steps(index: int, splits: list) -> Steps:
     for node, left, right in splits:
         position = bisect_left(thresholds, node["threshold"])
         for k in range(len(values)):  # x above k thresholds: left while x <= this threshold
-            values[k] += left if k <= position else right
+            values[k] += left["leaf_value"] if k <= position else right["leaf_value"]
         if node["missing_type"] == "NaN":
-            missing += left if node["default_left"] else right
+            goes_left = node["default_left"]
         else:  # LightGBM reads NaN as 0.0 for this split
-            missing += left if 0.0 <= node["threshold"] else right
-    return Steps(index, thresholds, values, missing)
+            goes_left = 0.0 <= node["threshold"]
+        missing += (left if goes_left else right)["leaf_value"]
+    return Steps(index, thresholds, values, missing, _expected(splits))
 
 
 def _table(index: int, splits: list) -> Table:
     lefts = [{int(c) for c in str(node["threshold"]).split("||")} for node, _, _ in splits]
     size = max(max(codes) for codes in lefts) + 1
     values = [0.0] * size
-    other = 0.0
     for codes, (_, left, right) in zip(lefts, splits):
         for c in range(size):
-            values[c] += left if c in codes else right
-        other += right
-    return Table(index, values, other)
+            values[c] += (left if c in codes else right)["leaf_value"]
+    other = sum(right["leaf_value"] for _, _, right in splits)
+    return Table(index, values, other, _expected(splits))
+
+
+def _expected(splits: list) -> float:
+    """Tree::ExpectedValue: the leaves' values weighted by their share of the training rows."""
+    return sum((left["leaf_count"] * left["leaf_value"] + right["leaf_count"] * right["leaf_value"])
+               / node["internal_count"] for node, left, right in splits)
