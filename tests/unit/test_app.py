@@ -1,10 +1,12 @@
 import dataclasses
+import io
 import json
 import logging
 import re
 
 import numpy as np
 import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from attrition import environment, features
 from attrition.app import create_app
@@ -266,3 +268,30 @@ def test_explanation_values_show_missing_as_null_and_unseen_as_sent(client, ibm_
     assert values["OverTime"] is None and values["Age"] is None
     assert values["JobRole"] == "Astronaut"
     assert len(drivers) == 30  # every feature, when more are asked for than there are
+
+
+def test_ping_answers_head_and_refuses_other_methods(client):
+    assert client.head("/ping").status_code == 200
+    response = client.post("/ping")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD"
+    assert "error" in response.get_json()
+
+
+def chunked(app, body: bytes):
+    """POST a body the way a chunked request reaches the app: with no Content-Length."""
+    environ = EnvironBuilder(method="POST", path="/invocations", input_stream=io.BytesIO(body),
+                             headers={"Content-Type": "text/csv"}).get_environ()
+    del environ["CONTENT_LENGTH"]
+    app_iter, status, headers = run_wsgi_app(app, environ)
+    return int(status.split()[0]), json.loads(b"".join(app_iter))
+
+
+def test_body_without_content_length_is_read_to_its_end(trained_model, settings, client, ibm_rows):
+    status, answer = chunked(create_app(trained_model, settings), (ibm_rows[1] + "\n").encode())
+    assert status == 200 and answer == post(client, ibm_rows[1] + "\n").get_json()
+
+
+def test_payload_limit_holds_without_content_length(trained_model):
+    settings = environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"})
+    status, answer = chunked(create_app(trained_model, settings), b"x" * 5000)
+    assert status == 413 and "larger than 0.001 MB" in answer["error"]

@@ -42,7 +42,7 @@ class Invocations:
         if path == "/ping":
             if method in ("GET", "HEAD"):
                 return self._reply(start_response, 200, b"", None)
-            return self._not_allowed(start_response, "GET")
+            return self._not_allowed(start_response, "GET, HEAD")
         if path != "/invocations":
             return self.app(environ, start_response)
         if method != "POST":
