@@ -282,7 +282,7 @@ def chunked(app, body: bytes):
     environ = EnvironBuilder(method="POST", path="/invocations", input_stream=io.BytesIO(body),
                              headers={"Content-Type": "text/csv"}).get_environ()
     del environ["CONTENT_LENGTH"]
-    app_iter, status, headers = run_wsgi_app(app, environ)
+    app_iter, status, _ = run_wsgi_app(app, environ)
     return int(status.split()[0]), json.loads(b"".join(app_iter))
 
 

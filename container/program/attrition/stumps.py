@@ -34,7 +34,7 @@ class Steps:
     expected: float  # the sum of the trees' expected values, as TreeSHAP weighs them
 
     def __call__(self, x: float) -> float:
-        return self.missing if x != x else self.values[bisect_left(self.thresholds, x)]
+        return self.missing if math.isnan(x) else self.values[bisect_left(self.thresholds, x)]
 
     def column(self, x: np.ndarray) -> np.ndarray:
         out = np.asarray(self.values)[np.searchsorted(self.thresholds, x, side="left")]
