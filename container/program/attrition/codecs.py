@@ -11,7 +11,7 @@ import io
 import json
 from dataclasses import dataclass
 
-from .data import parse_csv
+from .data import parse_csv_columns
 from .errors import RequestError, UnsupportedMediaType
 from .mediatypes import CSV, JSON, JSONLINES
 
@@ -28,7 +28,7 @@ def decode(body: bytes, media_type: str, charset: str, schema) -> Frame:
     if not text.strip():
         raise RequestError("request body is empty: send at least one row")
     if media_type == CSV:
-        return _csv_frame(parse_csv(text, "request"), schema)
+        return _csv_frame(parse_csv_columns(text, "request"), schema)
     if media_type == JSON:
         records, explain = _json_records(text)
         frame = _records_frame(records, schema)
@@ -71,25 +71,25 @@ def _text(body: bytes, charset: str) -> str:
         ) from None
 
 
-def _csv_frame(rows: list, schema) -> Frame:
-    first = list(map(str.strip, rows[0]))
+def _csv_frame(columns: list, schema) -> Frame:
+    first = [column[0].strip() for column in columns]
     if sum(map(schema.column_names.__contains__, first)) * 2 >= len(first):
-        return _named_frame(first, rows[1:])
-    return _positional_frame(rows, schema)
+        return _named_frame(first, [column[1:] for column in columns])
+    return _positional_frame(columns, schema)
 
 
-def _named_frame(header: list, rows: list) -> Frame:
+def _named_frame(header: list, columns: list) -> Frame:
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise RequestError(f"header repeats column(s): {', '.join(repeated)}")
-    if not rows:
+    if not columns[0]:
         raise RequestError("request has a header row but no data rows")
-    return Frame(dict(zip(header, zip(*rows))), len(rows))
+    return Frame(dict(zip(header, columns)), len(columns[0]))
 
 
-def _positional_frame(rows: list, schema) -> Frame:
-    """Rows in the training file's column order, with or without the label column."""
-    width, n_inputs = len(rows[0]), len(schema.input_columns)
+def _positional_frame(columns: list, schema) -> Frame:
+    """Columns in the training file's order, with or without the label column."""
+    width, n_inputs = len(columns), len(schema.input_columns)
     if width == n_inputs:
         names = schema.input_columns
     elif width == n_inputs + 1:
@@ -100,7 +100,7 @@ def _positional_frame(rows: list, schema) -> Frame:
             f"rows have {width} fields but the model expects {n_inputs} columns in training "
             f"order ({n_inputs + 1} with the label), or a header row naming them"
         )
-    return Frame(dict(zip(names, zip(*rows))), len(rows))
+    return Frame(dict(zip(names, columns)), len(columns[0]))
 
 
 def _records_frame(records: list, schema) -> Frame:
@@ -114,7 +114,7 @@ def _records_frame(records: list, schema) -> Frame:
         widths = {len(r) for r in records}
         if len(widths) > 1:
             raise RequestError(f"list records have different lengths: {sorted(widths)}")
-        return _positional_frame(records, schema)
+        return _positional_frame(list(zip(*records)), schema)
     raise RequestError("each record must be an object keyed by column name, or a list of values")
 
 
