@@ -33,9 +33,6 @@ class Steps:
     missing: float  # the sum for NaN
     expected: float  # the sum of the trees' expected values, as TreeSHAP weighs them
 
-    def __call__(self, x: float) -> float:
-        return self.missing if math.isnan(x) else self.values[bisect_left(self.thresholds, x)]
-
     def column(self, x: np.ndarray) -> np.ndarray:
         out = np.asarray(self.values)[np.searchsorted(self.thresholds, x, side="left")]
         return np.where(np.isnan(x), self.missing, out)
@@ -50,11 +47,8 @@ class Table:
     other: float
     expected: float
 
-    def __call__(self, x: float) -> float:
-        # LightGBM truncates the value to an int; NaN and negatives go right, like codes it never saw.
-        return self.values[int(x)] if -1 < x < len(self.values) else self.other
-
     def column(self, x: np.ndarray) -> np.ndarray:
+        # LightGBM truncates the value to an int; NaN and negatives go right, like codes it never saw.
         inside = (x > -1) & (x < len(self.values))
         codes = np.where(inside, x, 0).astype(np.intp)
         return np.where(inside, np.asarray(self.values)[codes], self.other)
@@ -66,6 +60,10 @@ class StumpPredictor:
         self.functions = functions
         self.sigmoid = sigmoid
         self.n_features = n_features
+        # The same rules as the column() methods, one value at a time, as plain tuples:
+        # a method call per feature would cost as much as the lookup itself.
+        self._steps = [(f.index, f.thresholds, f.values, f.missing) for f in functions if isinstance(f, Steps)]
+        self._tables = [(f.index, f.values, f.other) for f in functions if isinstance(f, Table)]
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Positive-class probability for each row of a float64 (rows, features) matrix."""
@@ -84,8 +82,12 @@ class StumpPredictor:
 
     def _probability(self, row: list) -> float:
         score = self.base
-        for f in self.functions:
-            score += f(row[f.index])
+        for index, thresholds, values, missing in self._steps:
+            x = row[index]
+            score += missing if math.isnan(x) else values[bisect_left(thresholds, x)]
+        for index, values, other in self._tables:
+            x = row[index]
+            score += values[int(x)] if -1 < x < len(values) else other
         return 1.0 / (1.0 + math.exp(-self.sigmoid * score))
 
 
