@@ -62,7 +62,8 @@ def test_missing_values_follow_each_split_default_direction():
 @pytest.mark.parametrize("params", [{"num_leaves": 4}, {"num_leaves": 2, "zero_as_missing": True},
                                     {"num_leaves": 2, "objective": "cross_entropy"},
                                     {"num_leaves": 2, "boosting": "rf", "bagging_fraction": 0.5,
-                                     "bagging_freq": 1}])
+                                     "bagging_freq": 1},
+                                    {"num_leaves": 2, "linear_tree": True}])
 def test_other_models_are_left_to_lightgbm(params):
     booster, x = train(**params)
     assert stumps.compile_stumps(booster) is None

@@ -12,7 +12,6 @@ the tests check it against `Booster.predict` to 1e-9; the sums differ only in ro
 zero-as-missing), and the caller uses LightGBM's C API instead.
 """
 
-import json
 import math
 import re
 from bisect import bisect_left
@@ -100,13 +99,15 @@ def compile_stumps(booster) -> StumpPredictor | None:
     base, numerical, categorical = 0.0, {}, {}
     for tree in dump["tree_info"]:
         node = tree["tree_structure"]
-        if "leaf_coeff" in json.dumps(node):  # a linear tree: leaves are models of their own
+        leaves = [node] if "leaf_value" in node else [node["left_child"], node["right_child"]]
+        # Deeper trees, and linear trees (each leaf a little model of its own), are not stumps.
+        if any("split_index" in leaf or "leaf_coeff" in leaf for leaf in leaves):
             return None
-        if "leaf_value" in node:  # a tree without a split adds a constant
+        if len(leaves) == 1:  # a tree without a split adds a constant
             base += node["leaf_value"]
             continue
-        left, right = node["left_child"], node["right_child"]
-        if "split_index" in left or "split_index" in right or node["missing_type"] == "Zero":
+        left, right = leaves
+        if node["missing_type"] == "Zero":
             return None
         split = (node, left, right)
         kind = categorical if node["decision_type"] == "==" else numerical
