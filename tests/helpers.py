@@ -92,3 +92,31 @@ def capture_traffic(send, employees: list, batch: int = 50) -> str:
         lines.append(capture_record(body, kind, send(body, kind, accept), accept,
                                     base64_encoded=(n % 5 == 4)))
     return "\n".join(lines) + "\n"
+
+
+def shaken_employees():
+    """The bundled data as a DataFrame of strings, with unseen categories and missing values
+    sprinkled in."""
+    import pandas as pd  # a test-only dependency: keep it out of the modules that do not need it
+
+    frame = pd.read_csv(BUNDLED_CSV, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    frame.loc[frame.index % 7 == 0, "JobRole"] = "Astronaut"
+    frame.loc[frame.index % 5 == 0, "MonthlyIncome"] = ""
+    frame.loc[frame.index % 11 == 0, "OverTime"] = ""
+    frame.loc[frame.index % 13 == 0, "Age"] = "NA"
+    return frame
+
+
+def pandas_reference(trained_model, frame) -> np.ndarray:
+    """LightGBM's own answer: Booster.predict on a DataFrame with pandas categoricals."""
+    import pandas as pd
+
+    columns = {}
+    for feature in trained_model.schema.features:
+        values = frame[feature.name].replace({"": None, "NA": None})
+        if feature.levels:  # an unseen category is a missing value, for LightGBM and for us
+            known = values.where(values.isin(feature.levels))
+            columns[feature.name] = pd.Categorical(known, categories=feature.levels)
+        else:
+            columns[feature.name] = pd.to_numeric(values)
+    return trained_model.booster.predict(pd.DataFrame(columns))

@@ -7,10 +7,12 @@ import re
 import shutil
 import time
 
+import numpy as np
 import pytest
 
+from attrition import model
 from tests.container.docker_helpers import TEST_DIR, Server, docker, request, run_train
-from tests.helpers import as_csv, next_year
+from tests.helpers import as_csv, next_year, pandas_reference, shaken_employees
 
 pytestmark = pytest.mark.container
 IBM = (TEST_DIR / "input" / "data" / "train" / "ibm_hr_attrition.csv").read_text(encoding="utf-8-sig")
@@ -69,6 +71,21 @@ def test_whole_bundled_file_in_one_request(server):
     lines = body.decode().splitlines()
     assert len(lines) == len(ROWS) == 1470
     assert all(re.fullmatch(r"0\.\d+(e-\d+)?,(Yes|No)|[0-9.e-]+,(Yes|No)", line) for line in lines)
+
+
+def test_default_model_served_equals_lightgbm_for_every_employee(server, trained_opt_ml):
+    """The real default model (~1,400 stumps), through the real image, one employee per request
+    and all at once, against LightGBM's own pandas path, with unseen categories and blanks."""
+    trained = model.load(trained_opt_ml / "model")
+    employees = shaken_employees()
+    expected = pandas_reference(trained, employees)
+    _, _, body = invoke(server, employees.to_csv(index=False), accept="text/csv")
+    together = [float(line.split(",")[0]) for line in body.decode().splitlines()]
+    header = ",".join(employees.columns)
+    one_by_one = [float(invoke(server, f"{header}\n{line}\n", accept="text/csv")[2].split(b",")[0])
+                  for line in employees.to_csv(index=False, header=False).splitlines()]
+    np.testing.assert_allclose(together, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(one_by_one, expected, rtol=0, atol=1e-9)
 
 
 def test_headerless_csv_with_and_without_label_and_with_header_agree(server):

@@ -1,34 +1,15 @@
-"""The serving path (csv -> our encoder -> LightGBM's C API) must equal LightGBM's own pandas path."""
+"""The serving path (csv -> our encoder -> stumps.py or the C API) must equal LightGBM's own pandas path."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from attrition import codecs, features
-from tests.helpers import BUNDLED_CSV
+from tests.helpers import pandas_reference, shaken_employees
 
 
 @pytest.fixture(scope="module")
 def shaken():
-    """The bundled data with unseen categories and missing values sprinkled in."""
-    frame = pd.read_csv(BUNDLED_CSV, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    frame.loc[frame.index % 7 == 0, "JobRole"] = "Astronaut"
-    frame.loc[frame.index % 5 == 0, "MonthlyIncome"] = ""
-    frame.loc[frame.index % 11 == 0, "OverTime"] = ""
-    frame.loc[frame.index % 13 == 0, "Age"] = "NA"
-    return frame
-
-
-def pandas_reference(trained_model, frame) -> np.ndarray:
-    columns = {}
-    for feature in trained_model.schema.features:
-        values = frame[feature.name].replace({"": None, "NA": None})
-        if feature.levels:  # an unseen category is a missing value, for LightGBM and for us
-            known = values.where(values.isin(feature.levels))
-            columns[feature.name] = pd.Categorical(known, categories=feature.levels)
-        else:
-            columns[feature.name] = pd.to_numeric(values)
-    return trained_model.booster.predict(pd.DataFrame(columns))
+    return shaken_employees()
 
 
 def served(trained_model, text: str) -> np.ndarray:
