@@ -40,7 +40,7 @@ def _encode_few(features: list, columns: dict) -> list:
             codes = f.codes
             for value in columns[f.name]:
                 code = codes.get(value) if type(value) is str else None
-                append(_encode_categories([value], codes)[0] if code is None else code)
+                append(_category(value, codes) if code is None else code)
         else:
             for row, value in enumerate(columns[f.name], 1):
                 try:
@@ -75,6 +75,10 @@ def _encode_categories(values, codes: dict) -> list:
     out = [codes.get(v) if type(v) is str else None for v in values]
     for i, code in enumerate(out):
         if code is None:
-            value = values[i]
-            out[i] = np.nan if is_missing(value) else codes.get(canonical_category(value), np.nan)
+            out[i] = _category(values[i], codes)
     return out
+
+
+def _category(value, codes: dict) -> float:
+    """The code of a value that is not spelled exactly as a level: NaN if missing or unseen."""
+    return np.nan if is_missing(value) else codes.get(canonical_category(value), np.nan)
