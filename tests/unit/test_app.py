@@ -253,6 +253,7 @@ def test_model_route_gives_identity_and_schema_without_employee_data(client, tra
     assert card["label_column"] == "Attrition" and card["classes"] == ["No", "Yes"]
     assert {f["name"] for f in card["features"]} == set(trained_model.schema.feature_names)
     assert "EmployeeNumber" in card["dropped"]
+    assert card["predictor"] == "stumps"
     assert card["feature_importance"][0]["feature"] == trained_model.metadata["feature_importance"][0]["feature"]
     text = json.dumps(card)
     assert "5993" not in text and "Travel_Rarely,1102" not in text  # no employee records

@@ -11,6 +11,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .invocations import MODEL_VERSION_HEADER, Invocations
+from .stumps import StumpPredictor
 
 log = logging.getLogger(__name__)
 
@@ -67,4 +68,5 @@ def _model_card(model) -> dict:
         "features": [{"name": f.name, "kind": f.kind, "levels": f.levels} for f in schema.features],
         "dropped": schema.dropped,
         "feature_importance": model.metadata.get("feature_importance", [])[:10],
+        "predictor": "stumps" if isinstance(model.predictor, StumpPredictor) else "lightgbm",
     }
