@@ -27,13 +27,13 @@ class Steps:
     """A numerical feature: values[k] is the sum when x is above exactly k of the thresholds."""
 
     index: int
-    thresholds: list
-    values: list
+    thresholds: np.ndarray  # sorted
+    values: np.ndarray  # one more than the thresholds
     missing: float  # the sum for NaN
     expected: float  # the sum of the trees' expected values, as TreeSHAP weighs them
 
     def column(self, x: np.ndarray) -> np.ndarray:
-        out = np.asarray(self.values)[np.searchsorted(self.thresholds, x, side="left")]
+        out = self.values[np.searchsorted(self.thresholds, x, side="left")]
         return np.where(np.isnan(x), self.missing, out)
 
 
@@ -42,7 +42,7 @@ class Table:
     """A categorical feature: values[c] for category code c; `other` for NaN, negative or unknown."""
 
     index: int
-    values: list
+    values: np.ndarray
     other: float
     expected: float
 
@@ -50,7 +50,7 @@ class Table:
         # LightGBM truncates the value to an int; NaN and negatives go right, like codes it never saw.
         inside = (x > -1) & (x < len(self.values))
         codes = np.where(inside, x, 0).astype(np.intp)
-        return np.where(inside, np.asarray(self.values)[codes], self.other)
+        return np.where(inside, self.values[codes], self.other)
 
 
 class StumpPredictor:
@@ -61,8 +61,9 @@ class StumpPredictor:
         self.n_features = n_features
         # The same rules as the column() methods, one value at a time, as plain tuples:
         # a method call per feature would cost as much as the lookup itself.
-        self._steps = [(f.index, f.thresholds, f.values, f.missing) for f in functions if isinstance(f, Steps)]
-        self._tables = [(f.index, f.values, f.other) for f in functions if isinstance(f, Table)]
+        self._steps = [(f.index, f.thresholds.tolist(), f.values.tolist(), f.missing)
+                       for f in functions if isinstance(f, Steps)]
+        self._tables = [(f.index, f.values.tolist(), f.other) for f in functions if isinstance(f, Table)]
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Positive-class probability for each row of a float64 (rows, features) matrix."""
@@ -131,7 +132,7 @@ def _steps(index: int, splits: list) -> Steps:
         else:  # LightGBM reads NaN as 0.0 for this split
             goes_left = 0.0 <= node["threshold"]
         missing += (left if goes_left else right)["leaf_value"]
-    return Steps(index, thresholds, values, missing, _expected(splits))
+    return Steps(index, np.array(thresholds), np.array(values), missing, _expected(splits))
 
 
 def _table(index: int, splits: list) -> Table:
@@ -142,7 +143,7 @@ def _table(index: int, splits: list) -> Table:
         for c in range(size):
             values[c] += (left if c in codes else right)["leaf_value"]
     other = sum(right["leaf_value"] for _, _, right in splits)
-    return Table(index, values, other, _expected(splits))
+    return Table(index, np.array(values), other, _expected(splits))
 
 
 def _expected(splits: list) -> float:
