@@ -1,6 +1,5 @@
 import json
 
-import numpy as np
 import pytest
 
 from attrition import codecs
@@ -84,8 +83,8 @@ def test_json_record_missing_a_key_gives_missing_value(trained_model):
 
 
 def test_encode_every_response_type():
-    p = np.array([0.25, 0.75])
-    labels = np.array(["No", "Yes"])
+    p = [0.25, 0.75]
+    labels = ["No", "Yes"]
     assert codecs.encode(p, labels, codecs.CSV) == "0.25,No\n0.75,Yes\n"
     assert json.loads(codecs.encode(p, labels, codecs.JSON)) == {
         "predictions": [{"probability": 0.25, "label": "No"}, {"probability": 0.75, "label": "Yes"}]
@@ -95,4 +94,4 @@ def test_encode_every_response_type():
 
 
 def test_csv_labels_with_commas_are_quoted():
-    assert codecs.encode(np.array([0.5]), np.array(["Left, voluntary"]), codecs.CSV) == '0.5,"Left, voluntary"\n'
+    assert codecs.encode([0.5], ["Left, voluntary"], codecs.CSV) == '0.5,"Left, voluntary"\n'

@@ -37,18 +37,17 @@ def decode(body: bytes, media_type: str, charset: str, schema) -> Frame:
     return _records_frame(_jsonlines_records(text), schema)
 
 
-def encode(probabilities, labels, media_type: str, drivers=None) -> str:
-    """One output row per input row; `drivers` adds each row's explanation when given."""
-    probs = probabilities.tolist()
-    names = labels
+def encode(probabilities: list, labels: list, media_type: str, drivers=None) -> str:
+    """One output row per input row (probabilities as Python floats); `drivers` adds each row's
+    explanation when given."""
     if media_type == CSV:
-        quoted = {name: _csv_field(name) for name in set(names)}
-        rows = [f"{p!r},{quoted[n]}" for p, n in zip(probs, names)]
+        quoted = {name: _csv_field(name) for name in set(labels)}
+        rows = [f"{p!r},{quoted[n]}" for p, n in zip(probabilities, labels)]
         if drivers is not None:
             rows = [row + "," + _csv_drivers(d) for row, d in zip(rows, drivers)]
         return "".join(row + "\n" for row in rows)
-    quoted = {name: json.dumps(name) for name in set(names)}
-    rows = [f'{{"probability":{p!r},"label":{quoted[n]}' for p, n in zip(probs, names)]
+    quoted = {name: json.dumps(name) for name in set(labels)}
+    rows = [f'{{"probability":{p!r},"label":{quoted[n]}' for p, n in zip(probabilities, labels)]
     if drivers is None:
         rows = [row + "}" for row in rows]
     else:

@@ -75,7 +75,7 @@ class Invocations:
             frame.explain,
         )
         matrix = features.encode(self.model.schema, frame.columns, frame.n_rows)
-        probabilities = self.model.predict(matrix)
+        probabilities = self.model.predict(matrix).tolist()
         drivers = None
         if top_k:
             drivers = explanations.top_drivers(self.model, matrix, frame.columns, top_k)

@@ -44,10 +44,10 @@ class Model:
         """Per-feature TreeSHAP contributions in log-odds (the base value column dropped)."""
         return self.predictor.contributions(matrix)
 
-    def labels(self, probabilities: np.ndarray) -> list:
+    def labels(self, probabilities: list) -> list:
         negative, positive = self.schema.classes
         threshold = self.threshold
-        return [positive if p >= threshold else negative for p in probabilities.tolist()]
+        return [positive if p >= threshold else negative for p in probabilities]
 
 
 def save(model_dir: Path, booster: lightgbm.Booster, metadata: dict) -> None:
