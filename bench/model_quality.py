@@ -26,7 +26,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition import codecs, features, model, training  # noqa: E402
+from attrition.core import codecs, features, model  # noqa: E402
+from attrition.train import job as training  # noqa: E402
 
 DATA = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 DROPPED = ["EmployeeCount", "EmployeeNumber", "Over18", "StandardHours"]  # constant or identifiers
@@ -41,8 +42,8 @@ def main() -> None:
         ("logistic regression (one-hot + scaling, C=0.3)", evaluate(folds, y, logistic(x, y))),
         ("LightGBM with library defaults", evaluate(folds, y, lightgbm_model(x, y, {}))),
         ("LightGBM, 300 trees of 8 leaves, lr 0.03, bagging",
-         evaluate(folds, y, lightgbm_model(x, y, dict(n_estimators=300, num_leaves=8, learning_rate=0.03,
-                                                      subsample=0.8, subsample_freq=1)))),
+         evaluate(folds, y, lightgbm_model(x, y, {"n_estimators": 300, "num_leaves": 8, "learning_rate": 0.03,
+                                                    "subsample": 0.8, "subsample_freq": 1}))),
         ("ours: `train` with default hyperparameters", evaluate(folds, y, ours())),
     ]
     print("| model | ROC AUC (mean ± sd) | PR AUC | F1 at 0.5 | best F1 (threshold) | F1 at its own threshold |")

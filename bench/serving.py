@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition import codecs, features, model  # noqa: E402
+from attrition.core import codecs, features, model  # noqa: E402
 from tests.container.docker_helpers import Server, docker, free_port, request  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -102,7 +102,7 @@ def write_payloads(work: Path, trained) -> dict:
     for name, text in files.items():
         paths[name] = work / f"{name}.csv"
         paths[name].write_text(text)
-    for name, count in (("one", 1), ("thousand", 1000)):
+    for name in ("one", "thousand"):
         matrix = encoded(trained, files[name])
         v2 = {"inputs": [{"name": "features", "shape": list(matrix.shape), "datatype": "FP64",
                           "data": matrix.ravel().tolist()}]}
@@ -131,7 +131,7 @@ def start_ours(image, model_dir, started, env) -> Server:
 
 
 def start_process(command, env, started, ready_url, cwd=None) -> subprocess.Popen:
-    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)  # noqa: SIM115 (the server outlives this call)
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     started.append(lambda: _stop_process(process))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from attrition import model
+from attrition.core import model
 from tests.helpers import BUNDLED_CSV, FAST, make_opt_ml, run_training
 
 
@@ -28,11 +28,6 @@ def trained_dir(tmp_path_factory, ibm_text) -> Path:
 @pytest.fixture(scope="session")
 def trained_model(trained_dir):
     return model.load(trained_dir / "model")
-
-
-@pytest.fixture()
-def opt_ml(tmp_path) -> Path:
-    return tmp_path / "opt_ml"
 
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from attrition import environment, training
+from attrition.core import environment, schema
+from attrition.train import job as training
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CSV = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
@@ -27,6 +28,12 @@ def make_opt_ml(base: Path, hyperparameters=None, channels=None) -> environment.
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
     return paths
+
+
+def small_schema(columns: dict, drop=(), categorical=()) -> schema.Schema:
+    """A schema inferred from a few named columns, the label last."""
+    names = list(columns)
+    return schema.infer(names, columns, "Attrition", len(names), ["No", "Yes"], list(drop), list(categorical))
 
 
 def run_training(paths: environment.Paths) -> int:

@@ -3,7 +3,7 @@
 Extra gunicorn flags can still be passed through GUNICORN_CMD_ARGS.
 """
 
-from attrition import environment
+from attrition.core import environment
 
 _settings = environment.serving_settings()
 

@@ -7,8 +7,10 @@ by boto3 itself.
 
 import hashlib
 import json
+from typing import Any
 
 DRY_RUN_ACCOUNT = "123456789012"  # stands in for your account id in --dry-run plans
+Request = dict[str, Any]
 
 
 class AwsError(Exception):
@@ -18,9 +20,9 @@ class AwsError(Exception):
 class Runner:
     def __init__(self, region: str | None, dry_run: bool):
         self.dry_run = dry_run
-        self.plan = []
-        self._clients = {}
-        self._session = None
+        self.plan: list[Request] = []
+        self._clients: dict[str, Any] = {}
+        self._session: Any = None
         if dry_run:
             self.region = region or "us-east-1"
         else:
@@ -31,19 +33,25 @@ class Runner:
             if not self.region:
                 raise AwsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
 
-    def call(self, service: str, operation: str, params: dict, tolerate=()) -> dict | None:
-        """Make (or record) one call. An error whose code is in `tolerate` returns None."""
+    def call(self, service: str, operation: str, params: Request) -> Request:
+        """Make (or, in a dry run, record) one call; its response, or {} in a dry run."""
+        return self.tolerate(service, operation, params, ()) or {}
+
+    def tolerate(self, service: str, operation: str, params: Request, errors: tuple[str, ...]) -> Request | None:
+        """Like `call`, but an error whose code or message holds one of `errors` gives None
+        (for example: it already exists, or it is not there)."""
         if self.dry_run:
             self.plan.append({"service": service, "operation": operation, "params": _printable(params)})
             return {}
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         try:
-            return getattr(self._client(service), operation)(**params)
+            response: Request = getattr(self._client(service), operation)(**params)
+            return response
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "Unknown")
             message = error.response.get("Error", {}).get("Message", str(error))
-            if code in tolerate or any(t in message for t in tolerate):
+            if code in errors or any(e in message for e in errors):
                 return None
             raise AwsError(f"{service} {operation} failed: {code}: {message}") from None
         except NoCredentialsError:
@@ -52,12 +60,19 @@ class Runner:
         except BotoCoreError as error:
             raise AwsError(f"{service} {operation} failed: {error}") from None
 
+    def look(self, service: str, operation: str, params: Request, missing: tuple[str, ...]) -> Request | None:
+        """Describe something that may not exist: None when it does not, or in a dry run (which
+        cannot look)."""
+        if self.dry_run:
+            return None
+        return self.tolerate(service, operation, params, missing)
+
     def account(self) -> str:
         if self.dry_run:
             return DRY_RUN_ACCOUNT
-        return self.call("sts", "get_caller_identity", {})["Account"]
+        return str(self.call("sts", "get_caller_identity", {})["Account"])
 
-    def _client(self, service: str):
+    def _client(self, service: str) -> Any:
         if service not in self._clients:
             from botocore.config import Config
 
@@ -66,7 +81,7 @@ class Runner:
         return self._clients[service]
 
 
-def _printable(params):
+def _printable(params: Any) -> Any:
     """Bytes in a request are shown by size and SHA-256, not dumped."""
     if isinstance(params, bytes):
         return {"bytes": len(params), "sha256": hashlib.sha256(params).hexdigest()}
@@ -77,5 +92,5 @@ def _printable(params):
     return params
 
 
-def dump(document) -> str:
+def dump(document: Any) -> str:
     return json.dumps(document, indent=2, default=str)

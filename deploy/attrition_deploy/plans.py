@@ -1,6 +1,15 @@
-"""The SageMaker, IAM and autoscaling requests, built as plain dicts (no AWS calls here)."""
+"""The SageMaker, IAM and autoscaling requests, built as plain dicts.
 
+Pure functions of typed arguments: no AWS call, no file, no clock. The same request can then be
+printed (--dry-run), checked, or sent, by commands.py through aws.Runner.
+"""
+
+import hashlib
 import json
+from dataclasses import dataclass, field
+from typing import Any
+
+Request = dict[str, Any]
 
 METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
 TRUST_POLICY = {
@@ -10,14 +19,47 @@ TRUST_POLICY = {
 }
 
 
-def metric_definitions() -> list:
+@dataclass(frozen=True)
+class TrainingJob:
+    name: str
+    image: str
+    role: str
+    channels: dict[str, str]  # channel name -> s3:// prefix
+    output: str
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+    volume_gb: int = 10
+    max_runtime: int = 3600
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    spot: bool = False
+    max_wait: int = 7200
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    model: str
+    instance_type: str = "ml.m5.large"
+    count: int = 1
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Autoscale:
+    low: int
+    high: int
+    target: float  # invocations per instance per minute
+
+
+def metric_definitions() -> list[Request]:
     """Regexes for the `split:name=value` lines that `train` prints."""
     return [{"Name": f"{split}:{name}", "Regex": f"^{split}:{name}=([0-9.eE+-]+)$"}
             for split in ("validation", "train") for name in METRIC_NAMES] + [
         {"Name": "cv:auc_mean", "Regex": "^cv:auc_mean=([0-9.eE+-]+)$"}]
 
 
-def role_policy(account: str, region: str, bucket: str, prefix: str, repository: str) -> dict:
+def role_policy(account: str, region: str, bucket: str, prefix: str, repository: str) -> Request:
     """Least privilege: this bucket prefix, pulling this repository, its own logs and metrics."""
     prefix = prefix.strip("/")
     objects = f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
@@ -46,35 +88,33 @@ def role_policy(account: str, region: str, bucket: str, prefix: str, repository:
     }
 
 
-def training_job(name, image, role, channels: dict, output, instance_type, instance_count,
-                 volume_gb, max_runtime, hyperparameters: dict, spot: bool, max_wait,
-                 checkpoint) -> dict:
-    request = {
-        "TrainingJobName": name,
-        "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File",
+def training_job(job: TrainingJob) -> Request:
+    request: Request = {
+        "TrainingJobName": job.name,
+        "AlgorithmSpecification": {"TrainingImage": job.image, "TrainingInputMode": "File",
                                    "MetricDefinitions": metric_definitions()},
-        "RoleArn": role,
+        "RoleArn": job.role,
         "InputDataConfig": [
             {"ChannelName": channel, "ContentType": "text/csv", "InputMode": "File",
              "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri,
                                              "S3DataDistributionType": "FullyReplicated"}}}
-            for channel, uri in channels.items()
+            for channel, uri in job.channels.items()
         ],
-        "OutputDataConfig": {"S3OutputPath": output},
-        "ResourceConfig": {"InstanceType": instance_type, "InstanceCount": instance_count,
-                           "VolumeSizeInGB": volume_gb},
-        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
-        "HyperParameters": {k: str(v) for k, v in hyperparameters.items()},
-        "EnableManagedSpotTraining": spot,
+        "OutputDataConfig": {"S3OutputPath": job.output},
+        "ResourceConfig": {"InstanceType": job.instance_type, "InstanceCount": job.instance_count,
+                           "VolumeSizeInGB": job.volume_gb},
+        "StoppingCondition": {"MaxRuntimeInSeconds": job.max_runtime},
+        "HyperParameters": dict(job.hyperparameters),
+        "EnableManagedSpotTraining": job.spot,
     }
-    if spot:
-        request["StoppingCondition"]["MaxWaitTimeInSeconds"] = max(max_wait, max_runtime + 1)
-    if checkpoint:
-        request["CheckpointConfig"] = {"S3Uri": checkpoint, "LocalPath": "/opt/ml/checkpoints"}
+    if job.spot:
+        request["StoppingCondition"]["MaxWaitTimeInSeconds"] = max(job.max_wait, job.max_runtime + 1)
+    if job.checkpoint:
+        request["CheckpointConfig"] = {"S3Uri": job.checkpoint, "LocalPath": "/opt/ml/checkpoints"}
     return request
 
 
-def model(name, image, model_data, role, environment: dict) -> dict:
+def model(name: str, image: str, model_data: str, role: str, environment: dict[str, str]) -> Request:
     return {
         "ModelName": name,
         "ExecutionRoleArn": role,
@@ -83,8 +123,9 @@ def model(name, image, model_data, role, environment: dict) -> dict:
     }
 
 
-def model_package(group, image, model_data, environment, approval, metrics_uri, metadata) -> dict:
-    request = {
+def model_package(group: str, image: str, model_data: str, environment: dict[str, str], approval: str,
+                  metrics_uri: str | None, metadata: dict[str, str]) -> Request:
+    request: Request = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": f"attrition model {metadata.get('model_version', '')}".strip(),
         "InferenceSpecification": {
@@ -103,7 +144,7 @@ def model_package(group, image, model_data, environment, approval, metrics_uri, 
     return request
 
 
-def lineage_metadata(manifest: dict, model_data: str) -> dict:
+def lineage_metadata(manifest: dict[str, Any], model_data: str) -> dict[str, str]:
     """CustomerMetadataProperties from manifest.json: the model points back to its data."""
     metadata = {"model_data": model_data}
     for key in ("model_version", "model_sha256", "image_revision", "trained_at", "training_job_name"):
@@ -118,12 +159,13 @@ def lineage_metadata(manifest: dict, model_data: str) -> dict:
     return {k[:128]: v[:256] for k, v in metadata.items()}
 
 
-def endpoint_config(name, variants: list, capture_uri, capture_percent, kms_key) -> dict:
-    request = {
-        "EndpointConfigName": name,
+def endpoint_config(endpoint: str, variants: list[Variant], capture_uri: str | None, capture_percent: int,
+                    kms_key: str | None) -> Request:
+    """Named after the endpoint and a hash of its settings: the same settings, the same name."""
+    request: Request = {
         "ProductionVariants": [
-            {"VariantName": v["name"], "ModelName": v["model"], "InstanceType": v["instance_type"],
-             "InitialInstanceCount": v["count"], "InitialVariantWeight": v["weight"]}
+            {"VariantName": v.name, "ModelName": v.model, "InstanceType": v.instance_type,
+             "InitialInstanceCount": v.count, "InitialVariantWeight": v.weight}
             for v in variants
         ],
     }
@@ -142,10 +184,11 @@ def endpoint_config(name, variants: list, capture_uri, capture_percent, kms_key)
             request["DataCaptureConfig"]["KmsKeyId"] = kms_key
     if kms_key:
         request["KmsKeyId"] = kms_key
-    return request
+    # The hash covers an empty name, as it always has, so existing configs keep their names.
+    return {"EndpointConfigName": f"{endpoint}-{digest({'EndpointConfigName': '', **request})}", **request}
 
 
-def canary_deployment(percent: int, wait_seconds: int, alarms: list) -> dict:
+def canary_deployment(percent: int, wait_seconds: int, alarms: list[str]) -> Request:
     return {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": {
@@ -160,18 +203,18 @@ def canary_deployment(percent: int, wait_seconds: int, alarms: list) -> dict:
     }
 
 
-def scaling(endpoint: str, variant: str, low: int, high: int, target: float) -> tuple:
+def scaling(endpoint: str, variant: str, autoscale: Autoscale) -> tuple[Request, Request]:
     resource = f"endpoint/{endpoint}/variant/{variant}"
     target_request = {"ServiceNamespace": "sagemaker", "ResourceId": resource,
                       "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-                      "MinCapacity": low, "MaxCapacity": high}
+                      "MinCapacity": autoscale.low, "MaxCapacity": autoscale.high}
     policy_request = {
         "PolicyName": f"{endpoint}-{variant}-invocations",
         "ServiceNamespace": "sagemaker", "ResourceId": resource,
         "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
         "PolicyType": "TargetTrackingScaling",
         "TargetTrackingScalingPolicyConfiguration": {
-            "TargetValue": target,
+            "TargetValue": autoscale.target,
             "PredefinedMetricSpecification": {
                 "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
             "ScaleInCooldown": 600, "ScaleOutCooldown": 300,
@@ -180,9 +223,10 @@ def scaling(endpoint: str, variant: str, low: int, high: int, target: float) -> 
     return target_request, policy_request
 
 
-def transform_job(name, model_name, input_uri, output_uri, instance_type, instance_count, join) -> dict:
+def transform_job(name: str, model_name: str, input_uri: str, output_uri: str, instance_type: str,
+                  instance_count: int, join: bool) -> Request:
     # MaxConcurrentTransforms is left out: SageMaker then asks the container (/execution-parameters).
-    request = {
+    request: Request = {
         "TransformJobName": name,
         "ModelName": model_name,
         "MaxPayloadInMB": 6,
@@ -199,7 +243,57 @@ def transform_job(name, model_name, input_uri, output_uri, instance_type, instan
     return request
 
 
-def digest(document) -> str:
-    import hashlib
+def bucket(name: str, region: str) -> list[tuple[str, str, Request]]:
+    """A private bucket, encrypted by default: the three calls that make one."""
+    create: Request = {"Bucket": name}
+    if region != "us-east-1":
+        create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    return [
+        ("s3", "create_bucket", create),
+        ("s3", "put_public_access_block", {"Bucket": name, "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True}}),
+        ("s3", "put_bucket_encryption", {"Bucket": name, "ServerSideEncryptionConfiguration": {
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}),
+    ]
 
+
+def upload(bucket_name: str, key: str, body: bytes, kms_key: str | None) -> Request:
+    encryption = ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key} if kms_key
+                  else {"ServerSideEncryption": "AES256"})
+    return {"Bucket": bucket_name, "Key": key, "Body": body, **encryption}
+
+
+def role(name: str) -> Request:
+    return {"RoleName": name, "AssumeRolePolicyDocument": json.dumps(TRUST_POLICY),
+            "Description": "SageMaker execution role for attrition-sagemaker (least privilege)"}
+
+
+def role_policy_request(name: str, policy: Request) -> Request:
+    return {"RoleName": name, "PolicyName": "attrition-least-privilege", "PolicyDocument": json.dumps(policy)}
+
+
+def model_package_group(name: str) -> Request:
+    return {"ModelPackageGroupName": name,
+            "ModelPackageGroupDescription": "Employee attrition models (attrition-sagemaker)"}
+
+
+def repository(name: str, immutable: bool, kms_key: str | None) -> Request:
+    encryption = {"encryptionType": "KMS", "kmsKey": kms_key} if kms_key else {"encryptionType": "AES256"}
+    return {"repositoryName": name, "imageScanningConfiguration": {"scanOnPush": True},
+            "imageTagMutability": "IMMUTABLE" if immutable else "MUTABLE",
+            "encryptionConfiguration": encryption}
+
+
+def invocation(endpoint: str, body: bytes, content_type: str, accept: str, explain: int | None,
+               variant: str | None) -> Request:
+    request: Request = {"EndpointName": endpoint, "Body": body, "ContentType": content_type, "Accept": accept}
+    if explain:
+        request["CustomAttributes"] = f"explain={explain}"
+    if variant:
+        request["TargetVariant"] = variant
+    return request
+
+
+def digest(document: Any) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:10]

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from attrition import model
+from attrition.core import model
 from tests.container.docker_helpers import TEST_DIR, Server, docker, request, run_train
 from tests.helpers import as_csv, next_year, pandas_reference, shaken_employees
 

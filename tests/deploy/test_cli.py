@@ -44,14 +44,15 @@ def test_package_uploads_an_encrypted_tarball_with_files_at_the_root(aws_env, mo
     head = s3.head_object(Bucket="hr-models", Key="attrition/v1/model.tar.gz")
     assert head["ServerSideEncryption"] == "AES256"
     body = s3.get_object(Bucket="hr-models", Key="attrition/v1/model.tar.gz")["Body"].read()
-    names = tarfile.open(fileobj=io.BytesIO(body)).getnames()
+    with tarfile.open(fileobj=io.BytesIO(body)) as archive:
+        names = archive.getnames()
     assert set(MODEL_DIR_FILES) <= set(names) and all("/" not in n for n in names)
     assert cli(aws_env, "package", model_dir, "--bucket", "hr-models", "--prefix", "attrition/v1").stdout.strip() == uri
     assert s3.get_public_access_block(Bucket="hr-models")["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
 
 
 def test_package_refuses_a_directory_that_is_not_a_model(aws_env, tmp_path):
-    result = cli(aws_env, "package", tmp_path, "--bucket", "b", check=False)
+    result = cli(aws_env, "package", tmp_path, "--bucket", "hr-models", check=False)
     assert result.returncode == 2 and "model.txt is missing" in result.stderr
 
 
@@ -72,7 +73,7 @@ def test_role_is_least_privilege_and_reused(aws_env):
 
 def test_training_job_metric_definitions_match_what_train_prints(aws_env, tmp_path, ibm_text, capsys):
     plan = json.loads(cli(aws_env, "train-job", "--dry-run", "--image", IMAGE, "--role", ROLE,
-                          "--train", "s3://hr/train/", "--output", "s3://hr/out/", "--hp", "folds=5").stdout)
+                          "--train", "s3://hr-data/train/", "--output", "s3://hr-data/out/", "--hp", "folds=5").stdout)
     (call,) = plan
     definitions = call["params"]["AlgorithmSpecification"]["MetricDefinitions"]
     capsys.readouterr()
@@ -86,9 +87,9 @@ def test_training_job_metric_definitions_match_what_train_prints(aws_env, tmp_pa
 
 
 def test_training_job_is_created_with_spot_and_checkpoints(aws_env):
-    name = cli(aws_env, "train-job", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr/train/",
-               "--validation", "s3://hr/validation/", "--output", "s3://hr/out/", "--name", "attrition-1",
-               "--spot", "--checkpoint", "s3://hr/checkpoints/").stdout.strip()
+    name = cli(aws_env, "train-job", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr-data/train/",
+               "--validation", "s3://hr-data/validation/", "--output", "s3://hr-data/out/", "--name", "attrition-1",
+               "--spot", "--checkpoint", "s3://hr-data/checkpoints/").stdout.strip()
     job = client(aws_env, "sagemaker").describe_training_job(TrainingJobName=name)
     assert [c["ChannelName"] for c in job["InputDataConfig"]] == ["train", "validation"]
     assert job["EnableManagedSpotTraining"] is True
@@ -96,9 +97,9 @@ def test_training_job_is_created_with_spot_and_checkpoints(aws_env):
 
 
 def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir):
-    args = ["register", "--name", "attrition-a", "--image", IMAGE, "--model-data", "s3://hr/m/model.tar.gz",
+    args = ["register", "--name", "attrition-a", "--image", IMAGE, "--model-data", "s3://hr-data/m/model.tar.gz",
             "--role", ROLE, "--group", "attrition-models", "--approval", "Approved",
-            "--metrics", "s3://hr/out/evaluation.json", "--manifest", model_dir / "manifest.json"]
+            "--metrics", "s3://hr-data/out/evaluation.json", "--manifest", model_dir / "manifest.json"]
     first = cli(aws_env, *args).stdout.strip()
     assert first.endswith(":model-package/attrition-models/1")
     assert cli(aws_env, *args).stdout.strip() == first  # no second version for the same model
@@ -109,11 +110,11 @@ def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir
     assert metadata["model_version"] == manifest["model_version"]
     assert manifest["data"]["train"][0]["sha256"] in metadata["data_train_0"]
     assert package["ModelApprovalStatus"] == "Approved"
-    assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == "s3://hr/out/evaluation.json"
+    assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == "s3://hr-data/out/evaluation.json"
     model = sagemaker.describe_model(ModelName="attrition-a")
-    assert model["PrimaryContainer"]["ModelDataUrl"] == "s3://hr/m/model.tar.gz"
+    assert model["PrimaryContainer"]["ModelDataUrl"] == "s3://hr-data/m/model.tar.gz"
     clash = cli(aws_env, "register", "--name", "attrition-a", "--image", IMAGE, "--model-data",
-                "s3://hr/other/model.tar.gz", "--role", ROLE, check=False)
+                "s3://hr-data/other/model.tar.gz", "--role", ROLE, check=False)
     assert clash.returncode == 1
     assert clash.stderr.strip().endswith("already exists with another image or model data; choose another --name")
 
@@ -121,18 +122,18 @@ def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir
 def deploy_args(*extra):
     return ["deploy", "--endpoint", "attrition", "--variant", "name=A,model=attrition-a,weight=0.9",
             "--variant", "name=B,model=attrition-b,weight=0.1,instance-type=ml.c5.large",
-            "--capture", "s3://hr/capture/", "--autoscale", "1:4:1000", *extra]
+            "--capture", "s3://hr-data/capture/", "--autoscale", "1:4:1000", *extra]
 
 
 def test_deploy_two_variants_with_capture_and_autoscaling(aws_env):
     for name in ("attrition-a", "attrition-b"):
         cli(aws_env, "register", "--name", name, "--image", IMAGE, "--model-data",
-            f"s3://hr/{name}/model.tar.gz", "--role", ROLE)
+            f"s3://hr-data/{name}/model.tar.gz", "--role", ROLE)
     assert cli(aws_env, *deploy_args()).stdout.strip() == "attrition"
     assert cli(aws_env, *deploy_args()).returncode == 0  # nothing changed: nothing to do
     described = json.loads(cli(aws_env, "describe", "--endpoint", "attrition").stdout)
     assert [(v["VariantName"], v["InitialVariantWeight"]) for v in described["Variants"]] == [("A", 0.9), ("B", 0.1)]
-    assert described["DataCapture"]["DestinationS3Uri"] == "s3://hr/capture/"
+    assert described["DataCapture"]["DestinationS3Uri"] == "s3://hr-data/capture/"
     targets = client(aws_env, "application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
     assert {t["ResourceId"] for t in targets["ScalableTargets"]} == {
         "endpoint/attrition/variant/A", "endpoint/attrition/variant/B"}
@@ -156,9 +157,10 @@ def test_update_with_a_canary_is_planned_in_full(aws_env):
 
 
 @pytest.mark.parametrize("command", [
-    ["package", "MODEL", "--bucket", "b"], ["role", "--bucket", "b"], ["ecr"], ["ecr-password"],
-    ["register", "--name", "m", "--image", IMAGE, "--model-data", "s3://b/m.tar.gz", "--role", ROLE, "--group", "g"],
-    ["transform", "--model", "m", "--input", "s3://b/in/", "--output", "s3://b/out/", "--join"],
+    ["package", "MODEL", "--bucket", "hr-models"], ["role", "--bucket", "hr-models"], ["ecr"], ["ecr-password"],
+    ["register", "--name", "m", "--image", IMAGE, "--model-data", "s3://hr-models/m.tar.gz", "--role", ROLE,
+     "--group", "g"],
+    ["transform", "--model", "m", "--input", "s3://hr-models/in/", "--output", "s3://hr-models/out/", "--join"],
     ["invoke", "--endpoint", "e", "PAYLOAD"], ["describe", "--endpoint", "e"],
 ])
 def test_every_command_has_a_dry_run_needing_no_credentials(tmp_path, model_dir, command):
@@ -171,8 +173,8 @@ def test_every_command_has_a_dry_run_needing_no_credentials(tmp_path, model_dir,
 
 
 def test_transform_job(aws_env):
-    name = cli(aws_env, "transform", "--model", "attrition-a", "--input", "s3://hr/batch/",
-               "--output", "s3://hr/batch-out/", "--name", "attrition-batch-1", "--join").stdout.strip()
+    name = cli(aws_env, "transform", "--model", "attrition-a", "--input", "s3://hr-data/batch/",
+               "--output", "s3://hr-data/batch-out/", "--name", "attrition-batch-1", "--join").stdout.strip()
     job = client(aws_env, "sagemaker").describe_transform_job(TransformJobName=name)
     assert job["TransformInput"]["SplitType"] == "Line" and job["BatchStrategy"] == "MultiRecord"
     assert job["DataProcessing"]["JoinSource"] == "Input"

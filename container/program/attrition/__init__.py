@@ -1,1 +1,4 @@
-"""attrition-sagemaker: train and serve a LightGBM employee-attrition model on SageMaker."""
+"""attrition-sagemaker: train and serve a LightGBM employee-attrition model on SageMaker.
+
+One sub-package per job (`train`, `serve`, `monitor`) over a shared `core`.
+"""

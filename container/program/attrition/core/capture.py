@@ -1,0 +1,97 @@
+"""One data-capture record in SageMaker's format: written by `serve`, read by `monitor`.
+
+Capture files are JSON Lines, one record per invocation:
+  {"captureData": {"endpointInput": {"observedContentType", "mode", "data", "encoding"},
+                   "endpointOutput": {...}}, "eventMetadata": {"eventId", "inferenceTime"}}
+`data` is the request (or response) body, as text for CSV and JSON, base64 otherwise.
+"""
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .mediatypes import parse_content_type
+
+TEXT_ENCODINGS = {"text/csv": "CSV", "application/json": "JSON", "application/jsonlines": "JSON"}
+
+
+def record_line(request_body: bytes, request_type: str, response_body: bytes, response_type: str,
+                now: time.struct_time) -> str:
+    """One capture line (no newline) for an answered request."""
+    return json.dumps({
+        "captureData": {
+            "endpointInput": _part(request_body, request_type, "INPUT"),
+            "endpointOutput": _part(response_body, response_type, "OUTPUT"),
+        },
+        "eventMetadata": {"eventId": str(uuid.uuid4()),
+                          "inferenceTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)},
+        "eventVersion": "0",
+    })
+
+
+@dataclass
+class Record:
+    """A parsed capture line; bodies stay encoded until `body` is asked for them."""
+
+    time: datetime | None
+    request: dict[str, Any]
+    response: dict[str, Any]
+
+    @property
+    def request_type(self) -> tuple[str, str]:
+        return parse_content_type(str(self.request.get("observedContentType", "")))
+
+    @property
+    def response_type(self) -> tuple[str, str]:
+        return parse_content_type(str(self.response.get("observedContentType", "")))
+
+
+def parse_line(line: str) -> Record:
+    """Raise ValueError when the line is not a capture record (truncated, malformed)."""
+    try:
+        record = json.loads(line)
+        capture = record["captureData"]
+        request = capture["endpointInput"]
+        metadata = record.get("eventMetadata") or {}
+        if not isinstance(request, dict) or not isinstance(metadata, dict):
+            raise TypeError
+    except (KeyError, TypeError, AttributeError):
+        raise ValueError("not a capture record") from None
+    response = capture.get("endpointOutput")
+    return Record(parse_time(metadata.get("inferenceTime")), request,
+                  response if isinstance(response, dict) else {})
+
+
+def body(part: dict[str, Any]) -> bytes:
+    """A part's body as bytes; ValueError when its base64 is broken."""
+    data = str(part.get("data", ""))
+    if str(part.get("encoding", "")).upper() == "BASE64":
+        return base64.b64decode(data, validate=True)
+    return data.encode("utf-8")
+
+
+def parse_time(text: Any) -> datetime | None:
+    """An ISO-8601 time as an aware datetime (UTC when no zone is given), or None."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _part(content: bytes, content_type: str, mode: str) -> dict[str, str]:
+    encoding = TEXT_ENCODINGS.get(parse_content_type(content_type)[0])
+    if encoding:
+        try:
+            return {"observedContentType": content_type, "mode": mode, "encoding": encoding,
+                    "data": content.decode("utf-8")}
+        except UnicodeDecodeError:
+            pass
+    return {"observedContentType": content_type, "mode": mode, "encoding": "BASE64",
+            "data": base64.b64encode(content).decode("ascii")}

@@ -1,0 +1,80 @@
+"""A trained model in memory: LightGBM's booster, its schema and threshold, and its predictor.
+
+`save` writes model.txt (LightGBM's text format) and metadata.json; `load` reads text and
+JSON only, so a model file cannot run code.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm
+import numpy as np
+
+from .artifact import FORMAT_VERSION, MANIFEST_FILE, METADATA_FILE, MODEL_FILE, model_version, write_json, write_text
+from .errors import UserError
+from .predictors import Predictor, for_booster
+from .schema import Schema
+
+
+@dataclass
+class Model:
+    booster: lightgbm.Booster
+    schema: Schema
+    threshold: float
+    metadata: dict[str, Any]
+    predictor: Predictor
+    version: str  # start of model.txt's SHA-256: see model_version
+    manifest: dict[str, Any]  # MANIFEST_FILE, or {} for a model saved without one
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        """Probability of the positive class for each row of an encoded feature matrix."""
+        return self.predictor.predict(matrix)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-feature TreeSHAP contributions in log-odds (the base value column dropped)."""
+        return self.predictor.contributions(matrix)
+
+    def labels(self, probabilities: list[float]) -> list[str]:
+        negative, positive = self.schema.classes
+        threshold = self.threshold
+        return [positive if p >= threshold else negative for p in probabilities]
+
+
+def save(model_dir: Path, booster: lightgbm.Booster, metadata: dict[str, Any]) -> None:
+    write_text(model_dir / MODEL_FILE, booster.model_to_string())
+    write_json(model_dir / METADATA_FILE, {"format_version": FORMAT_VERSION, "model_file": MODEL_FILE,
+                                           **metadata})
+
+
+def load(model_dir: Path, predict_threads: int = 1) -> Model:
+    """Load a model directory written by `save`; raise UserError saying what is wrong."""
+    metadata_path, model_path = model_dir / METADATA_FILE, model_dir / MODEL_FILE
+    for path in (metadata_path, model_path):
+        if not path.is_file():
+            raise UserError(
+                f"no model at {model_dir}: {path.name} is missing. Run `train` first, or "
+                "mount a directory holding model.txt and metadata.json"
+            )
+    try:
+        metadata = json.loads(metadata_path.read_text())
+        if metadata.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"format_version {metadata.get('format_version')!r} is not supported")
+        schema = Schema.from_dict(metadata["schema"])
+        threshold = float(metadata["decision_threshold"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise UserError(f"{metadata_path} is not valid model metadata: {error}") from None
+    try:
+        booster = lightgbm.Booster(model_file=str(model_path))
+    except lightgbm.basic.LightGBMError as error:
+        raise UserError(f"{model_path} is not a LightGBM model: {error}") from None
+    if booster.num_feature() != len(schema.features):
+        raise UserError(
+            f"{model_path} expects {booster.num_feature()} features but the metadata lists "
+            f"{len(schema.features)}: the two files come from different trainings"
+        )
+    manifest_path = model_dir / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    return Model(booster, schema, threshold, metadata, for_booster(booster, predict_threads),
+                 model_version(model_path), manifest)

@@ -1,0 +1,162 @@
+"""The `monitor` job: SageMaker Model Monitor's bring-your-own-container processing contract.
+
+Inputs (environment variables SageMaker sets; local defaults under $SAGEMAKER_BASE_DIR):
+  dataset_source        captured traffic (data-capture JSONL) or CSV files of employees
+                        [/opt/ml/processing/endpointdata]
+  baseline_statistics   statistics.json written by `train`   [/opt/ml/model/statistics.json]
+  baseline_constraints  constraints.json written by `train`  [/opt/ml/model/constraints.json]
+  output_path           where the results go                  [/opt/ml/processing/resultdata]
+  start_time, end_time  optional ISO-8601 window on the capture records' inferenceTime
+  publish_cloudwatch_metrics=Enabled  also writes CloudWatch metric records
+Outputs: constraint_violations.json, statistics.json (this window) and drift_report.json with
+a verdict. Violations are a result, not an error: the job exits 0. A missing baseline exits 2.
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ..core import artifact, baseline, capture, environment, features, model
+from ..core.errors import UserError
+from ..core.schema import Schema
+from . import drift, window
+
+
+def main(environ=None) -> int:
+    environ = os.environ if environ is None else environ
+    paths = environment.paths(environ)
+    try:
+        report = run(paths, environ)
+    except UserError as error:
+        return _fail(paths, str(error), 2)
+    except Exception as error:  # a bug of ours
+        traceback.print_exc()
+        return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
+    print(f"monitor: {report['verdict']['summary']}")
+    return 0
+
+
+def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
+    settings = environment.monitor_settings(environ)
+    thresholds = _thresholds(settings)
+    reference = _read_json(settings.baseline_statistics)
+    constraints = _read_json(settings.baseline_constraints)
+    extra = constraints.get("attrition") or {}
+    if "schema" not in extra:
+        raise UserError("baseline_constraints has no 'attrition' section: use the constraints.json "
+                        "that `train` writes next to the model")
+    schema = Schema.from_dict(extra["schema"])
+    source = settings.dataset_source
+    data = window.read(source, schema, _time(settings.start_time), _time(settings.end_time))
+    values = baseline.feature_values(schema, data.frame.columns, data.frame.n_rows)
+    current = baseline.statistics(schema, values, data.frame.n_rows, baseline.bucket_edges(reference))
+    probabilities = _probabilities(data, schema, paths)
+    rows = drift.compare(reference, current) if data.frame.n_rows else []
+    found = drift.violations(rows, thresholds) if data.frame.n_rows else []
+    prediction = _prediction_shift(extra.get("prediction"), probabilities, thresholds, found)
+    report = {
+        "verdict": _verdict(data, found, thresholds),
+        "window": {"files": data.files, "records": data.records, "rows": data.frame.n_rows,
+                   "skipped": dict(data.skipped), "source": str(source),
+                   "start_time": settings.start_time or None, "end_time": settings.end_time or None},
+        "prediction": prediction,
+        "features": rows,
+        "thresholds": vars(thresholds),
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    output = settings.output_path
+    artifact.write_json(output / "constraint_violations.json", {"violations": found})
+    artifact.write_json(output / artifact.STATISTICS_FILE, current)
+    artifact.write_json(output / "drift_report.json", report)
+    if settings.publish_cloudwatch_metrics:
+        _cloudwatch(paths, settings, rows, prediction)
+    return report
+
+
+def _probabilities(data: window.Window, schema: Schema, paths: environment.Paths) -> list[float]:
+    """Captured probabilities; for plain CSV windows, the model's own, when it is mounted."""
+    if data.probabilities or not data.frame.n_rows or not (paths.model_dir / artifact.MODEL_FILE).is_file():
+        return data.probabilities
+    trained = model.load(paths.model_dir)
+    return trained.predict(features.encode(schema, data.frame.columns, data.frame.n_rows)).tolist()
+
+
+def _prediction_shift(baseline, probabilities, thresholds, found) -> dict:
+    if not baseline or not probabilities:
+        return {"available": False}
+    mean = float(np.mean(probabilities))
+    shift = mean - baseline["mean_probability"]
+    if abs(shift) > thresholds.prediction_shift:
+        found.append({"feature_name": "predicted_attrition_probability",
+                      "constraint_check_type": "baseline_drift_check",
+                      "description": f"mean predicted attrition probability moved from "
+                                     f"{baseline['mean_probability']:.3f} to {mean:.3f}"})
+    return {"available": True, "rows": len(probabilities), "mean_probability": mean,
+            "mean_probability_baseline": baseline["mean_probability"], "shift": shift}
+
+
+def _verdict(data: window.Window, found: list, thresholds: baseline.Thresholds) -> dict:
+    if data.frame.n_rows == 0:
+        summary = "empty window: no usable records, nothing to compare"
+        return {"retraining_recommended": False, "summary": summary, "reasons": []}
+    reasons = sorted({f"{v['feature_name']} ({v['constraint_check_type']})" for v in found})
+    if data.frame.n_rows < thresholds.min_rows:
+        summary = (f"only {data.frame.n_rows} rows (< {thresholds.min_rows}): too few to recommend "
+                   f"anything; {len(found)} violation(s) noted")
+        return {"retraining_recommended": False, "summary": summary, "reasons": reasons}
+    if found:
+        summary = f"retraining recommended: {len(reasons)} finding(s): " + ", ".join(reasons)
+    else:
+        summary = f"no drift found in {data.frame.n_rows} rows"
+    return {"retraining_recommended": bool(found), "summary": summary, "reasons": reasons}
+
+
+def _cloudwatch(paths: environment.Paths, settings: environment.MonitorSettings, rows: list,
+                prediction: dict) -> None:
+    folder = paths.output_dir / "metrics" / "cloudwatch"
+    dimensions = [{"Name": "Endpoint", "Value": settings.endpoint_name},
+                  {"Name": "MonitoringSchedule", "Value": settings.schedule_name}]
+    stamp = int(time.time())
+    records = [{"MetricName": f"feature_psi_{row['feature']}", "Timestamp": stamp,
+                "Dimensions": dimensions, "Value": row["psi"], "Unit": "None"} for row in rows]
+    if prediction.get("available"):
+        records.append({"MetricName": "predicted_attrition_probability", "Timestamp": stamp,
+                        "Dimensions": dimensions, "Value": prediction["mean_probability"], "Unit": "None"})
+    artifact.write_text(folder / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+
+
+def _thresholds(settings: environment.MonitorSettings) -> baseline.Thresholds:
+    return baseline.Thresholds(psi=settings.psi, ks_alpha=settings.ks_alpha, missing=settings.missing,
+                               new_category=settings.new_category,
+                               prediction_shift=settings.prediction_shift, min_rows=settings.min_rows)
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise UserError(f"no baseline at {path}: mount the model directory that `train` wrote "
+                        "(it holds statistics.json and constraints.json), or set "
+                        "baseline_statistics and baseline_constraints")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as error:
+        raise UserError(f"{path} is not valid JSON: {error}") from None
+
+
+def _time(text):
+    if not text:
+        return None
+    when = capture.parse_time(text)
+    if when is None:
+        raise UserError(f"start_time/end_time {text!r} is not an ISO-8601 time")
+    return when
+
+
+def _fail(paths, message: str, code: int) -> int:
+    print(f"monitor failed: {paths.write_failure(message)}", file=sys.stderr)
+    return code

@@ -1,0 +1,1 @@
+"""The `serve` job: gunicorn answering /ping, /invocations, /model and /execution-parameters."""

@@ -1,0 +1,222 @@
+"""The attrition-deploy command line: every subcommand and option, each typed and checked by
+argparse, so a wrong value fails at once (exit 2, one line) before any request is made."""
+
+import argparse
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import commands
+from .plans import Autoscale, Variant
+
+NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
+DESCRIPTION = """From a trained model directory to a SageMaker endpoint, with boto3.
+
+Each subcommand prints its result (a URI, an ARN, a name) on stdout, or with --dry-run the JSON
+list of every request it would make. Re-running a step that already happened reuses what exists."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a wrong command line is one line on stderr (and exit code 2), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def build() -> argparse.ArgumentParser:
+    # --region and --dry-run may stand before or after the subcommand.
+    common = Parser(add_help=False)
+    common.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: boto3's configuration)")
+    common.add_argument("--dry-run", action="store_true", default=argparse.SUPPRESS,
+                        help="print every API request as JSON; no credentials or network needed")
+    top = Parser(prog="attrition-deploy", description=DESCRIPTION, parents=[common],
+                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    subcommands = top.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+
+    def command(name: str, handler: Callable[..., str], text: str) -> argparse.ArgumentParser:
+        sub = subcommands.add_parser(name, help=text, description=text, parents=[common])
+        sub.set_defaults(handler=handler)
+        return sub
+
+    p = command("package", commands.package, "tar a model directory into model.tar.gz and upload it to S3")
+    p.add_argument("model_dir", type=Path, help="a directory written by `train` (model.txt, metadata.json, ...)")
+    p.add_argument("--bucket", required=True, type=bucket, help="S3 bucket (created private and encrypted if missing)")
+    p.add_argument("--prefix", default="attrition/models", help="key prefix for model.tar.gz")
+    p.add_argument("--kms-key", help="SSE-KMS key id or ARN (default: SSE-S3, AES256)")
+
+    p = command("role", commands.role, "create or reuse a least-privilege SageMaker execution role")
+    p.add_argument("--name", default="attrition-sagemaker-execution", type=iam_name, help="IAM role name")
+    p.add_argument("--bucket", required=True, type=bucket, help="the bucket the role may read and write")
+    p.add_argument("--prefix", default="attrition", help="the key prefix within it")
+    p.add_argument("--repository", default="attrition-sagemaker", help="ECR repository to pull")
+
+    p = command("train-job", commands.train_job, "start a SageMaker training job on the image")
+    p.add_argument("--image", required=True, help="image URI in ECR")
+    p.add_argument("--role", required=True, help="execution role ARN")
+    p.add_argument("--train", required=True, type=s3_uri, help="s3:// prefix of the training CSV files")
+    p.add_argument("--validation", type=s3_uri, help="s3:// prefix of validation CSV files")
+    p.add_argument("--output", required=True, type=s3_uri, help="s3:// prefix for model.tar.gz")
+    p.add_argument("--name", type=sagemaker_name, help="job name (default: attrition-<timestamp>)")
+    p.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="training instance type")
+    p.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
+    p.add_argument("--volume-gb", type=bounded(int, 1, 16384), default=10, help="storage per instance, GB")
+    p.add_argument("--max-runtime", type=bounded(int, 1, 2419200), default=3600, help="seconds")
+    p.add_argument("--hp", action="append", default=[], type=pair, metavar="NAME=VALUE",
+                   help="a hyperparameter (repeat)")
+    p.add_argument("--spot", action="store_true", help="managed spot training")
+    p.add_argument("--max-wait", type=bounded(int, 1, 2419200), default=7200, help="seconds, with --spot")
+    p.add_argument("--checkpoint", type=s3_uri, help="s3:// prefix for checkpoints")
+
+    p = command("register", commands.register, "CreateModel, and optionally a Model Registry package")
+    p.add_argument("--name", required=True, type=sagemaker_name, help="the SageMaker model name")
+    p.add_argument("--image", required=True, help="image URI in ECR")
+    p.add_argument("--model-data", required=True, type=s3_uri, help="s3://.../model.tar.gz")
+    p.add_argument("--role", required=True, help="execution role ARN")
+    p.add_argument("--env", action="append", default=[], type=pair, metavar="NAME=VALUE",
+                   help="an environment variable of the serving container (repeat)")
+    p.add_argument("--group", type=sagemaker_name, help="Model Registry package group: also register a package")
+    p.add_argument("--approval", default="PendingManualApproval",
+                   choices=["PendingManualApproval", "Approved", "Rejected"], help="the package's approval status")
+    p.add_argument("--metrics", type=s3_uri, help="s3:// URI of evaluation.json (model quality)")
+    p.add_argument("--manifest", type=Path, help="manifest.json from the model directory")
+
+    p = command("deploy", commands.deploy, "create or update an endpoint with one or more variants")
+    p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
+    p.add_argument("--variant", action="append", required=True, type=variant, metavar="SPEC",
+                   help="name=A,model=M[,instance-type=ml.m5.large][,count=1][,weight=1] (repeat)")
+    p.add_argument("--capture", type=s3_uri, help="s3:// prefix for data capture (input and output)")
+    p.add_argument("--capture-percent", type=bounded(int, 0, 100), default=100, help="share of requests captured")
+    p.add_argument("--kms-key", help="KMS key for the endpoint's storage and captured data")
+    p.add_argument("--canary", type=bounded(int, 1, 50), metavar="PERCENT",
+                   help="on update: blue/green canary with this share of capacity first (needs --alarm)")
+    p.add_argument("--wait", type=bounded(int, 0, 3600), default=600, help="canary wait interval, seconds")
+    p.add_argument("--alarm", action="append", default=[], help="CloudWatch alarm that rolls the canary back")
+    p.add_argument("--autoscale", type=autoscale, metavar="MIN:MAX:INVOCATIONS",
+                   help="target tracking per variant, e.g. 1:4:1000 invocations/instance/minute")
+
+    p = command("transform", commands.transform, "a Batch Transform job over headerless CSV")
+    p.add_argument("--model", required=True, type=sagemaker_name, help="the SageMaker model name")
+    p.add_argument("--input", required=True, type=s3_uri, help="s3:// prefix of the CSV files to score")
+    p.add_argument("--output", required=True, type=s3_uri, help="s3:// prefix for the scores")
+    p.add_argument("--name", type=sagemaker_name, help="job name (default: attrition-batch-<timestamp>)")
+    p.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="instance type")
+    p.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
+    p.add_argument("--join", action="store_true", help="write each input row next to its output")
+
+    p = command("invoke", commands.invoke, "send a CSV or JSON file to an endpoint, print the answer")
+    p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
+    p.add_argument("file", type=Path, help="a CSV, JSON or JSON Lines file")
+    p.add_argument("--content-type", help="default from the file's extension")
+    p.add_argument("--accept", default="application/json", help="the response media type")
+    p.add_argument("--explain", type=bounded(int, 1, 100), help="top-k drivers per prediction")
+    p.add_argument("--variant", help="TargetVariant")
+
+    p = command("describe", commands.describe, "show an endpoint, its variants and their weights")
+    p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
+
+    p = command("ecr", commands.ecr, "create the ECR repository if missing; print its URI")
+    p.add_argument("--repository", default="attrition-sagemaker", help="repository name")
+    p.add_argument("--immutable", action="store_true", help="tags cannot be overwritten")
+    p.add_argument("--kms-key", help="encrypt with this KMS key (default: AES256)")
+
+    command("ecr-password", commands.ecr_password,
+            "print a Docker password for ECR (for docker login --password-stdin)")
+    return top
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    top = build()
+    args = top.parse_args(argv)
+    # Defaults here, not on the shared actions: a subcommand's default would hide a value given before it.
+    args.region = getattr(args, "region", None)
+    args.dry_run = getattr(args, "dry_run", False)
+    if args.command == "deploy":
+        _check_deploy(top, args)
+    return args
+
+
+def _check_deploy(top: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    names = [v.name for v in args.variant]
+    if len(set(names)) < len(names):
+        top.error(f"deploy: --variant names must differ: {', '.join(names)}")
+    if args.canary is not None and not args.alarm:
+        top.error("deploy: --canary needs at least one --alarm to roll back on")
+
+
+def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
+    def parse_value(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is outside {low}..{high}")
+        return value
+
+    parse_value.__name__ = kind.__name__
+    return parse_value
+
+
+def sagemaker_name(text: str) -> str:
+    if not NAME.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a SageMaker name: 1-63 letters, digits and hyphens, starting and ending "
+            "with a letter or digit")
+    return text
+
+
+def iam_name(text: str) -> str:
+    if not re.fullmatch(r"[\w+=,.@-]{1,64}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)")
+    return text
+
+
+def bucket(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", text) or ".." in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+    return text
+
+
+def s3_uri(text: str) -> str:
+    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an s3://bucket/prefix URI")
+    return text
+
+
+def instance_type(text: str) -> str:
+    if not re.fullmatch(r"ml\.[a-z0-9]+\.[a-z0-9]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a SageMaker instance type such as ml.m5.large")
+    return text
+
+
+def pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return key.strip(), value.strip()
+
+
+def variant(spec: str) -> Variant:
+    fields = dict(pair(item) for item in spec.split(","))
+    unknown = set(fields) - {"name", "model", "instance-type", "count", "weight"}
+    if unknown or "name" not in fields or "model" not in fields:
+        raise argparse.ArgumentTypeError(
+            f"{spec!r}: needs name= and model=, may have instance-type=, count=, weight=")
+    return Variant(
+        name=sagemaker_name(fields["name"]),
+        model=sagemaker_name(fields["model"]),
+        instance_type=instance_type(fields.get("instance-type", "ml.m5.large")),
+        count=bounded(int, 1, 1000)(fields.get("count", "1")),
+        weight=bounded(float, 1e-9, 1e9)(fields.get("weight", "1")),
+    )
+
+
+def autoscale(text: str) -> Autoscale:
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN:MAX:INVOCATIONS, e.g. 1:4:1000")
+    low, high = bounded(int, 1, 1000)(parts[0]), bounded(int, 1, 1000)(parts[1])
+    if low > high:
+        raise argparse.ArgumentTypeError(f"{text!r}: MIN {low} is above MAX {high}")
+    return Autoscale(low, high, bounded(float, 0.001, 1e9)(parts[2]))

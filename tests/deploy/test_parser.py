@@ -1,0 +1,54 @@
+"""Every option is typed and checked by argparse: a wrong value is one line and exit code 2,
+before any request is made (no moto here, no network)."""
+
+import pytest
+
+from attrition_deploy import parser
+
+GOOD_DEPLOY = ["deploy", "--endpoint", "attrition", "--variant", "name=main,model=attrition-v1"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (GOOD_DEPLOY + ["--autoscale", "1:4"], "is not MIN:MAX:INVOCATIONS"),
+    (GOOD_DEPLOY + ["--autoscale", "4:1:1000"], "MIN 4 is above MAX 1"),
+    (GOOD_DEPLOY + ["--capture-percent", "150"], "'150' is outside 0..100"),
+    (GOOD_DEPLOY + ["--canary", "10"], "--canary needs at least one --alarm"),
+    (GOOD_DEPLOY + ["--canary", "60", "--alarm", "a"], "'60' is outside 1..50"),
+    (GOOD_DEPLOY + ["--wait", "5000"], "'5000' is outside 0..3600"),
+    (GOOD_DEPLOY + ["--variant", "name=main,model=other"], "--variant names must differ"),
+    (["deploy", "--endpoint", "attrition", "--variant", "name=a,model=m,count=0"], "'0' is outside 1..1000"),
+    (["deploy", "--endpoint", "attrition", "--variant", "name=a,model=m,weight=-1"], "'-1' is outside"),
+    (["deploy", "--endpoint", "attrition", "--variant", "name=a"], "needs name= and model="),
+    (["deploy", "--endpoint", "bad_name", "--variant", "name=a,model=m"], "'bad_name' is not a SageMaker name"),
+    (["deploy", "--endpoint", "bad.name", "--variant", "name=a,model=m"], "'bad.name' is not a SageMaker name"),
+    (["train-job", "--image", "i", "--role", "r", "--train", "hr-data/train", "--output", "s3://hr-data/o"],
+     "is not an s3://bucket/prefix URI"),
+    (["train-job", "--image", "i", "--role", "r", "--train", "s3://hr-data/t", "--output", "s3://hr-data/o",
+      "--instance-type", "m5.large"], "is not a SageMaker instance type"),
+    (["train-job", "--image", "i", "--role", "r", "--train", "s3://hr-data/t", "--output", "s3://hr-data/o",
+      "--hp", "folds"], "'folds' is not NAME=VALUE"),
+    (["package", "model", "--bucket", "B"], "'B' is not an S3 bucket name"),
+    (["invoke", "--endpoint", "e", "f.csv", "--explain", "0"], "'0' is outside 1..100"),
+])
+def test_bad_options_fail_at_once_in_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse(args)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_global_options_stand_before_or_after_the_subcommand():
+    before = parser.parse(["--dry-run", "--region", "eu-west-1", *GOOD_DEPLOY])
+    after = parser.parse([*GOOD_DEPLOY, "--region", "eu-west-1", "--dry-run"])
+    plain = parser.parse(GOOD_DEPLOY)
+    assert (before.region, before.dry_run) == (after.region, after.dry_run) == ("eu-west-1", True)
+    assert (plain.region, plain.dry_run) == (None, False)
+
+
+def test_every_option_has_help_text():
+    top = parser.build()
+    subparsers = next(a for a in top._actions if a.dest == "command").choices
+    for name, sub in subparsers.items():
+        for action in sub._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"

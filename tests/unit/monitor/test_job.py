@@ -1,0 +1,139 @@
+import json
+import shutil
+
+import pytest
+
+from attrition.core import environment
+from attrition.monitor import job as monitoring
+from attrition.serve import recorder as datacapture
+from attrition.serve.app import create_app
+from tests.helpers import as_csv, capture_record, capture_traffic, next_year
+
+
+@pytest.fixture(scope="module")
+def send(trained_model):
+    client = create_app(trained_model, environment.serving_settings({})).test_client()
+
+    def post(body, content_type, accept):
+        response = client.post("/invocations", data=body,
+                               headers={"Content-Type": content_type, "Accept": accept})
+        assert response.status_code == 200, response.get_json()
+        return response.data
+
+    return post
+
+
+def run_monitor(tmp_path, trained_dir, files: dict, **env):
+    source = tmp_path / "endpointdata" / "attrition-ep" / "AllTraffic" / "2026" / "11" / "28" / "10"
+    source.mkdir(parents=True)
+    for name, text in files.items():
+        (source / name).write_text(text)
+    output = tmp_path / "resultdata"
+    environ = {
+        "SAGEMAKER_BASE_DIR": str(tmp_path / "opt_ml"),
+        "dataset_source": str(tmp_path / "endpointdata"),
+        "output_path": str(output),
+        "baseline_statistics": str(trained_dir / "model" / "statistics.json"),
+        "baseline_constraints": str(trained_dir / "model" / "constraints.json"),
+        "dataset_format": json.dumps(
+            {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}),
+        **env,
+    }
+    code = monitoring.main(environ)
+    read = lambda name: json.loads((output / name).read_text())  # noqa: E731
+    return code, read("constraint_violations.json")["violations"], read("drift_report.json")
+
+
+def flagged(violations) -> set:
+    return {(v["feature_name"], v["constraint_check_type"]) for v in violations}
+
+
+def test_known_shifts_in_captured_traffic_are_flagged(tmp_path, trained_dir, send, ibm_text):
+    capture = capture_traffic(send, next_year(ibm_text, 1500, seed=1, shifted=True))
+    code, violations, report = run_monitor(tmp_path, trained_dir, {"capture.jsonl": capture})
+    assert code == 0
+    found = flagged(violations)
+    assert ("OverTime", "baseline_drift_check") in found
+    assert ("JobRole", "categorical_values_check") in found
+    assert ("MonthlyIncome", "baseline_drift_check") in found
+    assert {name for name, _ in found} <= {"OverTime", "JobRole", "MonthlyIncome", "predicted_attrition_probability"}
+    assert report["verdict"]["retraining_recommended"] is True
+    assert report["window"]["rows"] == 1500 and report["window"]["skipped"] == {}
+    assert report["prediction"]["available"] and report["prediction"]["shift"] > 0
+    job_role = next(r for r in report["features"] if r["feature"] == "JobRole")
+    assert job_role["new_categories"] == ["Data Scientist"]
+
+
+def test_an_unshifted_resample_stays_quiet(tmp_path, trained_dir, send, ibm_text):
+    capture = capture_traffic(send, next_year(ibm_text, 1500, seed=2, shifted=False))
+    code, violations, report = run_monitor(tmp_path, trained_dir, {"capture.jsonl": capture})
+    assert code == 0 and violations == []
+    assert report["verdict"]["retraining_recommended"] is False
+    assert report["verdict"]["summary"] == "no drift found in 1500 rows"
+
+
+def test_bad_capture_records_are_reported_and_skipped(tmp_path, trained_dir, send, ibm_text):
+    good = capture_traffic(send, next_year(ibm_text, 200, seed=3, shifted=False))
+    npy = capture_record(b"\x93NUMPY", "application/x-npy", b"[]", "application/json", base64_encoded=True)
+    refused = capture_record(b"1,2,3\n", "text/csv", b'{"error": "x"}', "application/json")
+    files = {"good.jsonl": good + npy + "\n" + refused + "\n" + good.splitlines()[0][:80] + "\n",
+             "empty.jsonl": "", "notes.txt": "not capture data"}
+    code, _, report = run_monitor(tmp_path, trained_dir, files)
+    assert code == 0
+    skipped = report["window"]["skipped"]
+    assert skipped == {"request content type application/x-npy is not one we decode": 1,
+                       "request body the endpoint would refuse": 1,
+                       "truncated or malformed capture line": 1,
+                       "file type .txt is not read": 1}
+    assert report["window"]["rows"] == 200
+
+
+def test_an_empty_window_is_a_valid_result(tmp_path, trained_dir):
+    code, violations, report = run_monitor(tmp_path, trained_dir, {"capture.jsonl": ""})
+    assert code == 0 and violations == []
+    assert report["verdict"]["summary"].startswith("empty window")
+
+
+def test_records_outside_the_window_are_left_out(tmp_path, trained_dir, send, ibm_text):
+    capture = capture_traffic(send, next_year(ibm_text, 100, seed=4, shifted=False))
+    code, _, report = run_monitor(tmp_path, trained_dir, {"c.jsonl": capture},
+                                  start_time="2026-11-28T11:00:00Z", end_time="2026-11-28T12:00:00Z")
+    assert code == 0 and report["window"]["rows"] == 0
+    assert report["window"]["skipped"] == {"outside the analysis window": 2}
+
+
+def test_plain_csv_of_recent_employees_with_the_model_mounted(tmp_path, trained_dir, ibm_text):
+    (tmp_path / "opt_ml").mkdir()
+    shutil.copytree(trained_dir / "model", tmp_path / "opt_ml" / "model")
+    recent = as_csv(next_year(ibm_text, 800, seed=5, shifted=True))
+    code, violations, report = run_monitor(tmp_path, trained_dir, {"recent.csv": recent},
+                                           publish_cloudwatch_metrics="Enabled")
+    assert code == 0 and ("OverTime", "baseline_drift_check") in flagged(violations)
+    assert report["prediction"]["available"] and report["prediction"]["rows"] == 800
+    metrics = (tmp_path / "opt_ml" / "output" / "metrics" / "cloudwatch" / "metrics.jsonl").read_text()
+    assert '"MetricName": "feature_psi_OverTime"' in metrics
+
+
+def test_missing_baseline_fails_clearly(tmp_path, trained_dir):
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path), "baseline_statistics": str(tmp_path / "none.json")}
+    assert monitoring.main(environ) == 2
+    assert (tmp_path / "output" / "failure").read_text().startswith("no baseline at")
+
+
+def test_local_data_capture_feeds_the_monitor(tmp_path, trained_model, trained_dir, ibm_text):
+    recorder = datacapture.Recorder(tmp_path / "capture", percent=100)
+    client = create_app(trained_model, environment.serving_settings({}), recorder).test_client()
+    employees = next_year(ibm_text, 300, seed=6, shifted=False)
+    for start in range(0, 300, 100):
+        body = as_csv(employees[start:start + 100])
+        assert client.post("/invocations", data=body, headers={"Content-Type": "text/csv"}).status_code == 200
+    assert client.post("/invocations", data="", headers={"Content-Type": "text/csv"}).status_code == 400
+    (capture_file,) = (tmp_path / "capture").rglob("capture-*.jsonl")
+    records = [json.loads(line) for line in capture_file.read_text().splitlines()]
+    assert len(records) == 3  # refused requests are not captured
+    assert records[0]["captureData"]["endpointInput"]["encoding"] == "CSV"
+    environ = {"SAGEMAKER_BASE_DIR": str(trained_dir), "dataset_source": str(tmp_path / "capture"),
+               "output_path": str(tmp_path / "out")}
+    assert monitoring.main(environ) == 0
+    report = json.loads((tmp_path / "out" / "drift_report.json").read_text())
+    assert report["window"]["rows"] == 300 and report["prediction"]["rows"] == 300

@@ -1,0 +1,42 @@
+"""Reading a window: capture files and CSV files; what cannot be used is counted by reason."""
+
+import base64
+from datetime import UTC, datetime
+
+from attrition.monitor import window
+from tests.helpers import capture_record
+
+
+def test_every_record_is_read_or_counted_as_skipped(tmp_path, trained_model, ibm_text):
+    rows = ibm_text.splitlines()
+    good = capture_record(("\n".join(rows[1:4]) + "\n").encode(), "text/csv", b"0.1,No\n0.2,No\n0.9,Yes\n", "text/csv")
+    late = capture_record((rows[4] + "\n").encode(), "text/csv", b"0.1,No\n", "text/csv", when="2027-01-01T00:00:00Z")
+    folder = tmp_path / "capture"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join([
+        good, late, good[:40], capture_record(b"<xml/>", "application/xml", b"", "text/csv"),
+        capture_record(b"1,2,3\n", "text/csv", b"", "text/csv"),
+    ]) + "\n")
+    (folder / "recent.csv").write_text("\n".join(rows[:3]) + "\n")
+    (folder / "notes.txt").write_text("not data")
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    read = window.read(folder, trained_model.schema, end=end)
+    assert read.frame.n_rows == 3 + 2 and read.records == 6 and read.files == 3
+    assert read.probabilities == [0.1, 0.2, 0.9]
+    assert dict(read.skipped) == {
+        "outside the analysis window": 1,
+        "truncated or malformed capture line": 1,
+        "request content type application/xml is not one we decode": 1,
+        "request body the endpoint would refuse": 1,
+        "file type .txt is not read": 1,
+    }
+    assert len(read.frame.columns["Age"]) == read.frame.n_rows
+
+
+def test_base64_requests_are_decoded(tmp_path, trained_model, ibm_text):
+    row = (ibm_text.splitlines()[1] + "\n").encode()
+    line = capture_record(row, "text/csv", b"0.5,Yes\n", "text/csv", base64_encoded=True)
+    assert base64.b64encode(row).decode() in line
+    (tmp_path / "c.jsonl").write_text(line + "\n")
+    read = window.read(tmp_path, trained_model.schema)
+    assert read.frame.n_rows == 1 and read.probabilities == [0.5] and not read.skipped

@@ -1,0 +1,21 @@
+"""Fixtures of the serving tests: the Flask app over the model trained on the bundled data."""
+
+import pytest
+
+from attrition.core import environment
+from attrition.serve.app import create_app
+
+
+@pytest.fixture()
+def settings():
+    return environment.serving_settings({"SAGEMAKER_MODEL_SERVER_WORKERS": "2"})
+
+
+@pytest.fixture()
+def client(trained_model, settings):
+    return create_app(trained_model, settings).test_client()
+
+
+@pytest.fixture(scope="module")
+def ibm_rows(ibm_text):
+    return ibm_text.splitlines()

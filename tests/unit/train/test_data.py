@@ -1,0 +1,103 @@
+import gzip
+
+import pytest
+
+from attrition.core.errors import UserError
+from attrition.train import data
+
+
+def channel(tmp_path, files: dict):
+    folder = tmp_path / "train"
+    folder.mkdir()
+    for name, content in files.items():
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(folder / name, mode) as out:
+            out.write(content)
+    return folder
+
+
+def test_header_layout_with_bom(tmp_path):
+    folder = channel(tmp_path, {"a.csv": b"\xef\xbb\xbfAge,Attrition,Dept\n30,Yes,Sales\n40,No,HR\n"})
+    table = data.read_channel(folder, "Attrition", "auto")
+    assert table.columns == ["Age", "Attrition", "Dept"]
+    assert table.input_columns == ["Age", "Dept"]
+    assert table.label_position == 1
+    assert table.rows == [["30", "Yes", "Sales"], ["40", "No", "HR"]]
+
+
+def test_builtin_layout_without_header_has_label_first(tmp_path):
+    folder = channel(tmp_path, {"a.csv": "1,30,Sales\n0,40,HR\n"})
+    table = data.read_channel(folder, "Attrition", "auto")
+    assert table.columns == ["Attrition", "feature_1", "feature_2"]
+    kept, y, classes = data.label_vector(table, "Yes")
+    assert classes == ["0", "1"] and y.tolist() == [1.0, 0.0]
+
+
+def test_several_files_are_joined_and_reordered_by_name(tmp_path):
+    folder = channel(tmp_path, {
+        "a.csv": "Age,Attrition\n30,Yes\n",
+        "b.csv.gz": gzip.compress(b"Attrition,Age\nNo,41\n"),
+        ".hidden.csv": "junk",
+        "notes.json": "{}",
+    })
+    table = data.read_channel(folder, "Attrition", "auto")
+    assert table.rows == [["30", "Yes"], ["41", "No"]]
+    assert [f["file"] for f in table.files] == ["train/a.csv", "train/b.csv.gz"]
+    assert all(len(f["sha256"]) == 64 for f in table.files)
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({}, "holds no CSV file"),
+        ({"a.csv": ""}, "a.csv is empty"),
+        ({"a.csv": "Age,Attrition\n"}, "header but no data rows"),
+        ({"a.csv": "Age,Attrition\n1,Yes\n2,No,3\n"}, "line 3 has 3 fields; expected 2"),
+        ({"a.csv": b"Age,Attrition\n\xff\xfe,Yes\n"}, "not UTF-8"),
+        ({"a.csv": "Age,Attrition\n1,Yes\n", "b.csv": "Age,Left\n1,Yes\n"}, "only one of them has a header row"),
+        ({"a.csv": "Age,Attrition,Age\n1,Yes,2\n"}, "repeats column name"),
+        ({"a.csv": "Age,Attrition\n1,Yes\n", "b.csv": "Attrition,Pay\nNo,2\n"},
+         "different columns.*missing \\['Age'\\]"),
+        ({"a.csv": b"Age,Attrition\n1,Y\x00es\n"}, "NUL bytes"),
+    ],
+)
+def test_unreadable_channels_fail_with_the_reason(tmp_path, files, message):
+    with pytest.raises(UserError, match=message):
+        data.read_channel(channel(tmp_path, files), "Attrition", "auto")
+
+
+def test_header_true_without_label_names_the_columns(tmp_path):
+    folder = channel(tmp_path, {"a.csv": "Age,Left\n1,Yes\n"})
+    with pytest.raises(UserError, match="label column 'Attrition' is not in the header.*Age, Left"):
+        data.read_channel(folder, "Attrition", "true")
+
+
+def test_label_rows_with_missing_values_are_skipped(tmp_path):
+    folder = channel(tmp_path, {"a.csv": "Age,Attrition\n1,Yes\n2,\n3,No\n"})
+    kept, y, classes = data.label_vector(data.read_channel(folder, "Attrition", "auto"), "Yes")
+    assert kept.tolist() == [0, 2] and y.tolist() == [1.0, 0.0] and classes == ["No", "Yes"]
+
+
+@pytest.mark.parametrize(
+    "text, positive, message",
+    [
+        ("Age,Attrition\n1,No\n2,No\n", "Yes", "single class \\(only 'No'\\)"),
+        ("Age,Attrition\n1,A\n2,B\n3,C\n", "A", "has 3 classes.*binary"),
+        ("Age,Attrition\n1,Left\n2,Stayed\n", "Yes", "positive_class 'Yes' is not a value.*'Left' and 'Stayed'"),
+    ],
+)
+def test_bad_labels_are_explained(tmp_path, text, positive, message):
+    table = data.read_channel(channel(tmp_path, {"a.csv": text}), "Attrition", "auto")
+    with pytest.raises(UserError, match=message):
+        data.label_vector(table, positive)
+
+
+def test_header_without_the_label_hints_at_label_column(tmp_path):
+    text = "Age,Left\n" + "".join(f"{i},{'Yes' if i % 2 else 'No'}\n" for i in range(5))
+    table = data.read_channel(channel(tmp_path, {"a.csv": text}), "Attrition", "auto")
+    with pytest.raises(UserError, match="set label_column"):
+        data.label_vector(table, "Yes")
+
+
+
+

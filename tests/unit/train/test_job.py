@@ -1,0 +1,151 @@
+import json
+import re
+
+import pytest
+
+from tests.helpers import FAST, make_opt_ml, run_training
+
+SMALL = "Age,Attrition,Dept\n" + "".join(
+    f"{20 + i % 30},{'Yes' if i % 5 == 0 else 'No'},{['Sales', 'HR', 'R&D'][i % 3]}\n"
+    for i in range(60)
+)
+
+
+def test_bundled_data_trains_a_useful_model(trained_dir):
+    metrics = json.loads((trained_dir / "output" / "data" / "metrics.json").read_text())
+    assert metrics["validation"]["auc"] > 0.75
+    assert metrics["validation"]["rows"] == 1470  # out-of-fold: every row scored once
+    assert len(metrics["cross_validation"]["fold_auc"]) == 5
+    for name in ("auc", "pr_auc", "accuracy", "precision", "recall", "f1", "confusion_matrix"):
+        assert name in metrics["validation"]
+
+
+def test_model_directory_holds_text_and_json_only(trained_dir, ibm_text):
+    files = sorted(p.name for p in (trained_dir / "model").iterdir())
+    assert files == ["constraints.json", "manifest.json", "metadata.json", "model.txt", "statistics.json"]
+    metadata = json.loads((trained_dir / "model" / "metadata.json").read_text())
+    assert metadata["schema"]["classes"] == ["No", "Yes"]
+    assert 0.05 < metadata["decision_threshold"] < 0.6  # F1-optimal on a 16 % positive class
+    top = metadata["feature_importance"][0]
+    assert set(top) == {"feature", "gain", "mean_abs_shap"} and top["mean_abs_shap"] > 0
+    assert (trained_dir / "model" / "model.txt").read_text().startswith("tree")
+
+
+
+
+
+
+def test_evaluation_json_has_model_registry_shape(trained_dir):
+    evaluation = json.loads((trained_dir / "output" / "data" / "evaluation.json").read_text())
+    binary = evaluation["binary_classification_metrics"]
+    assert set(binary["confusion_matrix"]) == {"0", "1"}
+    assert 0 < binary["auc"]["value"] <= 1
+
+
+def test_metric_lines_are_scrapable(tmp_path, capsys):
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
+    assert run_training(paths) == 0
+    lines = capsys.readouterr().out.splitlines()
+    found = {m.group(1) for line in lines if (m := re.fullmatch(r"validation:(\w+)=([0-9.]+)", line))}
+    assert {"auc", "pr_auc", "accuracy", "precision", "recall", "f1", "logloss"} <= found
+
+
+def test_sdk_channel_name_training_and_a_validation_channel(tmp_path):
+    paths = make_opt_ml(tmp_path, FAST, {"training": {"a.csv": SMALL}, "validation": {"v.csv": SMALL}})
+    assert run_training(paths) == 0
+    metrics = json.loads((paths.output_data_dir / "metrics.json").read_text())
+    assert metrics["validation_source"].startswith("validation channel")
+    assert metrics["validation"]["rows"] == 60
+
+
+
+
+def test_local_tuning_is_reproducible(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        paths = make_opt_ml(tmp_path / name, {**FAST, "tuning_trials": "3", "folds": "3"},
+                            {"train": {"a.csv": SMALL}})
+        assert run_training(paths) == 0
+        runs.append(json.loads((paths.output_data_dir / "tuning.json").read_text()))
+    assert runs[0] == runs[1]
+    assert len(runs[0]["trials"]) == 3
+    assert runs[0]["best"]["auc"] == max(t["auc"] for t in runs[0]["trials"])
+
+
+def test_other_hr_exports_train_with_defaults(tmp_path, ibm_text):
+    """Fewer columns, missing values, categories already encoded as integers."""
+    header, *rows = [line.split(",") for line in ibm_text.splitlines()]
+    keep = ["Attrition", "Age", "OverTime", "JobRole", "MonthlyIncome", "YearsAtCompany", "MaritalStatus"]
+    index = [header.index(c) for c in keep]
+    codes = {}
+    lines = [",".join(keep)]
+    for n, row in enumerate(rows):
+        cells = [row[i] for i in index]
+        cells[3] = str(codes.setdefault(cells[3], len(codes)))  # JobRole as integer codes
+        if n % 9 == 0:
+            cells[4] = ""  # MonthlyIncome missing for one employee in nine
+        lines.append(",".join(cells))
+    paths = make_opt_ml(tmp_path, {"categorical_columns": "JobRole"},
+                        {"train": {"export.csv": "\n".join(lines) + "\n"}})
+    assert run_training(paths) == 0
+    metrics = json.loads((paths.output_data_dir / "metrics.json").read_text())
+    assert metrics["cross_validation"]["auc_mean"] > 0.75
+    metadata = json.loads((paths.model_dir / "metadata.json").read_text())
+    kinds = {f["name"]: f["kind"] for f in metadata["schema"]["features"]}
+    assert kinds["JobRole"] == "categorical" and kinds["MonthlyIncome"] == "numeric"
+
+
+def test_builtin_layout_without_header(tmp_path):
+    text = "".join(f"{1 if i % 4 == 0 else 0},{i % 7},{['a', 'b'][i % 2]}\n" for i in range(80))
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": text}})
+    assert run_training(paths) == 0
+    metadata = json.loads((paths.model_dir / "metadata.json").read_text())
+    assert metadata["schema"]["input_columns"] == ["feature_1", "feature_2"]
+    assert metadata["schema"]["classes"] == ["0", "1"]
+
+
+def test_only_the_leader_host_trains(tmp_path):
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
+    paths.resource_config_file.write_text(json.dumps({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]}))
+    assert run_training(paths) == 0
+    assert not paths.model_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "hyperparameters, channels, message",
+    [
+        ({}, {}, "no training data: expected a channel named 'train'"),
+        ({}, {"train": {"a.csv": ""}}, "a.csv is empty"),
+        ({"label_column": "Left"}, {"train": {"a.csv": SMALL}}, "label column 'Left'"),
+        ({}, {"train": {"a.csv": SMALL.replace("Yes", "No")}}, "single class"),
+        ({"num_leaves": "0"}, {"train": {"a.csv": SMALL}}, "num_leaves='0' is out of range"),
+        ({"max_depht": "3"}, {"train": {"a.csv": SMALL}}, "unknown hyperparameter.*max_depht"),
+        ({}, {"train": {"a.csv": SMALL + "1,2,3,4\n"}}, "line 62 has 4 fields; expected 3"),
+        ({"boosting": "rf", "bagging_freq": "0", "feature_fraction": "1"}, {"train": {"a.csv": SMALL}},
+         "boosting=rf needs sampling"),
+        ({}, {"train": {"a.csv": SMALL}, "validation": {"v.csv": "Age,Attrition\n1,Yes\n"}},
+         "validation channel's columns differ"),
+        ({"folds": "20"}, {"train": {"a.csv": SMALL}}, "20-fold cross-validation needs at least 20 rows of each class"),
+    ],
+)
+def test_failures_write_a_failure_file_and_exit_non_zero(tmp_path, hyperparameters, channels, message):
+    paths = make_opt_ml(tmp_path, hyperparameters, channels)
+    assert run_training(paths) == 2
+    reason = paths.failure_file.read_text()
+    assert reason.count("\n") == 1 and len(reason) <= 1024
+    assert re.search(message, reason), reason
+    assert not paths.model_dir.exists()
+
+
+def test_pipe_mode_is_refused_clearly(tmp_path):
+    paths = make_opt_ml(tmp_path, {}, {"train": {"a.csv": SMALL}})
+    paths.input_data_config_file.write_text(json.dumps({"train": {"TrainingInputMode": "Pipe"}}))
+    assert run_training(paths) == 2
+    assert "Pipe mode" in paths.failure_file.read_text()
+
+
+def test_unreadable_hyperparameters_file_is_a_user_error(tmp_path):
+    paths = make_opt_ml(tmp_path, {}, {"train": {"a.csv": SMALL}})
+    paths.hyperparameters_file.write_text('{"num_leaves": "8",}')
+    assert run_training(paths) == 2
+    assert paths.failure_file.read_text().startswith("hyperparameters.json is not valid JSON")
