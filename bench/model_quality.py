@@ -26,7 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition.core import codecs, features, model  # noqa: E402
+from attrition.core import codecs, features, mediatypes, model  # noqa: E402
 from attrition.train import job as training  # noqa: E402
 
 DATA = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
@@ -123,7 +123,7 @@ def ours():
                 raise SystemExit(Path(base, "output", "failure").read_text())
             trained = model.load(Path(base, "model"))
         body = "\n".join([header, *(lines[i] for i in test)]).encode()
-        decoded = codecs.decode(body, codecs.CSV, "", trained.schema)
+        decoded = codecs.decode(body, mediatypes.CSV, "", trained.schema)
         matrix = features.encode(trained.schema, decoded.columns, decoded.n_rows)
         return trained.predict(matrix), trained.threshold
 

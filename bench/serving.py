@@ -4,8 +4,10 @@
 
 What it does, all on this machine's loopback:
 - builds the image (BASE_IMAGE as for the tests) and trains the bundled data in it;
-- starts, each on a free port: our container as users run it (2 sync workers), the same with
-  gthread keep-alive workers, the pandas-per-request pattern of AWS's example (bench/peers), and
+- builds the image of an earlier commit (BENCH_BEFORE, default d281369: the last one served by
+  gunicorn's sync workers behind plain WSGI) from git, to compare with in the same run;
+- starts, each on a free port: our container as users run it (2 workers of gunicorn's asyncio
+  worker), the earlier image, the pandas-per-request pattern of AWS's example (bench/peers), and
   MLServer 1.7.1 with its LightGBM runtime (installed into bench/.mlserver-venv on first use;
   tuned: no parallel workers, OMP_NUM_THREADS=1);
 - measures, in this process, the limit (Booster.predict on numpy arrays) and our own predictor;
@@ -31,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition.core import codecs, features, model  # noqa: E402
+from attrition.core import codecs, features, mediatypes, model  # noqa: E402
 from tests.container.docker_helpers import Server, docker, free_port, request  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -40,6 +42,7 @@ IBM = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train
 POST_LUA = ROOT / "bench" / "peers" / "post.lua"
 MLSERVER_VENV = ROOT / "bench" / ".mlserver-venv"
 MLSERVER_PINS = ["mlserver==1.7.1", "mlserver-lightgbm==1.7.1", "uvloop==0.21.0"]  # uvloop: SeldonIO/MLServer#2286
+BEFORE = os.environ.get("BENCH_BEFORE", "d281369")
 
 
 def main() -> None:
@@ -48,18 +51,18 @@ def main() -> None:
             sys.exit(f"bench needs {tool} on PATH")
     work = Path(tempfile.mkdtemp(prefix="attrition-bench-"))
     image = build_image()
+    before_image = build_before()
     model_dir = train(image, work)
     trained = model.load(model_dir)
     payloads = write_payloads(work, trained)
     started = []
     try:
         ours = start_ours(image, model_dir, started, {})
-        ours_gthread = start_ours(image, model_dir, started,
-                                  {"GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4"})
+        before = start_ours(before_image, model_dir, started, {})
         naive = start_naive(model_dir, started)
         mlserver = start_mlserver(model_dir, work, started)
         limit = in_process_limits(trained, payloads)
-        results = load_all(ours, ours_gthread, naive, mlserver, payloads)
+        results = load_all(ours, before, naive, mlserver, payloads)
         extras = {
             "cold_start_s": statistics.median(cold_start(image, model_dir) for _ in range(3)),
             "memory_mb": container_memory_mb(ours.name),
@@ -77,6 +80,19 @@ def build_image() -> str:
         base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
         docker("build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "-t", tag,
                str(ROOT / "container"), timeout=1800)
+    return tag
+
+
+def build_before() -> str:
+    """The image as it was at commit BEFORE, built from git (no work tree needed)."""
+    tag = f"attrition-sagemaker:before-{BEFORE}"
+    base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
+    context = subprocess.run(["git", "-C", str(ROOT), "archive", f"{BEFORE}:container"], capture_output=True,
+                             check=True).stdout
+    built = subprocess.run(["docker", "build", "-q", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
+                            "-t", tag, "-"], input=context, capture_output=True, timeout=1800)
+    if built.returncode:
+        raise SystemExit(f"could not build {BEFORE}: {built.stderr.decode()[-2000:]}")
     return tag
 
 
@@ -114,7 +130,7 @@ def write_payloads(work: Path, trained) -> dict:
 
 
 def encoded(trained, text: str) -> np.ndarray:
-    frame = codecs.decode(text.encode(), codecs.CSV, "", trained.schema)
+    frame = codecs.decode(text.encode(), mediatypes.CSV, "", trained.schema)
     return features.encode(trained.schema, frame.columns, frame.n_rows)
 
 
@@ -226,16 +242,18 @@ def wrk(url: str, connections: int, body=None, content_type="text/csv", header=N
             "p99_ms": float(p99.group(1)) * scale}
 
 
-def load_all(ours, ours_gthread, naive, mlserver, p) -> dict:
+def load_all(ours, before, naive, mlserver, p) -> dict:
     scenarios = {
         "ours_ping": lambda: wrk(ours.url + "/ping", 4),
         "ours_one": lambda: wrk(ours.url + "/invocations", 4, p["one"]),
+        "ours_one_close": lambda: wrk(ours.url + "/invocations", 4, p["one"], header="Connection: close"),
         "ours_10k": lambda: wrk(ours.url + "/invocations", 1, p["ten_thousand"]),
         "ours_1k": lambda: wrk(ours.url + "/invocations", 1, p["thousand"]),
         "ours_1k_explain": lambda: wrk(ours.url + "/invocations", 1, p["thousand"],
                                        header="X-Amzn-SageMaker-Custom-Attributes: explain=3"),
-        "gthread_ping": lambda: wrk(ours_gthread.url + "/ping", 4),
-        "gthread_one": lambda: wrk(ours_gthread.url + "/invocations", 4, p["one"]),
+        "before_ping": lambda: wrk(before.url + "/ping", 4),
+        "before_one": lambda: wrk(before.url + "/invocations", 4, p["one"]),
+        "before_10k": lambda: wrk(before.url + "/invocations", 1, p["ten_thousand"]),
         "naive_one": lambda: wrk(naive.url + "/invocations", 4, p["one"]),
         "naive_10k": lambda: wrk(naive.url + "/invocations", 1, p["ten_thousand"]),
         "mls_one": lambda: wrk(mlserver.url + mlserver.path, 4, p["v2_one"], "application/json"),
@@ -274,22 +292,30 @@ def report(limit: dict, r: dict, extras: dict) -> None:
     print("|---|---|---|---|")
     print(f"| in-process `Booster.predict`, numpy, 1 thread (the limit) | {limit['one_row_rows_s']:,.0f} rows/s | — "
           f"| {limit['ten_k_rows_s_1t']:,.0f} rows/s (10k rows; {limit['ten_k_rows_s_2t']:,.0f} with 2 threads) |")
-    print(f"| in-process, our predictor (stumps as step functions, model.py) | {limit['ours_one_row_rows_s']:,.0f} "
+    print(f"| in-process, our predictor (stumps as step functions) | {limit['ours_one_row_rows_s']:,.0f} "
           f"rows/s | — | {limit['ours_ten_k_rows_s']:,.0f} rows/s (10k rows) |")
-    print(f"| **ours** (container, 2 sync workers) | {one:,.0f} req/s | {r['ours_one']['p99_ms']:.1f} ms "
-          f"| {ten_k:,.0f} rows/s (10k-row CSV) |")
+    print(f"| **ours** (container, 2 asyncio workers, keep-alive) | {one:,.0f} req/s "
+          f"| {r['ours_one']['p99_ms']:.1f} ms | {ten_k:,.0f} rows/s (10k-row CSV) |")
     ping = r["ours_ping"]
     print(f"| ours `/ping` (our HTTP floor) | {ping['rps']:,.0f} req/s | {ping['p99_ms']:.1f} ms | — |")
-    print(f"| ours with gthread workers (4 threads, keep-alive) | {r['gthread_one']['rps']:,.0f} req/s "
-          f"| {r['gthread_one']['p99_ms']:.1f} ms | — (`/ping`: {r['gthread_ping']['rps']:,.0f} req/s) |")
+    print(f"| ours, a new connection per request | {r['ours_one_close']['rps']:,.0f} req/s "
+          f"| {r['ours_one_close']['p99_ms']:.1f} ms | — |")
+    print(f"| ours before ({BEFORE}: 2 sync workers, plain WSGI) | {r['before_one']['rps']:,.0f} req/s "
+          f"| {r['before_one']['p99_ms']:.1f} ms | {r['before_10k']['rps'] * 10000:,.0f} rows/s (10k-row CSV); "
+          f"`/ping` {r['before_ping']['rps']:,.0f} req/s |")
     print(f"| MLServer 1.7.1 + mlserver-lightgbm (V2, tuned) | {r['mls_one']['rps']:,.0f} req/s | "
           f"{r['mls_one']['p99_ms']:.1f} ms | {r['mls_1k']['rps'] * 1000:,.0f} rows/s (1000-row V2 JSON) |")
     print(f"| Flask + gunicorn, pandas.read_csv per request | {r['naive_one']['rps']:,.0f} req/s | "
           f"{r['naive_one']['p99_ms']:.1f} ms | {r['naive_10k']['rps'] * 10000:,.0f} rows/s (10k-row CSV) |")
     goals = [
         ("1-row throughput vs MLServer", one / r["mls_one"]["rps"], ">= 3"),
-        ("1-row throughput vs our /ping", one / r["ours_ping"]["rps"], ">= 0.60"),
-        ("1-row p99 (ms)", r["ours_one"]["p99_ms"], "<= 7"),
+        ("1-row throughput vs before, same run", one / r["before_one"]["rps"], ">= 0.90"),
+        ("1-row throughput, a connection per request, vs before", r["ours_one_close"]["rps"] / r["before_one"]["rps"],
+         ">= 0.90"),
+        ("1-row p99 (ms)", r["ours_one"]["p99_ms"], "<= 1.1 x before"),
+        ("1-row p99 before (ms)", r["before_one"]["p99_ms"], "(reported)"),
+        ("10k-row CSV throughput vs before", ten_k / (r["before_10k"]["rps"] * 10000), ">= 0.90"),
+        ("1-row throughput vs our /ping", one / r["ours_ping"]["rps"], "(reported)"),
         ("10k-row CSV rows/s vs in-process predict, 1 thread", ten_k / limit["ten_k_rows_s_1t"], ">= 0.70"),
         ("explanations (top 3) cost per row vs plain, over HTTP", explain, "<= 5"),
         ("explanations (top 3) cost per row over HTTP (us)", 1e6 / (r["ours_1k_explain"]["rps"] * 1000),

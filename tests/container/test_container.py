@@ -162,10 +162,21 @@ def test_request_bodies_never_reach_the_log(server):
 
 
 def test_serve_without_a_model_exits_with_a_clear_message(image, tmp_path):
+    tmp_path.chmod(0o755)
     result = docker("run", "--rm", "--network", "host", "-v", f"{tmp_path}:/opt/ml/model:ro",
                     image, "serve", check=False)
     assert result.returncode == 2
     assert "no model at /opt/ml/model: model.txt is missing" in result.stderr
+
+
+def test_a_model_the_container_user_cannot_read_is_one_clear_line(image, trained_opt_ml, tmp_path):
+    locked = tmp_path / "model"
+    shutil.copytree(trained_opt_ml / "model", locked)
+    locked.chmod(0o700)
+    result = docker("run", "--rm", "--network", "host", "-v", f"{locked}:/opt/ml/model:ro", image, "serve",
+                    check=False)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "Permission denied. The container runs as uid 10001" in result.stderr
 
 
 def test_sigterm_stops_the_server_quickly(image, trained_opt_ml, tmp_path):
@@ -176,7 +187,7 @@ def test_sigterm_stops_the_server_quickly(image, trained_opt_ml, tmp_path):
         srv.wait_ready()
         started = time.monotonic()
         docker("stop", "--time", "25", srv.name)
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 10, srv.logs()
         state = docker("inspect", "-f", "{{.State.ExitCode}}", srv.name).stdout.strip()
         assert state == "0", srv.logs()
     finally:

@@ -2,13 +2,13 @@ import json
 
 import pytest
 
-from attrition.core import codecs
+from attrition.core import codecs, mediatypes
 from attrition.core.errors import RequestError, UnsupportedMediaType
 
 ROW = {"Age": "41", "Attrition": "Yes", "OverTime": "Yes", "JobRole": "Sales Executive"}
 
 
-def decode(text, media_type=codecs.CSV, schema=None, charset=""):
+def decode(text, media_type=mediatypes.CSV, schema=None, charset=""):
     return codecs.decode(text.encode("utf-8"), media_type, charset, schema)
 
 
@@ -38,24 +38,24 @@ def test_csv_row_of_wrong_length_is_explained(trained_model):
 
 def test_byte_order_mark_and_charset_parameter(trained_model):
     body = "\ufeffAge,OverTime\n41,Yes\n".encode("utf-8")
-    frame = codecs.decode(body, codecs.CSV, "UTF-8", trained_model.schema)
+    frame = codecs.decode(body, mediatypes.CSV, "UTF-8", trained_model.schema)
     assert list(frame.columns["Age"]) == ["41"]
     latin = "Age,JobRole\n41,Caf\xe9\n".encode("latin-1")
-    assert list(codecs.decode(latin, codecs.CSV, "latin-1", trained_model.schema).columns["JobRole"]) == ["Caf\xe9"]
+    assert list(codecs.decode(latin, mediatypes.CSV, "latin-1", trained_model.schema).columns["JobRole"]) == ["Caf\xe9"]
 
 
 @pytest.mark.parametrize(
     "body, media_type, charset, error, message",
     [
-        (b"", codecs.CSV, "", RequestError, "body is empty"),
-        (b"\xff\xfe\x00", codecs.CSV, "", RequestError, "not valid UTF-8"),
-        (b"Age\n1\n", codecs.CSV, "klingon", UnsupportedMediaType, "charset 'klingon'"),
-        (b"[{]", codecs.JSON, "", RequestError, "not valid JSON"),
-        (b"42", codecs.JSON, "", RequestError, "must be a list of records"),
-        (b"[]", codecs.JSON, "", RequestError, "no rows"),
-        (b'[{"Age": 1}, [1]]', codecs.JSON, "", RequestError, "each record must be"),
-        (b'{"Age": 1}\n{oops\n', codecs.JSONLINES, "", RequestError, "line 2 is not valid JSON"),
-        (b"Age,OverTime\n", codecs.CSV, "", RequestError, "header row but no data rows"),
+        (b"", mediatypes.CSV, "", RequestError, "body is empty"),
+        (b"\xff\xfe\x00", mediatypes.CSV, "", RequestError, "not valid UTF-8"),
+        (b"Age\n1\n", mediatypes.CSV, "klingon", UnsupportedMediaType, "charset 'klingon'"),
+        (b"[{]", mediatypes.JSON, "", RequestError, "not valid JSON"),
+        (b"42", mediatypes.JSON, "", RequestError, "must be a list of records"),
+        (b"[]", mediatypes.JSON, "", RequestError, "no rows"),
+        (b'[{"Age": 1}, [1]]', mediatypes.JSON, "", RequestError, "each record must be"),
+        (b'{"Age": 1}\n{oops\n', mediatypes.JSONLINES, "", RequestError, "line 2 is not valid JSON"),
+        (b"Age,OverTime\n", mediatypes.CSV, "", RequestError, "header row but no data rows"),
     ],
 )
 def test_bad_bodies(trained_model, body, media_type, charset, error, message):
@@ -66,9 +66,9 @@ def test_bad_bodies(trained_model, body, media_type, charset, error, message):
 @pytest.mark.parametrize(
     "text, media_type",
     [
-        (json.dumps([ROW, ROW]), codecs.JSON),
-        (json.dumps({"instances": [ROW, ROW]}), codecs.JSON),
-        (json.dumps(ROW) + "\n" + json.dumps(ROW) + "\n", codecs.JSONLINES),
+        (json.dumps([ROW, ROW]), mediatypes.JSON),
+        (json.dumps({"instances": [ROW, ROW]}), mediatypes.JSON),
+        (json.dumps(ROW) + "\n" + json.dumps(ROW) + "\n", mediatypes.JSONLINES),
     ],
 )
 def test_json_shapes(trained_model, text, media_type):
@@ -78,20 +78,20 @@ def test_json_shapes(trained_model, text, media_type):
 
 
 def test_json_record_missing_a_key_gives_missing_value(trained_model):
-    frame = decode(json.dumps([{"Age": 30}, {"Age": 40, "OverTime": "No"}]), codecs.JSON, trained_model.schema)
+    frame = decode(json.dumps([{"Age": 30}, {"Age": 40, "OverTime": "No"}]), mediatypes.JSON, trained_model.schema)
     assert frame.columns["OverTime"] == [None, "No"]
 
 
 def test_encode_every_response_type():
     p = [0.25, 0.75]
     labels = ["No", "Yes"]
-    assert codecs.encode(p, labels, codecs.CSV) == "0.25,No\n0.75,Yes\n"
-    assert json.loads(codecs.encode(p, labels, codecs.JSON)) == {
+    assert codecs.encode(p, labels, mediatypes.CSV) == "0.25,No\n0.75,Yes\n"
+    assert json.loads(codecs.encode(p, labels, mediatypes.JSON)) == {
         "predictions": [{"probability": 0.25, "label": "No"}, {"probability": 0.75, "label": "Yes"}]
     }
-    lines = codecs.encode(p, labels, codecs.JSONLINES).splitlines()
+    lines = codecs.encode(p, labels, mediatypes.JSONLINES).splitlines()
     assert [json.loads(line)["label"] for line in lines] == ["No", "Yes"]
 
 
 def test_csv_labels_with_commas_are_quoted():
-    assert codecs.encode([0.5], ["Left, voluntary"], codecs.CSV) == '0.5,"Left, voluntary"\n'
+    assert codecs.encode([0.5], ["Left, voluntary"], mediatypes.CSV) == '0.5,"Left, voluntary"\n'

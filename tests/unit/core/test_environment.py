@@ -1,3 +1,5 @@
+import errno
+
 import pytest
 
 from attrition.core import environment
@@ -50,3 +52,12 @@ def test_capture_percent_is_checked():
         environment.capture_settings({"ATTRITION_CAPTURE_DIR": "/c", "ATTRITION_CAPTURE_PERCENT": "150"})
 
 
+
+
+def test_file_errors_say_what_to_do():
+    denied = environment.os_error_message(PermissionError(errno.EACCES, "Permission denied", "/opt/ml/model/model.txt"))
+    assert denied.startswith("cannot use /opt/ml/model/model.txt: Permission denied. The container runs as uid")
+    assert environment.os_error_message(OSError(errno.ENOSPC, "No space left on device")).startswith(
+        "cannot write: No space left on device. Free disk space")
+    full = environment.os_error_message(OSError(errno.ENOSPC, "No space left on device", "/opt/ml/model/x"))
+    assert "larger volume" in full

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from attrition.core import codecs, features
+from attrition.core import codecs, features, mediatypes
 from attrition.core.errors import RequestError
 from tests.helpers import shaken_employees, small_schema
 
@@ -36,7 +36,7 @@ def test_encode_names_missing_columns_and_bad_numbers():
 
 def test_small_and_large_requests_encode_alike(trained_model, shaken):
     text = shaken.head(40).to_csv(index=False)
-    frame = codecs.decode(text.encode(), codecs.CSV, "", trained_model.schema)
+    frame = codecs.decode(text.encode(), mediatypes.CSV, "", trained_model.schema)
     whole = features.encode(trained_model.schema, frame.columns, frame.n_rows)
     rows = [features.encode(trained_model.schema, {k: v[i:i + 1] for k, v in frame.columns.items()}, 1)
             for i in range(frame.n_rows)]

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from attrition.core import codecs, features
+from attrition.core import codecs, features, mediatypes
 from attrition.core.lightgbm_capi import LightGBMPredictor
 from tests.helpers import pandas_reference, shaken_employees
 
@@ -24,7 +24,7 @@ def served_model(request, trained_model):
 
 
 def served(trained_model, text: str) -> np.ndarray:
-    frame = codecs.decode(text.encode(), codecs.CSV, "", trained_model.schema)
+    frame = codecs.decode(text.encode(), mediatypes.CSV, "", trained_model.schema)
     return trained_model.predict(features.encode(trained_model.schema, frame.columns, frame.n_rows))
 
 

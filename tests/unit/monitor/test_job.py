@@ -8,11 +8,12 @@ from attrition.monitor import job as monitoring
 from attrition.serve import recorder as datacapture
 from attrition.serve.app import create_app
 from tests.helpers import as_csv, capture_record, capture_traffic, next_year
+from tests.http_client import Client
 
 
 @pytest.fixture(scope="module")
 def send(trained_model):
-    client = create_app(trained_model, environment.serving_settings({})).test_client()
+    client = Client(create_app(trained_model, environment.serving_settings({})))
 
     def post(body, content_type, accept):
         response = client.post("/invocations", data=body,
@@ -122,7 +123,7 @@ def test_missing_baseline_fails_clearly(tmp_path, trained_dir):
 
 def test_local_data_capture_feeds_the_monitor(tmp_path, trained_model, trained_dir, ibm_text):
     recorder = datacapture.Recorder(tmp_path / "capture", percent=100)
-    client = create_app(trained_model, environment.serving_settings({}), recorder).test_client()
+    client = Client(create_app(trained_model, environment.serving_settings({}), recorder))
     employees = next_year(ibm_text, 300, seed=6, shifted=False)
     for start in range(0, 300, 100):
         body = as_csv(employees[start:start + 100])
@@ -137,3 +138,25 @@ def test_local_data_capture_feeds_the_monitor(tmp_path, trained_model, trained_d
     assert monitoring.main(environ) == 0
     report = json.loads((tmp_path / "out" / "drift_report.json").read_text())
     assert report["window"]["rows"] == 300 and report["prediction"]["rows"] == 300
+
+
+def test_a_record_whose_values_do_not_parse_is_skipped_not_fatal(tmp_path, trained_dir, send, ibm_text):
+    good = capture_traffic(send, next_year(ibm_text, 150, seed=6, shifted=False))
+    header, row = ibm_text.splitlines()[:2]
+    bad_row = row.split(",")
+    bad_row[0] = "forty-one"  # Age
+    bad = capture_record(("\n".join([header, ",".join(bad_row)]) + "\n").encode(), "text/csv", b"0.5,Yes\n", "text/csv")
+    code, _, report = run_monitor(tmp_path, trained_dir, {"c.jsonl": good + bad + "\n"})
+    assert code == 0 and report["window"]["rows"] == 150
+    assert report["window"]["skipped"] == {"request body the endpoint would refuse": 1}
+
+
+def test_a_window_of_only_bad_records_is_a_clear_failure(tmp_path, trained_dir):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "c.jsonl").write_text(
+        "{truncated\n" + capture_record(b"<a/>", "application/xml", b"", "text/csv") + "\n")
+    code = monitoring.main({"SAGEMAKER_BASE_DIR": str(tmp_path), "dataset_source": str(tmp_path / "data"),
+                            "baseline_statistics": str(trained_dir / "model" / "statistics.json"),
+                            "baseline_constraints": str(trained_dir / "model" / "constraints.json")})
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert code == 2 and "no usable record in the window" in failure and "2 of 2 refused" in failure

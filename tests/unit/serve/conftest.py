@@ -4,6 +4,7 @@ import pytest
 
 from attrition.core import environment
 from attrition.serve.app import create_app
+from tests.http_client import Client
 
 
 @pytest.fixture()
@@ -13,7 +14,7 @@ def settings():
 
 @pytest.fixture()
 def client(trained_model, settings):
-    return create_app(trained_model, settings).test_client()
+    return Client(create_app(trained_model, settings))
 
 
 @pytest.fixture(scope="module")

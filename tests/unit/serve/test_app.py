@@ -2,7 +2,7 @@ import dataclasses
 import json
 
 from attrition.serve.app import create_app
-from tests.unit.serve.http import post
+from tests.http_client import Client, post
 
 
 def test_execution_parameters_for_batch_transform(client):
@@ -40,7 +40,7 @@ def test_unknown_routes_and_methods_answer_json(client):
 def test_internal_errors_are_500_without_details(trained_model, settings, ibm_rows, caplog):
     broken = dataclasses.replace(trained_model)
     broken.predict = lambda *a: (_ for _ in ()).throw(RuntimeError("secret detail"))
-    client = create_app(broken, settings).test_client()
+    client = Client(create_app(broken, settings))
     response = post(client, ibm_rows[1] + "\n")
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal error; the server log has the details"}

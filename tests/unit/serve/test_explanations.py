@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attrition.core import features
-from tests.unit.serve.http import post
+from tests.http_client import post
 
 
 def test_explanations_on_request(client, trained_model, ibm_rows):

@@ -1,15 +1,13 @@
-import io
 import json
 import logging
 import re
 
 import numpy as np
 import pytest
-from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from attrition.core import environment, features
 from attrition.serve.app import create_app
-from tests.unit.serve.http import post
+from tests.http_client import Client, post
 
 """/ping and /invocations, the two routes answered in plain WSGI."""
 
@@ -97,7 +95,7 @@ def test_accept_chooses_the_response_type(client, ibm_rows, accept, mimetype):
 
 def test_default_accept_can_be_changed(trained_model):
     settings = environment.serving_settings({"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"})
-    client = create_app(trained_model, settings).test_client()
+    client = Client(create_app(trained_model, settings))
     response = post(client, "\n".join(_ibm_sample()) + "\n")
     assert response.mimetype == "text/csv"
 
@@ -130,7 +128,7 @@ def test_bad_requests_get_a_json_error(client, body, content_type, accept, statu
 
 def test_payload_limit_is_413(trained_model):
     settings = environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"})
-    client = create_app(trained_model, settings).test_client()
+    client = Client(create_app(trained_model, settings))
     response = post(client, "x" * 5000)
     assert response.status_code == 413
     assert "larger than 0.001 MB" in response.get_json()["error"]
@@ -158,15 +156,17 @@ def test_ping_answers_head_and_refuses_other_methods(client):
     assert "error" in response.get_json()
 
 
-def test_body_without_content_length_is_read_to_its_end(trained_model, settings, client, ibm_rows):
-    status, answer = chunked(create_app(trained_model, settings), (ibm_rows[1] + "\n").encode())
-    assert status == 200 and answer == post(client, ibm_rows[1] + "\n").get_json()
+def test_a_body_in_many_chunks_is_read_to_its_end(client, ibm_rows):
+    body = "\n".join(ibm_rows[1:40]) + "\n"
+    whole = post(client, body).get_json()
+    pieces = client.post("/invocations", data=body, headers={"Content-Type": "text/csv"}, chunks=7)
+    assert pieces.status_code == 200 and pieces.get_json() == whole and len(whole["predictions"]) == 39
 
 
-def test_payload_limit_holds_without_content_length(trained_model):
-    settings = environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"})
-    status, answer = chunked(create_app(trained_model, settings), b"x" * 5000)
-    assert status == 413 and "larger than 0.001 MB" in answer["error"]
+def test_payload_limit_holds_for_a_body_in_chunks(trained_model):
+    client = Client(create_app(trained_model, environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"})))
+    response = client.post("/invocations", data=b"x" * 5000, headers={"Content-Type": "text/csv"}, chunks=5)
+    assert response.status_code == 413 and "larger than 0.001 MB" in response.get_json()["error"]
 
 
 def _ibm_sample():
@@ -184,10 +184,73 @@ def _full_header_row(trained_model, overrides: dict) -> str:
     return ",".join(names) + "\n" + ",".join(values[n] for n in names) + "\n"
 
 
-def chunked(app, body: bytes):
-    """POST a body the way a chunked request reaches the app: with no Content-Length."""
-    environ = EnvironBuilder(method="POST", path="/invocations", input_stream=io.BytesIO(body),
-                             headers={"Content-Type": "text/csv"}).get_environ()
-    del environ["CONTENT_LENGTH"]
-    app_iter, status, _ = run_wsgi_app(app, environ)
-    return int(status.split()[0]), json.loads(b"".join(app_iter))
+@pytest.mark.parametrize("body, content_type", [
+    ("[" * 5000 + "]" * 5000, "application/json"),
+    ('{"instances": ' + "[" * 3000 + "]" * 3000 + "}", "application/json"),
+    ("[" * 5000 + "]" * 5000 + "\n", "application/jsonlines"),
+    ("[[" + "[" * 990 + "1" + "]" * 990 + "]]", "application/json"),
+])
+def test_deeply_nested_json_is_400_not_500(client, body, content_type):
+    response = post(client, body, content_type)
+    assert response.status_code == 400, response.get_json()
+    assert "nested too deeply" in response.get_json()["error"] or "is not" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("query", ["explain=\u00b2", "explain=\u00b3", "explain=\u0663", "explain=-1"])
+def test_explain_settings_that_only_look_like_numbers_are_400(client, ibm_rows, query):
+    response = client.post(f"/invocations?{query}", data=ibm_rows[1] + "\n", headers={"Content-Type": "text/csv"})
+    assert response.status_code == 400 and "explain=" in response.get_json()["error"]
+    body = json.dumps({"instances": [ibm_rows[1].split(",")], "explain": "\u00b2"})
+    assert post(client, body, "application/json").status_code == 400
+
+
+@pytest.mark.parametrize("charset", ["punycode", "undefined", "rot13", "hex", "zlib", "idna", "utf-7", "klingon"])
+def test_charsets_that_are_not_text_encodings_are_415(client, ibm_rows, charset):
+    response = post(client, ibm_rows[1] + "\n", f"text/csv; charset={charset}")
+    assert response.status_code == 415 and f"charset '{charset}'" in response.get_json()["error"]
+
+
+def test_text_charsets_are_read(client, ibm_rows):
+    for charset in ("latin-1", "utf-16", "cp1252", "ascii"):
+        response = client.post("/invocations", data=(ibm_rows[1] + "\n").encode(charset),
+                               headers={"Content-Type": f"text/csv; charset={charset}"})
+        assert response.status_code == 200, (charset, response.get_json())
+
+
+def test_explanations_are_bounded_by_rows_times_drivers(client, ibm_rows):
+    body = "\n".join(ibm_rows[1:] * 3) + "\n"  # 4,410 rows
+    assert client.post("/invocations?explain=20", data=body, headers={"Content-Type": "text/csv"}).status_code == 200
+    refused = client.post("/invocations?explain=30", data=body * 2, headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 413 and "ask for fewer drivers" in refused.get_json()["error"]
+
+
+def test_more_drivers_than_features_gives_every_feature(client, trained_model, ibm_rows):
+    response = client.post("/invocations?explain=100", data=ibm_rows[1] + "\n", headers={"Content-Type": "text/csv"})
+    assert len(response.get_json()["predictions"][0]["explanation"]) == len(trained_model.schema.features)
+
+
+def test_one_employee_as_a_flat_json_list_of_values(client, ibm_rows):
+    values = ibm_rows[1].split(",")
+    as_list = post(client, json.dumps(values), "application/json")
+    assert as_list.status_code == 200 and as_list.get_json() == post(client, ibm_rows[1] + "\n").get_json()
+
+
+def test_large_requests_scored_frame_by_frame_equal_row_by_row(client, ibm_rows):
+    rows = ibm_rows[1:] * 4  # 5,880 rows: three frames
+    answers = post(client, "\n".join([ibm_rows[0], *rows]) + "\n", accept="text/csv").get_data(as_text=True)
+    lines = answers.splitlines()
+    assert len(lines) == 5880 and lines[:1470] == lines[1470:2940] == lines[2940:4410] == lines[4410:]
+    one_by_one = [post(client, "\n".join([ibm_rows[0], r]) + "\n", accept="text/csv").get_data(as_text=True)
+                  for r in rows[2045:2052]]  # across the first frame boundary
+    expected = [a.strip().split(",") for a in one_by_one]  # one row goes the pure-Python path: equal to 1e-12
+    got = [line.split(",") for line in lines[2045:2052]]
+    assert [label for _, label in got] == [label for _, label in expected]
+    assert [float(p) for p, _ in got] == pytest.approx([float(p) for p, _ in expected], abs=1e-12)
+
+
+def test_a_bad_row_in_a_later_frame_names_its_line(client, ibm_rows):
+    rows = ibm_rows[1:] * 3
+    rows[3000] = rows[3000].replace(",", ";", 1)
+    response = post(client, "\n".join(rows) + "\n")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "request line 3001 has 34 fields; expected 35"

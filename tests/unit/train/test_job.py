@@ -1,8 +1,10 @@
+import errno
 import json
 import re
 
 import pytest
 
+from attrition.core import artifact
 from tests.helpers import FAST, make_opt_ml, run_training
 
 SMALL = "Age,Attrition,Dept\n" + "".join(
@@ -149,3 +151,44 @@ def test_unreadable_hyperparameters_file_is_a_user_error(tmp_path):
     paths.hyperparameters_file.write_text('{"num_leaves": "8",}')
     assert run_training(paths) == 2
     assert paths.failure_file.read_text().startswith("hyperparameters.json is not valid JSON")
+
+
+def test_a_column_name_cannot_forge_a_metric_line(tmp_path, ibm_text, capsys):
+    header, *rows = ibm_text.splitlines()
+    forged = header.replace("DailyRate", '"DailyRate\nvalidation:auc=0.9999"')
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"ibm.csv": "\n".join([forged, *rows]) + "\n"}})
+    assert run_training(paths) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "validation:auc=0.9999" not in lines
+    assert len([line for line in lines if line.startswith("validation:auc=")]) == 1
+    assert any("DailyRate\\nvalidation:auc=0.9999" in line for line in lines)
+
+
+def test_too_little_data_trains_with_clear_warnings(tmp_path, ibm_text, capsys):
+    lines = ibm_text.splitlines()
+    paths = make_opt_ml(tmp_path, {"folds": "2"}, {"train": {"small.csv": "\n".join(lines[:11]) + "\n"}})
+    assert run_training(paths) == 0
+    warnings = json.loads((paths.output_data_dir / "metrics.json").read_text())["warnings"]
+    assert any("only 10 labelled rows" in w for w in warnings)
+    assert any("rows of the rarer class" in w for w in warnings)
+    assert "warning: only 10 labelled rows" in capsys.readouterr().out
+
+
+def test_the_bundled_data_gives_no_warning(trained_dir):
+    assert json.loads((trained_dir / "output" / "data" / "metrics.json").read_text())["warnings"] == []
+
+
+def test_a_full_disk_leaves_no_servable_model_and_says_what_to_do(tmp_path, ibm_text, monkeypatch):
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"ibm.csv": ibm_text}})
+    real = artifact.write_text
+
+    def full(path, text):
+        if path.name == "report.html":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, text)
+
+    monkeypatch.setattr(artifact, "write_text", full)
+    assert run_training(paths) == 2
+    failure = paths.failure_file.read_text()
+    assert "No space left on device" in failure and "larger volume" in failure
+    assert not list(paths.model_dir.iterdir())

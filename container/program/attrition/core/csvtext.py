@@ -11,7 +11,7 @@ from itertools import repeat
 from .errors import UserError
 
 
-def parse_csv(text: str, source: str) -> list:
+def parse_csv(text: str, source: str, first_line: int = 1) -> list:
     """Parse CSV text into rows of equal length; blank lines are skipped."""
     if "\x00" in text:
         raise UserError(f"{source} contains NUL bytes: it is not a CSV text file")
@@ -26,10 +26,10 @@ def parse_csv(text: str, source: str) -> list:
             rows.pop()
     if rows and len(set(map(len, rows))) == 1 and (len(rows[0]) > 1 or all(r[0].strip() for r in rows)):
         return rows  # the common case, checked at C speed
-    return _parse_lines(text, source)
+    return _parse_lines(text, source, first_line)
 
 
-def parse_csv_columns(text: str, source: str) -> list:
+def parse_csv_columns(text: str, source: str, first_line: int = 1) -> list:
     """parse_csv's result column by column: one list of cells per column.
 
     Without quotes, every line is checked to hold the same number of commas, and the whole
@@ -44,10 +44,10 @@ def parse_csv_columns(text: str, source: str) -> list:
             width = commas.pop() + 1
             cells = ",".join(lines).split(",")
             return [cells[j::width] for j in range(width)]
-    return [list(column) for column in zip(*parse_csv(text, source))]
+    return [list(column) for column in zip(*parse_csv(text, source, first_line))]
 
 
-def _parse_lines(text: str, source: str) -> list:
+def _parse_lines(text: str, source: str, first_line: int) -> list:
     rows, width = [], None
     reader = csv.reader(io.StringIO(text))
     try:
@@ -58,9 +58,9 @@ def _parse_lines(text: str, source: str) -> list:
                 width = len(row)
             elif len(row) != width:
                 raise UserError(
-                    f"{source} line {reader.line_num} has {len(row)} fields; expected {width}"
+                    f"{source} line {reader.line_num + first_line - 1} has {len(row)} fields; expected {width}"
                 )
             rows.append(row)
     except csv.Error as error:
-        raise UserError(f"{source} line {reader.line_num} is not valid CSV: {error}") from None
+        raise UserError(f"{source} line {reader.line_num + first_line - 1} is not valid CSV: {error}") from None
     return rows

@@ -6,6 +6,7 @@ at import time: call the functions when the value is needed. Every variable is r
 `setting`, which checks its type and range and names the variable when it is wrong.
 """
 
+import errno
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 from .artifact import CONSTRAINTS_FILE, STATISTICS_FILE
 from .errors import UserError
+from .logs import escape
 from .mediatypes import RESPONSE_TYPES
 
 Environ = Mapping[str, str]
@@ -81,13 +83,29 @@ class Paths:
 
     def write_failure(self, message: str) -> str:
         """Write the one-line reason SageMaker shows for a failed job (its first 1024 characters)."""
-        text = message.strip().replace("\n", " ")[:1000]
+        text = escape(message.strip())[:1000]
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             self.failure_file.write_text(text + "\n")
         except OSError as error:
             print(f"could not write {self.failure_file}: {error}", file=sys.stderr)
         return text
+
+
+def os_error_message(error: OSError) -> str:
+    """One line a person can act on, for the file errors that are theirs to fix."""
+    where = f" {error.filename}" if error.filename else ""
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return (f"cannot use{where}: {error.strerror}. The container runs as uid {os.getuid()}: make the files "
+                "under /opt/ml readable (and the output folders writable) by it, or run it with --user")
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"cannot write{where}: {error.strerror}. Free disk space, or give the job a larger volume"
+    if error.errno == errno.EROFS:
+        return f"cannot write{where}: {error.strerror}. Mount the output folders writable"
+    return f"{error.filename or 'a file'}: {error.strerror}"
+
+
+USER_OS_ERRORS = (errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.ENOENT, errno.EISDIR)
 
 
 def paths(environ: Environ = os.environ) -> Paths:

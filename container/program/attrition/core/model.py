@@ -12,7 +12,17 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from .artifact import FORMAT_VERSION, MANIFEST_FILE, METADATA_FILE, MODEL_FILE, model_version, write_json, write_text
+from .artifact import (
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    METADATA_FILE,
+    MODEL_FILE,
+    check_metadata,
+    check_model_text,
+    model_version,
+    write_json,
+    write_text,
+)
 from .errors import UserError
 from .predictors import Predictor, for_booster
 from .schema import Schema
@@ -59,12 +69,15 @@ def load(model_dir: Path, predict_threads: int = 1) -> Model:
             )
     try:
         metadata = json.loads(metadata_path.read_text())
-        if metadata.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"format_version {metadata.get('format_version')!r} is not supported")
+    except ValueError as error:
+        raise UserError(f"{metadata_path} is not valid JSON: {error}") from None
+    check_metadata(metadata, metadata_path)
+    try:
         schema = Schema.from_dict(metadata["schema"])
-        threshold = float(metadata["decision_threshold"])
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise UserError(f"{metadata_path} is not valid model metadata: {error}") from None
+    threshold = float(metadata["decision_threshold"])
+    check_model_text(model_path)
     try:
         booster = lightgbm.Booster(model_file=str(model_path))
     except lightgbm.basic.LightGBMError as error:

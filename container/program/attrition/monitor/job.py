@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, baseline, capture, environment, features, model
+from ..core import artifact, baseline, capture, environment, features, logs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
 from . import drift, window
@@ -35,10 +35,14 @@ def main(environ=None) -> int:
         report = run(paths, environ)
     except UserError as error:
         return _fail(paths, str(error), 2)
+    except OSError as error:
+        if error.errno not in environment.USER_OS_ERRORS:
+            raise
+        return _fail(paths, environment.os_error_message(error), 2)
     except Exception as error:  # a bug of ours
         traceback.print_exc()
         return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
-    print(f"monitor: {report['verdict']['summary']}")
+    logs.say(f"monitor: {report['verdict']['summary']}")
     return 0
 
 
@@ -54,6 +58,10 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     schema = Schema.from_dict(extra["schema"])
     source = settings.dataset_source
     data = window.read(source, schema, _time(settings.start_time), _time(settings.end_time))
+    if not data.frame.n_rows and data.refused:
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in data.skipped.most_common())
+        raise UserError(f"no usable record in the window at {source}: {data.refused} of {data.records} "
+                        f"refused ({reasons})")
     values = baseline.feature_values(schema, data.frame.columns, data.frame.n_rows)
     current = baseline.statistics(schema, values, data.frame.n_rows, baseline.bucket_edges(reference))
     probabilities = _probabilities(data, schema, paths)
@@ -158,5 +166,5 @@ def _time(text):
 
 
 def _fail(paths, message: str, code: int) -> int:
-    print(f"monitor failed: {paths.write_failure(message)}", file=sys.stderr)
+    logs.say(f"monitor failed: {paths.write_failure(message)}", sys.stderr)
     return code

@@ -12,10 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
-from ..core import capture, codecs, mediatypes
+from ..core import capture, codecs, features, mediatypes
 from ..core.errors import UserError
 from ..core.schema import Schema
+
+OUTSIDE = "outside the analysis window"
 
 
 @dataclass
@@ -28,9 +31,15 @@ class Window:
     files: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> records skipped
 
+    @property
+    def refused(self) -> int:
+        """Records that could not be used (records outside the time window are not refused)."""
+        return sum(self.skipped.values()) - self.skipped.get(OUTSIDE, 0)
+
     def add(self, frame: codecs.Frame, names: list[str]) -> None:
         for name in names:
-            self.frame.columns.setdefault(name, []).extend(frame.columns.get(name, [None] * frame.n_rows))
+            column = cast(list, self.frame.columns.setdefault(name, []))
+            column.extend(frame.columns.get(name, [None] * frame.n_rows))
         self.frame.n_rows += frame.n_rows
 
 
@@ -67,12 +76,13 @@ def _read_record(line: str, schema: Schema, start, end, window: Window) -> str |
         return "truncated or malformed capture line"
     when = record.time
     if (start and when and when < start) or (end and when and when >= end):
-        return "outside the analysis window"
+        return OUTSIDE
     media_type, charset = record.request_type
     if media_type not in mediatypes.REQUEST_TYPES:
         return f"request content type {media_type or '(none)'} is not one we decode"
     try:
         frame = codecs.decode(capture.body(record.request), media_type, charset, schema)
+        features.encode(schema, frame.columns, frame.n_rows)  # values the model could not read
     except (UserError, ValueError):
         return "request body the endpoint would refuse"
     window.add(frame, schema.feature_names)
@@ -86,6 +96,7 @@ def _read_csv_file(path: Path, schema: Schema, window: Window) -> None:
     window.records += 1
     try:
         frame = codecs.decode(path.read_bytes(), mediatypes.CSV, "", schema)
+        features.encode(schema, frame.columns, frame.n_rows)
     except UserError as error:
         window.skipped[f"CSV file {path.name}: {str(error).split(':')[0]}"] += 1
         return

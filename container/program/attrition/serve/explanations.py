@@ -35,7 +35,7 @@ def top_k_from(*settings: object) -> int:
             return 0
         if text in ON:
             return DEFAULT_TOP_K
-        if text.isdigit() and 0 < int(text) <= 100:
+        if text.isascii() and text.isdigit() and 0 < int(text) <= 100:
             return int(text)
         raise RequestError(f"explain={raw!r} must be true, false, or a number of drivers (1..100)")
     return 0

@@ -1,125 +1,76 @@
-"""/ping and /invocations, answered straight from WSGI.
+"""POST /invocations: a request body in, an answer out, scored a frame of rows at a time.
 
-These are the two routes SageMaker calls on every health check and every prediction. Flask's
-per-request machinery (request context, routing, response object) costs more than scoring an
-employee, so these two skip it (bench/serving.py measures the difference). Every other route is
-the Flask app in app.py, which this wraps. Errors are JSON {"error": "..."} with a 4xx status
-that says whose fault it is; request bodies (employee records) are never logged.
+Frames bound the memory a request can take: a 6 MB CSV is parsed, encoded and scored
+ROWS_PER_FRAME rows at a time, so a worker never holds a whole large request as Python objects
+(bench and tests/container/test_faults.py measure it under `--memory 256m`). Explanations are
+bounded too: rows x drivers per request may not exceed MAX_DRIVERS. Request bodies (employee
+records) are never logged.
 """
 
-import json
-import logging
+from dataclasses import dataclass
 from functools import lru_cache
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from ..core import codecs, features, mediatypes
-from ..core.errors import NotAcceptable, PayloadTooLarge, RequestError, UnsupportedMediaType, UserError
+from ..core.environment import ServingSettings
+from ..core.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from ..core.model import Model
 from . import explanations
+from .recorder import Recorder
 
-log = logging.getLogger(__name__)
-CUSTOM_ATTRIBUTES = "HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES"
-MODEL_VERSION_HEADER = "X-Attrition-Model-Version"
-DISCARD_LIMIT = 256 * 1024 * 1024  # read at most this much of a refused body
-STATUS = {200: "200 OK", 400: "400 Bad Request", 405: "405 Method Not Allowed",
-          406: "406 Not Acceptable", 413: "413 Content Too Large",
-          415: "415 Unsupported Media Type", 500: "500 Internal Server Error"}
+ROWS_PER_FRAME = 2048
+MAX_DRIVERS = 100_000  # explanation entries per response: ~7 MB of JSON, SageMaker's response limit
+
+
+@dataclass(frozen=True)
+class Request:
+    body: bytes
+    content_type: str
+    accept: str | None = None
+    query: str = ""
+    custom_attributes: str = ""
 
 
 class Invocations:
-    """WSGI middleware: answers /ping and /invocations, passes every other request to `app`."""
-
-    def __init__(self, app, model, settings, recorder=None):
-        """recorder: a recorder.Recorder that keeps each answered request, or None."""
-        self.app = app
+    def __init__(self, model: Model, settings: ServingSettings, recorder: Recorder | None = None):
         self.model = model
         self.settings = settings
         self.recorder = recorder
 
-    def __call__(self, environ, start_response):
-        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
-        if path == "/ping":
-            if method in ("GET", "HEAD"):
-                return self._reply(start_response, 200, b"", None)
-            return self._not_allowed(start_response, "GET, HEAD")
-        if path != "/invocations":
-            return self.app(environ, start_response)
-        if method != "POST":
-            return self._not_allowed(start_response, "POST")
-        try:
-            media_type, body = self._invoke(environ)
-            return self._reply(start_response, 200, body, media_type)
-        except UserError as error:
-            status = error.status if isinstance(error, RequestError) else 400
-            return self._error(start_response, status, str(error))
-        except Exception:
-            log.exception("internal error while serving /invocations")
-            return self._error(start_response, 500, "internal error; the server log has the details")
-
-    def _invoke(self, environ) -> tuple:
-        """The request's bytes in, the answer's media type and bytes out."""
-        accept = response_type(environ.get("HTTP_ACCEPT"), self.settings.default_accept)
-        content_type = environ.get("CONTENT_TYPE", "")
-        media_type, charset = mediatypes.parse_content_type(content_type)
+    def __call__(self, request: Request) -> tuple[str, bytes]:
+        """The answer's media type and bytes; raises a RequestError saying what is wrong."""
+        accept = response_type(request.accept, self.settings.default_accept)
+        media_type, charset = mediatypes.parse_content_type(request.content_type)
         if media_type not in mediatypes.REQUEST_TYPES:
             raise UnsupportedMediaType(
-                f"Content-Type {media_type or '(none)'!r} is not supported; use one of "
+                f"Content-Type {media_type[:60] or '(none)'!r} is not supported; use one of "
                 f"{', '.join(mediatypes.REQUEST_TYPES[:3])}"
             )
-        body = self._read_body(environ)
-        frame = codecs.decode(body, media_type, charset, self.model.schema)
-        top_k = explanations.requested(environ.get("QUERY_STRING", ""), environ.get(CUSTOM_ATTRIBUTES, ""),
-                                       frame.explain)
-        matrix = features.encode(self.model.schema, frame.columns, frame.n_rows)
-        probabilities = self.model.predict(matrix).tolist()
-        drivers = None
-        if top_k:
-            drivers = explanations.top_drivers(self.model, matrix, frame.columns, top_k)
-        answer = codecs.encode(probabilities, self.model.labels(probabilities), accept, drivers).encode()
+        schema = self.model.schema
+        frames, body_explain = codecs.decode_frames(request.body, media_type, charset, schema, ROWS_PER_FRAME)
+        top_k = explanations.requested(request.query, request.custom_attributes, body_explain)
+        top_k = min(top_k, len(schema.features))
+        rows: list[str] = []
+        for frame in frames:
+            if top_k and (len(rows) + frame.n_rows) * top_k > MAX_DRIVERS:
+                raise PayloadTooLarge(
+                    f"explanations are limited to {MAX_DRIVERS:,} drivers per request (rows x explain); "
+                    f"ask for fewer drivers, or send fewer rows per request"
+                )
+            matrix = features.encode(schema, frame.columns, frame.n_rows)
+            probabilities = self.model.predict(matrix).tolist()
+            drivers = explanations.top_drivers(self.model, matrix, frame.columns, top_k) if top_k else None
+            rows += codecs.encode_rows(probabilities, self.model.labels(probabilities), accept, drivers)
+        answer = codecs.join_rows(rows, accept).encode()
         if self.recorder:
-            self.recorder.record(body, content_type, answer, accept)
+            self.recorder.record(request.body, request.content_type, answer, accept)
         return accept, answer
-
-    def _read_body(self, environ) -> bytes:
-        limit = self.settings.max_payload_bytes
-        stream = environ["wsgi.input"]
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
-            raise RequestError("Content-Length is not a number") from None
-        body = stream.read(length if 0 <= length <= limit else limit + 1)
-        if len(body) > limit or length > limit:
-            _discard(stream, DISCARD_LIMIT)  # so the client reads our 413, not a broken pipe
-            raise PayloadTooLarge(
-                f"request body is larger than {self.settings.max_payload_mb:g} MB; split it, or "
-                "raise SAGEMAKER_MAX_PAYLOAD_IN_MB"
-            )
-        return body
-
-    def _reply(self, start_response, status: int, body: bytes, media_type):
-        headers = [("Content-Length", str(len(body))), (MODEL_VERSION_HEADER, self.model.version)]
-        if media_type:
-            charset = "; charset=utf-8" if media_type.startswith("text/") else ""
-            headers.append(("Content-Type", media_type + charset))
-        start_response(STATUS[status], headers)
-        return [body]
-
-    def _error(self, start_response, status: int, message: str):
-        return self._reply(start_response, status, json.dumps({"error": message}).encode(),
-                           mediatypes.JSON)
-
-    def _not_allowed(self, start_response, allowed: str):
-        body = json.dumps({"error": f"use {allowed} on this route"}).encode()
-        start_response(STATUS[405], [
-            ("Content-Length", str(len(body))), ("Content-Type", mediatypes.JSON),
-            ("Allow", allowed), (MODEL_VERSION_HEADER, self.model.version),
-        ])
-        return [body]
 
 
 @lru_cache(maxsize=256)
-def response_type(accept_header, default: str) -> str:
+def response_type(accept_header: str | None, default: str) -> str:
     """Pick the response media type from Accept before any work is done (406 if none fits).
 
     Cached: clients send the same few Accept headers over and over."""
@@ -129,15 +80,7 @@ def response_type(accept_header, default: str) -> str:
     chosen = accept.best_match([default] + [t for t in mediatypes.RESPONSE_TYPES if t != default])
     if chosen is None:
         raise NotAcceptable(
-            f"Accept {accept_header!r} cannot be met; this model answers "
+            f"Accept {(accept_header or '')[:80]!r} cannot be met; this model answers "
             f"{', '.join(mediatypes.RESPONSE_TYPES)}"
         )
     return chosen
-
-
-def _discard(stream, limit: int) -> None:
-    while limit > 0:
-        chunk = stream.read(min(limit, 1 << 20))
-        if not chunk:
-            break
-        limit -= len(chunk)

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core import artifact, environment
+from ..core import artifact, environment, logs
 from ..core.errors import UserError
 
 PROGRAM_DIR = Path(__file__).resolve().parents[2]
@@ -23,23 +23,30 @@ def main() -> int:
         environment.capture_settings()  # checked now, used by each worker
         _check_model(environment.paths().model_dir)
     except UserError as error:
-        print(f"serve: {error}", file=sys.stderr)
+        logs.say(f"serve: {error}", sys.stderr)
         return 2
-    print(f"serve: port {settings.port}, {settings.workers} worker(s), timeout {settings.timeout}s")
+    except OSError as error:
+        logs.say(f"serve: {environment.os_error_message(error)}", sys.stderr)
+        return 2
+    logs.say(f"serve: port {settings.port}, {settings.workers} worker(s), timeout {settings.timeout}s")
     # gunicorn imports the config and the app by name: make the package importable for it.
     os.environ["PYTHONPATH"] = environment.pythonpath_with(PROGRAM_DIR)
-    os.execvp("gunicorn", ["gunicorn", "--config", str(GUNICORN_CONFIG), "attrition.serve.wsgi:app"])
+    os.execvp("gunicorn", ["gunicorn", "--config", str(GUNICORN_CONFIG), "attrition.serve.asgi:app"])
 
 
 def _check_model(model_dir: Path) -> None:
-    """Cheap checks (no LightGBM import); the worker does the full load."""
+    """The checks that need no LightGBM (so the server starts fast): files present and whole,
+    metadata that makes sense. Each worker then loads the model itself."""
     for name in (artifact.MODEL_FILE, artifact.METADATA_FILE):
         if not (model_dir / name).is_file():
             raise UserError(
                 f"no model at {model_dir}: {name} is missing. Run `train` first, or mount a "
                 "directory holding model.txt and metadata.json"
             )
+    metadata_path = model_dir / artifact.METADATA_FILE
     try:
-        json.loads((model_dir / artifact.METADATA_FILE).read_text())
+        metadata = json.loads(metadata_path.read_text())
     except ValueError as error:
-        raise UserError(f"{model_dir / artifact.METADATA_FILE} is not valid JSON: {error}") from None
+        raise UserError(f"{metadata_path} is not valid JSON: {error}") from None
+    artifact.check_metadata(metadata, metadata_path)
+    artifact.check_model_text(model_dir / artifact.MODEL_FILE)

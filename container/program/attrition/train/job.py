@@ -5,21 +5,25 @@ the job's FailureReason) and exits non-zero: 2 for bad input, 1 for a bug of our
 """
 
 import os
+import shutil
 import signal
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import lightgbm
 import numpy as np
 
-from ..core import artifact, baseline, environment, features, metrics, model, schema
+from ..core import artifact, baseline, environment, features, logs, metrics, model, schema
 from ..core.errors import UserError
 from . import data, fitting, hyperparameters, lineage, report, thresholds
 
 METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
+STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
+MIN_ROWS, MIN_CLASS_ROWS, CHANCE_AUC = 100, 20, 0.6  # below these, training warns
 
 
 def main(environ=None) -> int:
@@ -30,6 +34,11 @@ def main(environ=None) -> int:
         run(paths, environ)
     except UserError as error:
         return _fail(paths, str(error), 2)
+    except OSError as error:
+        if error.errno not in environment.USER_OS_ERRORS:
+            traceback.print_exc()
+            return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
+        return _fail(paths, environment.os_error_message(error), 2)
     except Exception as error:  # a bug of ours: keep the traceback in the log
         traceback.print_exc()
         return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
@@ -52,7 +61,7 @@ def run(paths: environment.Paths, environ) -> None:
     data_config = environment.read_json_file(paths.input_data_config_file, {})
     resources = environment.read_json_file(paths.resource_config_file, {})
     if not _is_leader(resources):
-        print(f"host {resources.get('current_host')} is not the leader; only hosts[0] trains")
+        logs.say(f"host {resources.get('current_host')} is not the leader; only hosts[0] trains")
         return
     _check_input_modes(data_config)
     started = time.time()
@@ -81,19 +90,50 @@ def run(paths: environment.Paths, environ) -> None:
         results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
         report_y, report_p = y, fit.out_of_fold
     importance = _importance(booster, x, features_schema)
+    results["warnings"] = _warnings(y, results)
 
-    model.save(paths.model_dir, booster, {"schema": features_schema.to_dict(),
-                                          "decision_threshold": threshold,
-                                          "feature_importance": importance})
-    _write_baseline(paths.model_dir, features_schema, columns, len(rows), p_train, threshold)
-    manifest = lineage.manifest(paths.model_dir / artifact.MODEL_FILE, data_files, hp, results,
-                                environment.job_identity(environ), started)
-    artifact.write_json(paths.model_dir / artifact.MANIFEST_FILE, manifest)
-    _write_outputs(paths, results, fit.trials)
-    summary = _report_summary(results, hp, features_schema, importance, len(y), y)
-    page = report.build(summary, report_y, report_p, threshold)
-    artifact.write_text(paths.output_data_dir / "report.html", page)
+    staging = paths.model_dir / STAGING
+    try:
+        model.save(staging, booster, {"schema": features_schema.to_dict(), "decision_threshold": threshold,
+                                      "feature_importance": importance})
+        _write_baseline(staging, features_schema, columns, len(rows), p_train, threshold)
+        manifest = lineage.manifest(staging / artifact.MODEL_FILE, data_files, hp, results,
+                                    environment.job_identity(environ), started)
+        artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
+        _write_outputs(paths, results, fit.trials)
+        summary = _report_summary(results, hp, features_schema, importance, len(y), y)
+        artifact.write_text(paths.output_data_dir / "report.html",
+                            report.build(summary, report_y, report_p, threshold))
+        _move_in(staging, paths.model_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     _print_report(features_schema, results, manifest["model_version"])
+
+
+def _move_in(staging: Path, model_dir: Path) -> None:
+    """Every file is complete in `staging`: move them in by rename, metadata.json (which makes the
+    directory servable) out first and back in last, so no reader ever pairs old and new files."""
+    (model_dir / artifact.METADATA_FILE).unlink(missing_ok=True)
+    names = sorted(p.name for p in staging.iterdir() if p.name != artifact.METADATA_FILE)
+    for name in [*names, artifact.METADATA_FILE]:
+        os.replace(staging / name, model_dir / name)
+
+
+def _warnings(y: np.ndarray, results: dict) -> list[str]:
+    """What a person should know before trusting a model trained on too little, or learning nothing."""
+    found = []
+    positives = int(y.sum())
+    if len(y) < MIN_ROWS:
+        found.append(f"only {len(y)} labelled rows: too few to learn from reliably (aim for several hundred)")
+    if min(positives, len(y) - positives) < MIN_CLASS_ROWS:
+        found.append(f"only {min(positives, len(y) - positives)} rows of the rarer class: its predictions "
+                     "will be unreliable")
+    auc = results["cross_validation"]["auc_mean"]
+    if auc < CHANCE_AUC:
+        found.append(f"cross-validated AUC {auc:.2f} is close to chance (0.5): the model has learned little")
+    if results["iterations"] <= 1:
+        found.append("early stopping kept a single tree: the data gave it nothing to learn")
+    return found
 
 
 def _fit(x, y, categorical, features_schema, hp: dict) -> Fit:
@@ -139,7 +179,7 @@ def _labelled(table: data.Table, hp: dict):
     kept, y, classes = data.label_vector(table, hp["positive_class"])
     skipped = len(table.rows) - len(kept)
     if skipped:
-        print(f"skipped {skipped} row(s) whose label {table.label_column!r} is missing")
+        logs.say(f"skipped {skipped} row(s) whose label {table.label_column!r} is missing")
     return kept, y, classes
 
 
@@ -236,18 +276,20 @@ def _model_quality(m: dict) -> dict:
 
 def _print_report(features_schema, results: dict, version: str) -> None:
     for name, reason in features_schema.dropped.items():
-        print(f"dropped column {name}: {reason}")
+        logs.say(f"dropped column {name}: {reason}")
     kinds = [f"{f.name}({f.kind[:3]})" for f in features_schema.features]
-    print(f"features ({len(kinds)}): {' '.join(kinds)}")
+    logs.say(f"features ({len(kinds)}): {' '.join(kinds)}")
     cv = results["cross_validation"]
-    print(f"trees: {results['iterations']}; threshold {results['threshold']:.4f} "
+    logs.say(f"trees: {results['iterations']}; threshold {results['threshold']:.4f} "
           f"({results['threshold_note']}); validation: {results['validation_source']}")
-    print(f"model version {version}")
-    print(f"cv:auc_mean={cv['auc_mean']:.4f}")
-    print(f"cv:auc_std={cv['auc_std']:.4f}")
+    for warning in results["warnings"]:
+        logs.say(f"warning: {warning}")
+    logs.say(f"model version {version}")
+    logs.say(f"cv:auc_mean={cv['auc_mean']:.4f}")
+    logs.say(f"cv:auc_std={cv['auc_std']:.4f}")
     for split in ("train", "validation"):
         for name in METRIC_NAMES:
-            print(f"{split}:{name}={results[split][name]:.4f}")
+            logs.say(f"{split}:{name}={results[split][name]:.4f}")
 
 
 def _is_leader(resources: dict) -> bool:
@@ -269,5 +311,5 @@ def _stop(signum, frame):
 
 
 def _fail(paths, message: str, code: int) -> int:
-    print(f"training failed: {paths.write_failure(message)}", file=sys.stderr)
+    logs.say(f"training failed: {paths.write_failure(message)}", sys.stderr)
     return code
