@@ -1,15 +1,21 @@
-"""Every AWS call goes through Runner: recorded under --dry-run, made with boto3 otherwise.
+"""Every AWS call goes through Runner: validated first (validate.py), then recorded under
+--dry-run, or made with boto3.
 
 Errors become AwsError with one line a person can act on. The region and credentials come from
-boto3's usual configuration (profile, environment, instance role); AWS_ENDPOINT_URL is honoured
-by boto3 itself.
+boto3's usual configuration (--profile, environment, instance role), in a dry run too (the
+region; the account needs credentials, and a dry run shows a placeholder without them);
+AWS_ENDPOINT_URL is honoured by boto3 itself.
 """
 
 import hashlib
 import json
+import re
 from typing import Any
 
+from . import validate
+
 DRY_RUN_ACCOUNT = "123456789012"  # stands in for your account id in --dry-run plans
+READ_ONLY = ("describe_", "list_", "get_", "head_")
 Request = dict[str, Any]
 
 
@@ -18,20 +24,23 @@ class AwsError(Exception):
 
 
 class Runner:
-    def __init__(self, region: str | None, dry_run: bool):
+    def __init__(self, region: str | None, dry_run: bool, profile: str | None = None, read_live: bool = False):
+        """read_live: in a dry run, still make the read-only calls (describe, list) that decide the
+        plan (`delete` needs them to know what it would delete); the changes are only printed."""
+        import boto3
+        from botocore.exceptions import BotoCoreError
+
         self.dry_run = dry_run
+        self.read_live = read_live
         self.plan: list[Request] = []
         self._clients: dict[str, Any] = {}
-        self._session: Any = None
-        if dry_run:
-            self.region = region or "us-east-1"
-        else:
-            import boto3
-
-            self._session = boto3.session.Session(region_name=region)
-            self.region = self._session.region_name
-            if not self.region:
-                raise AwsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
+        try:
+            self._session = boto3.session.Session(region_name=region, profile_name=profile)
+        except BotoCoreError as error:
+            raise AwsError(str(error)) from None
+        self.region = self._session.region_name or ("us-east-1" if dry_run and not read_live else "")
+        if not self.region:
+            raise AwsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
 
     def call(self, service: str, operation: str, params: Request) -> Request:
         """Make (or, in a dry run, record) one call; its response, or {} in a dry run."""
@@ -40,7 +49,8 @@ class Runner:
     def tolerate(self, service: str, operation: str, params: Request, errors: tuple[str, ...]) -> Request | None:
         """Like `call`, but an error whose code or message holds one of `errors` gives None
         (for example: it already exists, or it is not there)."""
-        if self.dry_run:
+        validate.check(service, operation, params)
+        if self.dry_run and not (self.read_live and operation.startswith(READ_ONLY)):
             self.plan.append({"service": service, "operation": operation, "params": _printable(params)})
             return {}
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -50,7 +60,7 @@ class Runner:
             return response
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "Unknown")
-            message = error.response.get("Error", {}).get("Message", str(error))
+            message = _one_line(error.response.get("Error", {}).get("Message", str(error)))
             if code in errors or any(e in message for e in errors):
                 return None
             raise AwsError(f"{service} {operation} failed: {code}: {message}") from None
@@ -63,12 +73,12 @@ class Runner:
     def look(self, service: str, operation: str, params: Request, missing: tuple[str, ...]) -> Request | None:
         """Describe something that may not exist: None when it does not, or in a dry run (which
         cannot look)."""
-        if self.dry_run:
+        if self.dry_run and not self.read_live:
             return None
         return self.tolerate(service, operation, params, missing)
 
     def account(self) -> str:
-        if self.dry_run:
+        if self.dry_run and not self.read_live:
             return DRY_RUN_ACCOUNT
         return str(self.call("sts", "get_caller_identity", {})["Account"])
 
@@ -79,6 +89,13 @@ class Runner:
             config = Config(retries={"mode": "standard", "max_attempts": 5})
             self._clients[service] = self._session.client(service, config=config)
         return self._clients[service]
+
+
+def _one_line(message: str) -> str:
+    """An error message as one line: an HTML error page gives its title."""
+    title = re.search(r"<title>(.*?)</title>", message, re.S | re.I)
+    text = title.group(1) if title else re.sub(r"<[^>]+>", " ", message)
+    return " ".join(text.split())[:500]
 
 
 def _printable(params: Any) -> Any:

@@ -12,7 +12,7 @@ from .aws import AwsError, Runner, dump
 def main(argv: list[str] | None = None) -> int:
     args = parser.parse(argv)
     try:
-        runner = Runner(args.region, args.dry_run)
+        runner = Runner(args.region, args.dry_run, args.profile, read_live=args.command == "delete")
         result = args.handler(args, runner)
     except AwsError as error:
         print(f"attrition-deploy {args.command}: {error}", file=sys.stderr)

@@ -7,12 +7,13 @@ same requests that a real run sends.
 import base64
 import io
 import json
+import sys
 import tarfile
 import time
 from argparse import Namespace
 from pathlib import Path
 
-from . import plans
+from . import plans, waiting
 from .aws import AwsError, Runner, dump
 
 EXISTS = ("AlreadyExists", "already exist", "EntityAlreadyExists", "BucketAlreadyOwnedByYou",
@@ -23,8 +24,8 @@ MODEL_FILES = ("model.txt", "metadata.json")
 def package(args: Namespace, aws: Runner) -> str:
     archive = tar_model(args.model_dir)
     key = f"{args.prefix.strip('/')}/model.tar.gz"
-    ensure_bucket(aws, args.bucket)
-    aws.call("s3", "put_object", plans.upload(args.bucket, key, archive, args.kms_key))
+    ensure_bucket(aws, args.bucket, tuple(args.tag))
+    aws.call("s3", "put_object", plans.upload(args.bucket, key, archive, args.kms_key, tuple(args.tag)))
     return f"s3://{args.bucket}/{key}"
 
 
@@ -45,22 +46,32 @@ def tar_model(model_dir: Path) -> bytes:
     return out.getvalue()
 
 
-def ensure_bucket(aws: Runner, bucket: str) -> None:
+def ensure_bucket(aws: Runner, bucket: str, tag_pairs: tuple[tuple[str, str], ...] = ()) -> None:
     """Create the bucket, private and encrypted by default, unless it exists."""
     if aws.look("s3", "head_bucket", {"Bucket": bucket}, ("404", "NoSuchBucket")) is not None:
         return
-    for service, operation, request in plans.bucket(bucket, aws.region):
+    for service, operation, request in plans.bucket(bucket, aws.region, tag_pairs):
         aws.tolerate(service, operation, request, EXISTS)
 
 
 def role(args: Namespace, aws: Runner) -> str:
-    created = aws.tolerate("iam", "create_role", plans.role(args.name), EXISTS)
-    policy = plans.role_policy(aws.account(), aws.region, args.bucket, args.prefix, args.repository)
+    created = aws.tolerate("iam", "create_role", plans.role(args.name, args.tag), EXISTS)
+    policy = plans.role_policy(aws.account(), aws.region, grants(args), args.repository)
     aws.call("iam", "put_role_policy", plans.role_policy_request(args.name, policy))
     if aws.dry_run:
         return ""
     existing = created or aws.call("iam", "get_role", {"RoleName": args.name})
     return str(existing["Role"]["Arn"])
+
+
+def grants(args: Namespace) -> plans.Grants:
+    """The S3 prefixes and KMS keys the role is given: --bucket/--prefix, and every --s3 URI."""
+    prefixes = [f"s3://{args.bucket}/{args.prefix.strip('/')}/" if args.prefix.strip("/") else f"s3://{args.bucket}/"]
+    return plans.Grants(tuple(prefixes + list(args.s3)), tuple(args.kms_key))
+
+
+def network(args: Namespace) -> plans.Network:
+    return plans.Network(tuple(args.subnet), tuple(args.security_group), args.network_isolation)
 
 
 def train_job(args: Namespace, aws: Runner) -> str:
@@ -69,8 +80,13 @@ def train_job(args: Namespace, aws: Runner) -> str:
         name=args.name or f"attrition-{time.strftime('%Y%m%d-%H%M%S')}", image=args.image, role=args.role,
         channels=channels, output=args.output, instance_type=args.instance_type,
         instance_count=args.instance_count, volume_gb=args.volume_gb, max_runtime=args.max_runtime,
-        hyperparameters=dict(args.hp), spot=args.spot, max_wait=args.max_wait, checkpoint=args.checkpoint)
+        hyperparameters=dict(args.hp), spot=args.spot, max_wait=args.max_wait, checkpoint=args.checkpoint,
+        network=network(args), volume_kms_key=args.volume_kms_key, output_kms_key=args.output_kms_key,
+        encrypt_inter_container=args.inter_container_encryption, tags=tuple(args.tag))
     aws.call("sagemaker", "create_training_job", plans.training_job(job))
+    if args.wait:
+        done = waiting.training_job(aws, job.name)
+        return str(done.get("ModelArtifacts", {}).get("S3ModelArtifacts", job.name))
     return job.name
 
 
@@ -80,18 +96,18 @@ def register(args: Namespace, aws: Runner) -> str:
     if existing:
         _same_model(existing, args)
     else:
-        aws.call("sagemaker", "create_model",
-                 plans.model(args.name, args.image, args.model_data, args.role, environment))
+        aws.call("sagemaker", "create_model", plans.model(args.name, args.image, args.model_data, args.role,
+                                                          environment, network(args), tuple(args.tag)))
     if not args.group:
         return str(args.name)
-    aws.tolerate("sagemaker", "create_model_package_group", plans.model_package_group(args.group),
+    aws.tolerate("sagemaker", "create_model_package_group", plans.model_package_group(args.group, tuple(args.tag)),
                  ("already exist",))
     metadata = plans.lineage_metadata(_manifest(args.manifest), args.model_data)
     found = None if aws.dry_run else _registered_package(aws, args.group, metadata)
     if found:
         return found
     request = plans.model_package(args.group, args.image, args.model_data, environment,
-                                  args.approval, args.metrics, metadata)
+                                  args.approval, args.metrics, metadata, tuple(args.tag))
     return str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
 
 
@@ -129,7 +145,10 @@ def _registered_package(aws: Runner, group: str, metadata: dict) -> str | None:
 
 
 def deploy(args: Namespace, aws: Runner) -> str:
-    config = plans.endpoint_config(args.endpoint, args.variant, args.capture, args.capture_percent, args.kms_key)
+    async_output = plans.AsyncOutput(args.async_output, args.async_success_topic, args.async_error_topic) \
+        if args.async_output else None
+    config = plans.endpoint_config(args.endpoint, args.variant, args.capture, args.capture_percent, args.kms_key,
+                                   async_output, tuple(args.tag))
     name = config["EndpointConfigName"]  # same settings, same name: an unchanged deploy changes nothing
     aws.tolerate("sagemaker", "create_endpoint_config", config, ("already existing", "already exists"))
     current = aws.look("sagemaker", "describe_endpoint", {"EndpointName": args.endpoint},
@@ -137,24 +156,81 @@ def deploy(args: Namespace, aws: Runner) -> str:
     # A dry run cannot look: --canary means the endpoint is expected to exist already.
     exists = args.canary is not None if aws.dry_run else current is not None
     if not exists:
-        aws.call("sagemaker", "create_endpoint", {"EndpointName": args.endpoint, "EndpointConfigName": name})
+        aws.call("sagemaker", "create_endpoint", {"EndpointName": args.endpoint, "EndpointConfigName": name,
+                                                  **plans.tags(tuple(args.tag))})
     elif current is None or current.get("EndpointConfigName") != name:
         update = {"EndpointName": args.endpoint, "EndpointConfigName": name}
         if args.canary is not None:
-            update["DeploymentConfig"] = plans.canary_deployment(args.canary, args.wait, args.alarm)
+            update["DeploymentConfig"] = plans.canary_deployment(args.canary, args.canary_interval, args.alarm)
         aws.call("sagemaker", "update_endpoint", update)
     if args.autoscale:
         for v in args.variant:
-            target, policy = plans.scaling(args.endpoint, v.name, args.autoscale)
+            target, policy = plans.scaling(args.endpoint, v.name, args.autoscale, tuple(args.tag))
             aws.call("application-autoscaling", "register_scalable_target", target)
             aws.call("application-autoscaling", "put_scaling_policy", policy)
+    if args.wait:
+        waiting.endpoint(aws, args.endpoint)
     return str(args.endpoint)
+
+
+def delete(args: Namespace, aws: Runner) -> str:
+    """The endpoint, its configs, the models only it uses, and their scaling; a dry run looks
+    (read-only calls) and prints what it would delete."""
+    endpoint = aws.call("sagemaker", "describe_endpoint", {"EndpointName": args.endpoint})
+    configs = _configs_of(aws, args.endpoint, endpoint["EndpointConfigName"])
+    variants = [v for config in configs.values() for v in config["ProductionVariants"]]
+    elsewhere = _models_of_other_endpoints(aws, args.endpoint)
+    for variant in sorted({v["VariantName"] for v in variants}):
+        _delete_scaling(aws, f"endpoint/{args.endpoint}/variant/{variant}")
+    aws.call("sagemaker", "delete_endpoint", {"EndpointName": args.endpoint})
+    for name in sorted(configs):
+        aws.call("sagemaker", "delete_endpoint_config", {"EndpointConfigName": name})
+    for model in sorted({v["ModelName"] for v in variants} - elsewhere):
+        aws.tolerate("sagemaker", "delete_model", {"ModelName": model}, ("Could not find model",))
+    return str(args.endpoint)
+
+
+def _configs_of(aws: Runner, endpoint: str, current: str) -> dict[str, dict]:
+    """The endpoint's current config and the older ones deploy made for it (named endpoint-<hash>)."""
+    names = {current}
+    listed = aws.call("sagemaker", "list_endpoint_configs", {"NameContains": endpoint[:63], "MaxResults": 100})
+    names |= {c["EndpointConfigName"] for c in listed.get("EndpointConfigs", [])
+              if c["EndpointConfigName"].startswith(f"{endpoint}-") and c["EndpointConfigName"] != current}
+    return {name: aws.call("sagemaker", "describe_endpoint_config", {"EndpointConfigName": name})
+            for name in names}
+
+
+def _models_of_other_endpoints(aws: Runner, endpoint: str) -> set[str]:
+    models: set[str] = set()
+    for other in aws.call("sagemaker", "list_endpoints", {"MaxResults": 100}).get("Endpoints", []):
+        if other["EndpointName"] != endpoint:
+            config = aws.call("sagemaker", "describe_endpoint_config",
+                              {"EndpointConfigName": aws.call("sagemaker", "describe_endpoint", {
+                                  "EndpointName": other["EndpointName"]})["EndpointConfigName"]})
+            models |= {v["ModelName"] for v in config["ProductionVariants"]}
+    return models
+
+
+def _delete_scaling(aws: Runner, resource: str) -> None:
+    key = {"ServiceNamespace": "sagemaker", "ResourceId": resource}
+    policies = aws.call("application-autoscaling", "describe_scaling_policies", key)
+    for policy in policies.get("ScalingPolicies", []):
+        aws.call("application-autoscaling", "delete_scaling_policy", {
+            **key, "PolicyName": policy["PolicyName"], "ScalableDimension": policy["ScalableDimension"]})
+    targets = aws.call("application-autoscaling", "describe_scalable_targets",
+                       {"ServiceNamespace": "sagemaker", "ResourceIds": [resource]})
+    for target in targets.get("ScalableTargets", []):
+        aws.call("application-autoscaling", "deregister_scalable_target", {
+            **key, "ScalableDimension": target["ScalableDimension"]})
 
 
 def transform(args: Namespace, aws: Runner) -> str:
     name = args.name or f"attrition-batch-{time.strftime('%Y%m%d-%H%M%S')}"
     aws.call("sagemaker", "create_transform_job", plans.transform_job(
-        name, args.model, args.input, args.output, args.instance_type, args.instance_count, args.join))
+        name, args.model, args.input, args.output, args.instance_type, args.instance_count, args.join,
+        args.output_kms_key, args.volume_kms_key, tuple(args.tag)))
+    if args.wait:
+        waiting.transform_job(aws, name)
     return str(name)
 
 
@@ -187,12 +263,22 @@ def describe(args: Namespace, aws: Runner) -> str:
 
 
 def ecr(args: Namespace, aws: Runner) -> str:
+    """The repository (immutable tags, scan on push, encrypted), and its lifecycle policy. An existing
+    repository is reused; where its settings differ from those asked for, a warning says so."""
+    wanted = plans.repository(args.repository, not args.mutable, args.kms_key, tuple(args.tag))
     found = aws.look("ecr", "describe_repositories", {"repositoryNames": [args.repository]},
                      ("RepositoryNotFoundException",))
     if found:
-        return str(found["repositories"][0]["repositoryUri"])
-    created = aws.call("ecr", "create_repository", plans.repository(args.repository, args.immutable, args.kms_key))
-    return "" if aws.dry_run else str(created["repository"]["repositoryUri"])
+        existing = found["repositories"][0]
+        for difference in plans.repository_differences(existing, wanted):
+            print(f"attrition-deploy ecr: warning: {difference}", file=sys.stderr)
+        uri = str(existing["repositoryUri"])
+    else:
+        created = aws.call("ecr", "create_repository", wanted)
+        uri = "" if aws.dry_run else str(created["repository"]["repositoryUri"])
+    aws.call("ecr", "put_lifecycle_policy", {"repositoryName": args.repository,
+                                             "lifecyclePolicyText": plans.lifecycle_policy(args.keep)})
+    return uri
 
 
 def ecr_password(args: Namespace, aws: Runner) -> str:

@@ -28,16 +28,29 @@ def build() -> argparse.ArgumentParser:
     # --region and --dry-run may stand before or after the subcommand.
     common = Parser(add_help=False)
     common.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: boto3's configuration)")
+    common.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile (default: boto3's configuration)")
     common.add_argument("--dry-run", action="store_true", default=argparse.SUPPRESS,
                         help="print every API request as JSON; no credentials or network needed")
     top = Parser(prog="attrition-deploy", description=DESCRIPTION, parents=[common],
                  formatter_class=argparse.RawDescriptionHelpFormatter)
     subcommands = top.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    def command(name: str, handler: Callable[..., str], text: str) -> argparse.ArgumentParser:
+    def command(name: str, handler: Callable[..., str], text: str, creates: bool = True) -> argparse.ArgumentParser:
         sub = subcommands.add_parser(name, help=text, description=text, parents=[common])
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, tag=[])
+        if creates:
+            sub.add_argument("--tag", action="append", default=[], type=pair, metavar="KEY=VALUE",
+                             help="a tag on every resource this creates (repeat)")
         return sub
+
+    def waits(sub: argparse.ArgumentParser, what: str) -> None:
+        sub.add_argument("--wait", action="store_true",
+                         help=f"follow the {what} until it settles: status on stderr, failure reason and exit 1")
+
+    def networked(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--subnet", action="append", default=[], help="a VPC subnet id (repeat)")
+        sub.add_argument("--security-group", action="append", default=[], help="a VPC security group id (repeat)")
+        sub.add_argument("--network-isolation", action="store_true", help="no network access from the container")
 
     p = command("package", commands.package, "tar a model directory into model.tar.gz and upload it to S3")
     p.add_argument("model_dir", type=Path, help="a directory written by `train` (model.txt, metadata.json, ...)")
@@ -48,7 +61,10 @@ def build() -> argparse.ArgumentParser:
     p = command("role", commands.role, "create or reuse a least-privilege SageMaker execution role")
     p.add_argument("--name", default="attrition-sagemaker-execution", type=iam_name, help="IAM role name")
     p.add_argument("--bucket", required=True, type=bucket, help="the bucket the role may read and write")
-    p.add_argument("--prefix", default="attrition", help="the key prefix within it")
+    p.add_argument("--prefix", default="attrition", help="the key prefix within it ('' for the whole bucket)")
+    p.add_argument("--s3", action="append", default=[], type=s3_uri, metavar="URI",
+                   help="a further s3:// prefix the role may use: capture, batch, monitoring (repeat)")
+    p.add_argument("--kms-key", action="append", default=[], help="a KMS key the role may use (repeat)")
     p.add_argument("--repository", default="attrition-sagemaker", help="ECR repository to pull")
 
     p = command("train-job", commands.train_job, "start a SageMaker training job on the image")
@@ -67,6 +83,12 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--spot", action="store_true", help="managed spot training")
     p.add_argument("--max-wait", type=bounded(int, 1, 2419200), default=7200, help="seconds, with --spot")
     p.add_argument("--checkpoint", type=s3_uri, help="s3:// prefix for checkpoints")
+    p.add_argument("--volume-kms-key", help="KMS key for the instances' storage")
+    p.add_argument("--output-kms-key", help="KMS key for model.tar.gz in S3")
+    p.add_argument("--inter-container-encryption", action="store_true",
+                   help="encrypt traffic between the instances of a multi-host job")
+    networked(p)
+    waits(p, "training job (and stream its log)")
 
     p = command("register", commands.register, "CreateModel, and optionally a Model Registry package")
     p.add_argument("--name", required=True, type=sagemaker_name, help="the SageMaker model name")
@@ -80,20 +102,31 @@ def build() -> argparse.ArgumentParser:
                    choices=["PendingManualApproval", "Approved", "Rejected"], help="the package's approval status")
     p.add_argument("--metrics", type=s3_uri, help="s3:// URI of evaluation.json (model quality)")
     p.add_argument("--manifest", type=Path, help="manifest.json from the model directory")
+    networked(p)
 
     p = command("deploy", commands.deploy, "create or update an endpoint with one or more variants")
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
     p.add_argument("--variant", action="append", required=True, type=variant, metavar="SPEC",
-                   help="name=A,model=M[,instance-type=ml.m5.large][,count=1][,weight=1] (repeat)")
+                   help="name=A,model=M[,instance-type=ml.m5.large][,count=1][,weight=1] (repeat); serverless: "
+                        "name=A,model=M,serverless-memory=2048[,max-concurrency=5]")
     p.add_argument("--capture", type=s3_uri, help="s3:// prefix for data capture (input and output)")
     p.add_argument("--capture-percent", type=bounded(int, 0, 100), default=100, help="share of requests captured")
     p.add_argument("--kms-key", help="KMS key for the endpoint's storage and captured data")
     p.add_argument("--canary", type=bounded(int, 1, 50), metavar="PERCENT",
                    help="on update: blue/green canary with this share of capacity first (needs --alarm)")
-    p.add_argument("--wait", type=bounded(int, 0, 3600), default=600, help="canary wait interval, seconds")
+    p.add_argument("--canary-interval", type=bounded(int, 0, 3600), default=600,
+                   help="seconds the canary runs before the rest of the traffic moves")
     p.add_argument("--alarm", action="append", default=[], help="CloudWatch alarm that rolls the canary back")
     p.add_argument("--autoscale", type=autoscale, metavar="MIN:MAX:INVOCATIONS",
                    help="target tracking per variant, e.g. 1:4:1000 invocations/instance/minute")
+    p.add_argument("--async-output", type=s3_uri, help="asynchronous inference: s3:// prefix for the answers")
+    p.add_argument("--async-success-topic", help="SNS topic ARN told of each answer (with --async-output)")
+    p.add_argument("--async-error-topic", help="SNS topic ARN told of each failure (with --async-output)")
+    waits(p, "endpoint")
+
+    p = command("delete", commands.delete, "delete an endpoint, its configs, the models only it uses, its scaling",
+                creates=False)
+    p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
 
     p = command("transform", commands.transform, "a Batch Transform job over headerless CSV")
     p.add_argument("--model", required=True, type=sagemaker_name, help="the SageMaker model name")
@@ -103,8 +136,11 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="instance type")
     p.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
     p.add_argument("--join", action="store_true", help="write each input row next to its output")
+    p.add_argument("--output-kms-key", help="KMS key for the scores in S3")
+    p.add_argument("--volume-kms-key", help="KMS key for the instances' storage")
+    waits(p, "transform job")
 
-    p = command("invoke", commands.invoke, "send a CSV or JSON file to an endpoint, print the answer")
+    p = command("invoke", commands.invoke, "send a CSV or JSON file to an endpoint, print the answer", creates=False)
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
     p.add_argument("file", type=Path, help="a CSV, JSON or JSON Lines file")
     p.add_argument("--content-type", help="default from the file's extension")
@@ -112,16 +148,18 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--explain", type=bounded(int, 1, 100), help="top-k drivers per prediction")
     p.add_argument("--variant", help="TargetVariant")
 
-    p = command("describe", commands.describe, "show an endpoint, its variants and their weights")
+    p = command("describe", commands.describe, "show an endpoint, its variants and their weights", creates=False)
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
 
     p = command("ecr", commands.ecr, "create the ECR repository if missing; print its URI")
     p.add_argument("--repository", default="attrition-sagemaker", help="repository name")
-    p.add_argument("--immutable", action="store_true", help="tags cannot be overwritten")
+    p.add_argument("--mutable", action="store_true", help="let tags be overwritten (default: immutable tags)")
     p.add_argument("--kms-key", help="encrypt with this KMS key (default: AES256)")
+    p.add_argument("--keep", type=bounded(int, 1, 1000), default=30,
+                   help="lifecycle policy: keep the newest N images, expire older ones")
 
     command("ecr-password", commands.ecr_password,
-            "print a Docker password for ECR (for docker login --password-stdin)")
+            "print a Docker password for ECR (for docker login --password-stdin)", creates=False)
     return top
 
 
@@ -130,6 +168,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = top.parse_args(argv)
     # Defaults here, not on the shared actions: a subcommand's default would hide a value given before it.
     args.region = getattr(args, "region", None)
+    args.profile = getattr(args, "profile", None)
     args.dry_run = getattr(args, "dry_run", False)
     if args.command == "deploy":
         _check_deploy(top, args)
@@ -142,6 +181,10 @@ def _check_deploy(top: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         top.error(f"deploy: --variant names must differ: {', '.join(names)}")
     if args.canary is not None and not args.alarm:
         top.error("deploy: --canary needs at least one --alarm to roll back on")
+    if (args.async_success_topic or args.async_error_topic) and not args.async_output:
+        top.error("deploy: --async-success-topic and --async-error-topic need --async-output")
+    if args.async_output and any(v.serverless_memory for v in args.variant):
+        top.error("deploy: asynchronous inference needs instances; a serverless variant has none")
 
 
 def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
@@ -199,16 +242,26 @@ def pair(text: str) -> tuple[str, str]:
 
 def variant(spec: str) -> Variant:
     fields = dict(pair(item) for item in spec.split(","))
-    unknown = set(fields) - {"name", "model", "instance-type", "count", "weight"}
+    unknown = set(fields) - {"name", "model", "instance-type", "count", "weight", "serverless-memory",
+                             "max-concurrency"}
     if unknown or "name" not in fields or "model" not in fields:
         raise argparse.ArgumentTypeError(
-            f"{spec!r}: needs name= and model=, may have instance-type=, count=, weight=")
+            f"{spec!r}: needs name= and model=, may have instance-type=, count=, weight=, or "
+            "serverless-memory= and max-concurrency=")
+    serverless = "serverless-memory" in fields
+    if serverless and {"instance-type", "count"} & set(fields):
+        raise argparse.ArgumentTypeError(f"{spec!r}: a serverless variant has no instance-type or count")
+    memory = bounded(int, 1024, 6144)(fields["serverless-memory"]) if serverless else None
+    if memory is not None and memory % 1024:
+        raise argparse.ArgumentTypeError(f"{spec!r}: serverless-memory must be 1024, 2048, ... 6144")
     return Variant(
         name=sagemaker_name(fields["name"]),
         model=sagemaker_name(fields["model"]),
         instance_type=instance_type(fields.get("instance-type", "ml.m5.large")),
         count=bounded(int, 1, 1000)(fields.get("count", "1")),
         weight=bounded(float, 1e-9, 1e9)(fields.get("weight", "1")),
+        serverless_memory=memory,
+        max_concurrency=bounded(int, 1, 200)(fields.get("max-concurrency", "5")),
     )
 
 

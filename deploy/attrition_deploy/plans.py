@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 Request = dict[str, Any]
 
@@ -17,6 +18,24 @@ TRUST_POLICY = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
                    "Action": "sts:AssumeRole"}],
 }
+
+
+MAX_NAME = 63  # SageMaker resource names
+MAX_METADATA = 50  # CustomerMetadataProperties entries
+
+
+@dataclass(frozen=True)
+class Network:
+    """Where a job or model runs: a VPC (subnets and security groups), and whether it may reach
+    the network at all."""
+
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    isolated: bool = False
+
+    def vpc(self) -> Request:
+        return {"VpcConfig": {"Subnets": list(self.subnets), "SecurityGroupIds": list(self.security_groups)}} \
+            if self.subnets else {}
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,11 @@ class TrainingJob:
     spot: bool = False
     max_wait: int = 7200
     checkpoint: str | None = None
+    network: Network = Network()
+    volume_kms_key: str | None = None
+    output_kms_key: str | None = None
+    encrypt_inter_container: bool = False
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,17 @@ class Variant:
     instance_type: str = "ml.m5.large"
     count: int = 1
     weight: float = 1.0
+    serverless_memory: int | None = None  # MB: a serverless variant, with no instances
+    max_concurrency: int = 5
+
+
+@dataclass(frozen=True)
+class AsyncOutput:
+    """Asynchronous inference: answers go to S3, optionally announced on SNS topics."""
+
+    s3_uri: str
+    success_topic: str | None = None
+    error_topic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,33 +94,56 @@ def metric_definitions() -> list[Request]:
         {"Name": "cv:auc_mean", "Regex": "^cv:auc_mean=([0-9.eE+-]+)$"}]
 
 
-def role_policy(account: str, region: str, bucket: str, prefix: str, repository: str) -> Request:
-    """Least privilege: this bucket prefix, pulling this repository, its own logs and metrics."""
-    prefix = prefix.strip("/")
-    objects = f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ReadWriteProjectObjects", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-             "Resource": objects},
-            {"Sid": "ListProjectPrefix", "Effect": "Allow", "Action": "s3:ListBucket",
-             "Resource": f"arn:aws:s3:::{bucket}",
-             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*"]}}},
-            {"Sid": "PullImage", "Effect": "Allow",
-             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchGetImage"],
-             "Resource": f"arn:aws:ecr:{region}:{account}:repository/{repository}"},
-            {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
-             "Resource": "*"},
-            {"Sid": "Logs", "Effect": "Allow",
-             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                        "logs:DescribeLogStreams"],
-             "Resource": f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/*"},
-            {"Sid": "Metrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
-             "Resource": "*", "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}},
-        ],
-    }
+@dataclass(frozen=True)
+class Grants:
+    """What an execution role may touch: S3 prefixes (data, output, capture, batch, monitoring) and
+    the KMS keys that encrypt them."""
+
+    s3: tuple[str, ...]  # s3://bucket/prefix URIs
+    kms_keys: tuple[str, ...] = ()
+
+
+def s3_parts(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def kms_arn(key: str, account: str, region: str) -> str:
+    """A key given by id or alias, as the ARN an IAM policy names."""
+    if key.startswith("arn:"):
+        return key
+    return f"arn:aws:kms:{region}:{account}:{key if key.startswith('alias/') else 'key/' + key}"
+
+
+def role_policy(account: str, region: str, grants: Grants, repository: str) -> Request:
+    """Least privilege: these S3 prefixes and KMS keys, pulling this repository, its own logs and metrics.
+    No action is a wildcard; no S3 statement names every bucket."""
+    parts = sorted({s3_parts(uri) for uri in grants.s3})
+    buckets = sorted({bucket for bucket, _ in parts})
+    statements: list[Request] = [
+        {"Sid": "ReadWriteProjectObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+         "Resource": [f"arn:aws:s3:::{bucket}/{key}*" for bucket, key in parts]},
+        *({"Sid": f"ListProjectPrefixes{i}", "Effect": "Allow", "Action": "s3:ListBucket",
+           "Resource": f"arn:aws:s3:::{bucket}",
+           "Condition": {"StringLike": {"s3:prefix": sorted({f"{key}*" for b, key in parts if b == bucket})}}}
+          for i, bucket in enumerate(buckets)),
+        {"Sid": "PullImage", "Effect": "Allow",
+         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+         "Resource": f"arn:aws:ecr:{region}:{account}:repository/{repository}"},
+        {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "Logs", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+         "Resource": f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/*"},
+        {"Sid": "Metrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
+         "Resource": "*", "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}},
+    ]
+    if grants.kms_keys:
+        statements.append({"Sid": "UseKmsKeys", "Effect": "Allow",
+                           "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey",
+                                      "kms:CreateGrant"],
+                           "Resource": sorted({kms_arn(k, account, region) for k in grants.kms_keys})})
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def training_job(job: TrainingJob) -> Request:
@@ -100,12 +158,16 @@ def training_job(job: TrainingJob) -> Request:
                                              "S3DataDistributionType": "FullyReplicated"}}}
             for channel, uri in job.channels.items()
         ],
-        "OutputDataConfig": {"S3OutputPath": job.output},
+        "OutputDataConfig": {"S3OutputPath": job.output, **_key("KmsKeyId", job.output_kms_key)},
         "ResourceConfig": {"InstanceType": job.instance_type, "InstanceCount": job.instance_count,
-                           "VolumeSizeInGB": job.volume_gb},
+                           "VolumeSizeInGB": job.volume_gb, **_key("VolumeKmsKeyId", job.volume_kms_key)},
         "StoppingCondition": {"MaxRuntimeInSeconds": job.max_runtime},
         "HyperParameters": dict(job.hyperparameters),
         "EnableManagedSpotTraining": job.spot,
+        "EnableNetworkIsolation": job.network.isolated,
+        "EnableInterContainerTrafficEncryption": job.encrypt_inter_container,
+        **job.network.vpc(),
+        **tags(job.tags),
     }
     if job.spot:
         request["StoppingCondition"]["MaxWaitTimeInSeconds"] = max(job.max_wait, job.max_runtime + 1)
@@ -114,17 +176,22 @@ def training_job(job: TrainingJob) -> Request:
     return request
 
 
-def model(name: str, image: str, model_data: str, role: str, environment: dict[str, str]) -> Request:
+def model(name: str, image: str, model_data: str, role: str, environment: dict[str, str],
+          network: Network = Network(), tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     return {
         "ModelName": name,
         "ExecutionRoleArn": role,
         "PrimaryContainer": {"Image": image, "ModelDataUrl": model_data,
                              "Environment": environment, "Mode": "SingleModel"},
+        "EnableNetworkIsolation": network.isolated,
+        **network.vpc(),
+        **tags(tag_pairs),
     }
 
 
 def model_package(group: str, image: str, model_data: str, environment: dict[str, str], approval: str,
-                  metrics_uri: str | None, metadata: dict[str, str]) -> Request:
+                  metrics_uri: str | None, metadata: dict[str, str],
+                  tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     request: Request = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": f"attrition model {metadata.get('model_version', '')}".strip(),
@@ -137,6 +204,7 @@ def model_package(group: str, image: str, model_data: str, environment: dict[str
         },
         "ModelApprovalStatus": approval,
         "CustomerMetadataProperties": metadata,
+        **tags(tag_pairs),
     }
     if metrics_uri:
         request["ModelMetrics"] = {"ModelQuality": {"Statistics": {
@@ -150,25 +218,29 @@ def lineage_metadata(manifest: dict[str, Any], model_data: str) -> dict[str, str
     for key in ("model_version", "model_sha256", "image_revision", "trained_at", "training_job_name"):
         if manifest.get(key):
             metadata[key] = str(manifest[key])
-    for channel, files in (manifest.get("data") or {}).items():
-        for i, entry in enumerate(files):
-            metadata[f"data_{channel}_{i}"] = f"{entry['file']} sha256:{entry['sha256']} rows:{entry['rows']}"
     for name in ("auc", "f1", "decision_threshold"):
         if name in (manifest.get("metrics") or {}):
             metadata[f"metric_{name}"] = f"{manifest['metrics'][name]:.4f}"
+    files = [(channel, i, entry) for channel, entries in (manifest.get("data") or {}).items()
+             for i, entry in enumerate(entries)]
+    room = MAX_METADATA - len(metadata) - 1  # one entry is kept to say how many files were left out
+    for channel, i, entry in files[:room]:
+        metadata[f"data_{channel}_{i}"] = f"{entry['file']} sha256:{entry['sha256']} rows:{entry['rows']}"
+    if len(files) > room:
+        metadata["data_more"] = f"{len(files) - room} more data files: see manifest.json"
     return {k[:128]: v[:256] for k, v in metadata.items()}
 
 
 def endpoint_config(endpoint: str, variants: list[Variant], capture_uri: str | None, capture_percent: int,
-                    kms_key: str | None) -> Request:
+                    kms_key: str | None, async_output: AsyncOutput | None = None,
+                    tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     """Named after the endpoint and a hash of its settings: the same settings, the same name."""
-    request: Request = {
-        "ProductionVariants": [
-            {"VariantName": v.name, "ModelName": v.model, "InstanceType": v.instance_type,
-             "InitialInstanceCount": v.count, "InitialVariantWeight": v.weight}
-            for v in variants
-        ],
-    }
+    request: Request = {"ProductionVariants": [_variant(v) for v in variants]}
+    if async_output:
+        notify = {**_key("SuccessTopic", async_output.success_topic), **_key("ErrorTopic", async_output.error_topic)}
+        request["AsyncInferenceConfig"] = {"OutputConfig": {
+            "S3OutputPath": async_output.s3_uri, **_key("KmsKeyId", kms_key),
+            **({"NotificationConfig": notify} if notify else {})}}
     if capture_uri:
         request["DataCaptureConfig"] = {
             "EnableCapture": True,
@@ -185,7 +257,29 @@ def endpoint_config(endpoint: str, variants: list[Variant], capture_uri: str | N
     if kms_key:
         request["KmsKeyId"] = kms_key
     # The hash covers an empty name, as it always has, so existing configs keep their names.
-    return {"EndpointConfigName": f"{endpoint}-{digest({'EndpointConfigName': '', **request})}", **request}
+    return {"EndpointConfigName": fitted_name(endpoint, digest({"EndpointConfigName": "", **request})),
+            **request, **tags(tag_pairs)}
+
+
+def _variant(v: Variant) -> Request:
+    if v.serverless_memory:
+        return {"VariantName": v.name, "ModelName": v.model, "ServerlessConfig": {
+            "MemorySizeInMB": v.serverless_memory, "MaxConcurrency": v.max_concurrency}}
+    return {"VariantName": v.name, "ModelName": v.model, "InstanceType": v.instance_type,
+            "InitialInstanceCount": v.count, "InitialVariantWeight": v.weight}
+
+
+def fitted_name(stem: str, suffix: str) -> str:
+    """stem-suffix within SageMaker's 63 characters: the stem is shortened, the suffix kept whole."""
+    return f"{stem[:MAX_NAME - len(suffix) - 1].rstrip('-')}-{suffix}"
+
+
+def tags(pairs: tuple[tuple[str, str], ...]) -> Request:
+    return {"Tags": [{"Key": k, "Value": v} for k, v in pairs]} if pairs else {}
+
+
+def _key(name: str, value: str | None) -> Request:
+    return {name: value} if value else {}
 
 
 def canary_deployment(percent: int, wait_seconds: int, alarms: list[str]) -> Request:
@@ -203,11 +297,13 @@ def canary_deployment(percent: int, wait_seconds: int, alarms: list[str]) -> Req
     }
 
 
-def scaling(endpoint: str, variant: str, autoscale: Autoscale) -> tuple[Request, Request]:
+def scaling(endpoint: str, variant: str, autoscale: Autoscale,
+            tag_pairs: tuple[tuple[str, str], ...] = ()) -> tuple[Request, Request]:
     resource = f"endpoint/{endpoint}/variant/{variant}"
     target_request = {"ServiceNamespace": "sagemaker", "ResourceId": resource,
                       "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-                      "MinCapacity": autoscale.low, "MaxCapacity": autoscale.high}
+                      "MinCapacity": autoscale.low, "MaxCapacity": autoscale.high,
+                      **({"Tags": dict(tag_pairs)} if tag_pairs else {})}
     policy_request = {
         "PolicyName": f"{endpoint}-{variant}-invocations",
         "ServiceNamespace": "sagemaker", "ResourceId": resource,
@@ -224,7 +320,8 @@ def scaling(endpoint: str, variant: str, autoscale: Autoscale) -> tuple[Request,
 
 
 def transform_job(name: str, model_name: str, input_uri: str, output_uri: str, instance_type: str,
-                  instance_count: int, join: bool) -> Request:
+                  instance_count: int, join: bool, output_kms_key: str | None = None,
+                  volume_kms_key: str | None = None, tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     # MaxConcurrentTransforms is left out: SageMaker then asks the container (/execution-parameters).
     request: Request = {
         "TransformJobName": name,
@@ -235,19 +332,24 @@ def transform_job(name: str, model_name: str, input_uri: str, output_uri: str, i
                                                            "S3Uri": input_uri}},
                            "ContentType": "text/csv", "SplitType": "Line",
                            "CompressionType": "None"},
-        "TransformOutput": {"S3OutputPath": output_uri, "Accept": "text/csv", "AssembleWith": "Line"},
-        "TransformResources": {"InstanceType": instance_type, "InstanceCount": instance_count},
+        "TransformOutput": {"S3OutputPath": output_uri, "Accept": "text/csv", "AssembleWith": "Line",
+                            **_key("KmsKeyId", output_kms_key)},
+        "TransformResources": {"InstanceType": instance_type, "InstanceCount": instance_count,
+                               **_key("VolumeKmsKeyId", volume_kms_key)},
+        **tags(tag_pairs),
     }
     if join:
         request["DataProcessing"] = {"JoinSource": "Input"}
     return request
 
 
-def bucket(name: str, region: str) -> list[tuple[str, str, Request]]:
-    """A private bucket, encrypted by default: the three calls that make one."""
+def bucket(name: str, region: str, tag_pairs: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str, Request]]:
+    """A private bucket, encrypted by default (and tagged): the calls that make one."""
     create: Request = {"Bucket": name}
     if region != "us-east-1":
         create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    tagging = [("s3", "put_bucket_tagging", {"Bucket": name, "Tagging": {"TagSet": tags(tag_pairs)["Tags"]}})] \
+        if tag_pairs else []
     return [
         ("s3", "create_bucket", create),
         ("s3", "put_public_access_block", {"Bucket": name, "PublicAccessBlockConfiguration": {
@@ -255,34 +357,61 @@ def bucket(name: str, region: str) -> list[tuple[str, str, Request]]:
             "RestrictPublicBuckets": True}}),
         ("s3", "put_bucket_encryption", {"Bucket": name, "ServerSideEncryptionConfiguration": {
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}),
+        *tagging,
     ]
 
 
-def upload(bucket_name: str, key: str, body: bytes, kms_key: str | None) -> Request:
+def upload(bucket_name: str, key: str, body: bytes, kms_key: str | None,
+           tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     encryption = ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key} if kms_key
                   else {"ServerSideEncryption": "AES256"})
-    return {"Bucket": bucket_name, "Key": key, "Body": body, **encryption}
+    tagging = {"Tagging": urlencode(tag_pairs)} if tag_pairs else {}
+    return {"Bucket": bucket_name, "Key": key, "Body": body, **encryption, **tagging}
 
 
-def role(name: str) -> Request:
+def role(name: str, tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     return {"RoleName": name, "AssumeRolePolicyDocument": json.dumps(TRUST_POLICY),
-            "Description": "SageMaker execution role for attrition-sagemaker (least privilege)"}
+            "Description": "SageMaker execution role for attrition-sagemaker (least privilege)", **tags(tag_pairs)}
 
 
 def role_policy_request(name: str, policy: Request) -> Request:
     return {"RoleName": name, "PolicyName": "attrition-least-privilege", "PolicyDocument": json.dumps(policy)}
 
 
-def model_package_group(name: str) -> Request:
+def model_package_group(name: str, tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     return {"ModelPackageGroupName": name,
-            "ModelPackageGroupDescription": "Employee attrition models (attrition-sagemaker)"}
+            "ModelPackageGroupDescription": "Employee attrition models (attrition-sagemaker)", **tags(tag_pairs)}
 
 
-def repository(name: str, immutable: bool, kms_key: str | None) -> Request:
+def repository(name: str, immutable: bool, kms_key: str | None, tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
     encryption = {"encryptionType": "KMS", "kmsKey": kms_key} if kms_key else {"encryptionType": "AES256"}
-    return {"repositoryName": name, "imageScanningConfiguration": {"scanOnPush": True},
-            "imageTagMutability": "IMMUTABLE" if immutable else "MUTABLE",
-            "encryptionConfiguration": encryption}
+    request: Request = {"repositoryName": name, "imageScanningConfiguration": {"scanOnPush": True},
+                        "imageTagMutability": "IMMUTABLE" if immutable else "MUTABLE",
+                        "encryptionConfiguration": encryption}
+    if tag_pairs:
+        request["tags"] = [{"Key": k, "Value": v} for k, v in tag_pairs]
+    return request
+
+
+def repository_differences(existing: Request, wanted: Request) -> list[str]:
+    """How an existing ECR repository differs from the settings asked for (it is not changed)."""
+    found = []
+    if existing.get("imageTagMutability") != wanted["imageTagMutability"]:
+        found.append(f"repository {wanted['repositoryName']} has {existing.get('imageTagMutability')} tags, "
+                     f"not {wanted['imageTagMutability']}")
+    have, want = existing.get("encryptionConfiguration") or {}, wanted["encryptionConfiguration"]
+    if (have.get("encryptionType"), have.get("kmsKey")) != (want["encryptionType"], want.get("kmsKey")):
+        found.append(f"repository {wanted['repositoryName']} is encrypted with {have.get('encryptionType')} "
+                     f"{have.get('kmsKey') or ''}, not {want['encryptionType']} {want.get('kmsKey') or ''}".rstrip())
+    return found
+
+
+def lifecycle_policy(keep: int) -> str:
+    """ECR keeps the newest `keep` images and expires the rest."""
+    return json.dumps({"rules": [{"rulePriority": 1, "description": f"keep the newest {keep} images",
+                                  "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
+                                                "countNumber": keep},
+                                  "action": {"type": "expire"}}]})
 
 
 def invocation(endpoint: str, body: bytes, content_type: str, accept: str, explain: int | None,

@@ -70,10 +70,14 @@ def test_trained_model_to_a_two_variant_endpoint(aws_env, trained_opt_ml):
 def test_build_and_push_puts_the_real_image_in_a_registry(aws_env, registry, image):
     env = {**aws_env, "REGISTRY_OVERRIDE": registry}
     base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
-    pushed = run(env, ROOT / "container" / "build_and_push.sh", "--tag", "ci-test", "--base-image", base)
+    pushed = run(env, ROOT / "container" / "build_and_push.sh", "--tag", "ci-test", "--base-image", base,
+                 "--mutable", "--latest")
     assert pushed == f"{registry}/attrition-sagemaker:ci-test"
     tags = json.loads(request("GET", f"http://{registry}/v2/attrition-sagemaker/tags/list")[2])
     assert sorted(tags["tags"]) == ["ci-test", "latest"]
+    status, headers, _ = request("HEAD", f"http://{registry}/v2/attrition-sagemaker/manifests/ci-test", headers={
+        "Accept": "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json"})
+    assert status == 200 and headers["Content-Type"] == "application/vnd.docker.distribution.manifest.v2+json"
     docker("rmi", pushed, f"{registry}/attrition-sagemaker:latest")
     docker("pull", pushed)
     labels = json.loads(docker("inspect", "-f", "{{json .Config.Labels}}", pushed).stdout)
@@ -81,3 +85,24 @@ def test_build_and_push_puts_the_real_image_in_a_registry(aws_env, registry, ima
     assert labels["org.opencontainers.image.revision"] == "ci-test"
     assert docker("image", "inspect", "-f", "{{.Architecture}}", pushed).stdout.strip() == "amd64"
     docker("rmi", pushed)
+
+
+def test_the_commit_tag_only_for_a_clean_tree_and_a_dry_run_builds_nothing(aws_env, tmp_path):
+    """A copy of the repository in its own git checkout, changed after its commit."""
+    copy = tmp_path / "repo"
+    for part in ("container", "deploy"):
+        shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__", "test_dir"))
+    git = ["git", "-C", str(copy), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-qm", "c"]):
+        subprocess.run([*git, *command], check=True)
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    script = copy / "container" / "build_and_push.sh"
+    clean = subprocess.run([script, "--dry-run"], env=aws_env, capture_output=True, text=True)
+    assert clean.returncode == 0 and clean.stdout.strip().endswith(f"attrition-sagemaker:{commit}")
+    assert '"imageTagMutability": "IMMUTABLE"' in clean.stderr and "put_lifecycle_policy" in clean.stderr
+    (copy / "container" / "program" / "attrition" / "core" / "values.py").write_text("# changed\n", "utf-8")
+    dirty = subprocess.run([script, "--dry-run"], env=aws_env, capture_output=True, text=True)
+    assert dirty.returncode == 2 and "container/ has uncommitted changes" in dirty.stderr
+    allowed = subprocess.run([script, "--dry-run", "--allow-dirty"], env=aws_env, capture_output=True, text=True)
+    assert allowed.returncode == 0 and allowed.stdout.strip().endswith(f":{commit}-dirty")
+    assert docker("image", "inspect", f"attrition-sagemaker:{commit}-dirty", check=False).returncode != 0

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import time
 import urllib.request
 
 import boto3
@@ -68,7 +69,7 @@ def test_role_is_least_privilege_and_reused(aws_env):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all(a.split(":")[1] != "*" for a in actions)
     objects = next(s for s in statements if s["Sid"] == "ReadWriteProjectObjects")
-    assert objects["Resource"] == "arn:aws:s3:::hr-models/attrition/*"
+    assert objects["Resource"] == ["arn:aws:s3:::hr-models/attrition/*"]
 
 
 def test_training_job_metric_definitions_match_what_train_prints(aws_env, tmp_path, ibm_text, capsys):
@@ -190,14 +191,25 @@ def test_invoke_prints_the_endpoint_answer(aws_env):
     assert cli(aws_env, "invoke", "--endpoint", "attrition", payload).stdout.strip() == answer
 
 
-def test_ecr_repository_is_created_once_and_the_password_printed(aws_env):
-    uri = cli(aws_env, "ecr", "--repository", "attrition-sagemaker", "--immutable").stdout.strip()
+def test_ecr_repository_is_created_once_with_a_lifecycle_and_the_password_printed(aws_env):
+    uri = cli(aws_env, "ecr", "--repository", "attrition-sagemaker", "--keep", "10").stdout.strip()
     assert uri == "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker"
-    assert cli(aws_env, "ecr", "--repository", "attrition-sagemaker").stdout.strip() == uri
-    (repository,) = client(aws_env, "ecr").describe_repositories()["repositories"]
+    ecr = client(aws_env, "ecr")
+    rule = json.loads(ecr.get_lifecycle_policy(repositoryName="attrition-sagemaker")["lifecyclePolicyText"])
+    assert rule["rules"][0]["selection"]["countNumber"] == 10
+    again = cli(aws_env, "ecr", "--repository", "attrition-sagemaker")
+    assert again.stdout.strip() == uri and "warning" not in again.stderr
+    (repository,) = ecr.describe_repositories()["repositories"]
     assert repository["imageScanningConfiguration"]["scanOnPush"] is True
     assert repository["imageTagMutability"] == "IMMUTABLE"
     assert cli(aws_env, "ecr-password").stdout.strip()
+
+
+def test_an_existing_repository_with_other_settings_is_reused_with_a_warning(aws_env):
+    cli(aws_env, "ecr", "--repository", "attrition-sagemaker", "--mutable")
+    again = cli(aws_env, "ecr", "--repository", "attrition-sagemaker", "--kms-key", "alias/hr")
+    assert "warning: repository attrition-sagemaker has MUTABLE tags, not IMMUTABLE" in again.stderr
+    assert "is encrypted with AES256" in again.stderr and "not KMS alias/hr" in again.stderr
 
 
 def test_aws_errors_are_one_clear_line(aws_env, tmp_path):
@@ -209,3 +221,82 @@ def test_aws_errors_are_one_clear_line(aws_env, tmp_path):
     no_keys = cli(env, "describe", "--endpoint", "x", check=False)
     assert no_keys.returncode == 1 and "no AWS credentials found" in no_keys.stderr
     assert "Traceback" not in no_keys.stderr + missing.stderr
+
+
+def test_train_job_wait_follows_the_job_and_streams_its_log(aws_env):
+    logs, now = client(aws_env, "logs"), int(time.time() * 1000)
+    logs.create_log_group(logGroupName="/aws/sagemaker/TrainingJobs")
+    logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="attrition-7/algo-1-1700000000")
+    logs.put_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName="attrition-7/algo-1-1700000000",
+                        logEvents=[{"timestamp": now, "message": "validation:auc=0.8553"},
+                                   {"timestamp": now + 1, "message": "model version 0123456789abcdef"}])
+    done = cli(aws_env, "train-job", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr-data/train/",
+               "--output", "s3://hr-data/out/", "--name", "attrition-7", "--wait")
+    assert done.stdout.strip() == "s3://hr-data/out/attrition-7/output/model.tar.gz"
+    assert re.search(r"\[\s+\d+ s\] training job attrition-7: Completed", done.stderr)
+    assert "algo-1-1700000000 | validation:auc=0.8553" in done.stderr
+    assert done.stderr.count("model version 0123456789abcdef") == 1
+
+
+def test_deploy_and_transform_wait_until_they_settle(aws_env):
+    cli(aws_env, "register", "--name", "attrition-a", "--image", IMAGE, "--model-data",
+        "s3://hr-data/a/model.tar.gz", "--role", ROLE)
+    deployed = cli(aws_env, "deploy", "--endpoint", "attrition", "--variant", "name=A,model=attrition-a", "--wait")
+    assert "endpoint attrition: InService" in deployed.stderr
+    batch = cli(aws_env, "transform", "--model", "attrition-a", "--input", "s3://hr-data/batch/",
+                "--output", "s3://hr-data/out/", "--name", "attrition-batch-2", "--wait")
+    assert "transform job attrition-batch-2: Completed" in batch.stderr
+
+
+def test_a_failed_job_exits_1_with_its_reason(monkeypatch, capsys):
+    """moto's jobs always succeed: the failure path is checked with a job that fails, in-process."""
+    from attrition_deploy import waiting
+    from attrition_deploy.aws import AwsError
+
+    states = iter([{"TrainingJobStatus": "InProgress", "SecondaryStatus": "Training"},
+                   {"TrainingJobStatus": "Failed", "FailureReason": "AlgorithmError: label column 'Attrition' ..."}])
+    monkeypatch.setattr(waiting, "FIRST_DELAY", 0.0)
+    runner = type("Runner", (), {"dry_run": False})()
+    with pytest.raises(AwsError, match="training job x failed: AlgorithmError: label column"):
+        waiting._until(runner, "training job x", lambda: next(states), "TrainingJobStatus", {"Completed"}, {"Failed"})
+    assert "training job x: InProgress (Training)" in capsys.readouterr().err
+
+
+def test_delete_removes_the_endpoint_its_configs_scaling_and_the_models_only_it_uses(aws_env):
+    for name in ("attrition-a", "attrition-b", "shared"):
+        cli(aws_env, "register", "--name", name, "--image", IMAGE, "--model-data", f"s3://hr-data/{name}/m.tar.gz",
+            "--role", ROLE)
+    cli(aws_env, *deploy_args())
+    sagemaker = client(aws_env, "sagemaker")
+    sagemaker.create_endpoint_config(EndpointConfigName="attrition-0123456789", ProductionVariants=[  # an older one
+        {"VariantName": "A", "ModelName": "shared", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
+    cli(aws_env, "deploy", "--endpoint", "other", "--variant", "name=A,model=shared")
+
+    planned = json.loads(cli(aws_env, "delete", "--endpoint", "attrition", "--dry-run").stdout)
+    operations = [c["operation"] for c in planned]
+    assert operations.count("delete_endpoint_config") == 2 and "delete_endpoint" in operations
+    assert {c["params"]["ModelName"] for c in planned if c["operation"] == "delete_model"} == {
+        "attrition-a", "attrition-b"}  # not "shared": the endpoint "other" uses it
+    assert sagemaker.describe_endpoint(EndpointName="attrition")  # the dry run changed nothing
+
+    cli(aws_env, "delete", "--endpoint", "attrition")
+    assert "Could not find endpoint" in cli(aws_env, "describe", "--endpoint", "attrition", check=False).stderr
+    configs = {c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]}
+    assert all(not name.startswith("attrition-") for name in configs)
+    assert {m["ModelName"] for m in sagemaker.list_models()["Models"]} == {"shared"}
+    targets = client(aws_env, "application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
+    assert targets["ScalableTargets"] == []
+
+
+def test_tags_reach_every_resource(aws_env):
+    cli(aws_env, "register", "--name", "attrition-a", "--image", IMAGE, "--model-data", "s3://hr-data/a/m.tar.gz",
+        "--role", ROLE, "--tag", "team=hr-analytics", "--tag", "cost-centre=42")
+    cli(aws_env, "deploy", "--endpoint", "attrition", "--variant", "name=A,model=attrition-a",
+        "--tag", "team=hr-analytics")
+    sagemaker = client(aws_env, "sagemaker")
+    model = sagemaker.describe_model(ModelName="attrition-a")["ModelArn"]
+    endpoint = sagemaker.describe_endpoint(EndpointName="attrition")
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    for arn in (model, endpoint["EndpointArn"], config["EndpointConfigArn"]):
+        tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
+        assert tags["team"] == "hr-analytics", arn

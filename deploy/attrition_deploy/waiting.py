@@ -1,0 +1,73 @@
+"""--wait: follow a job or an endpoint until it settles, as the SageMaker SDK's `logs=True` does:
+status changes with the time since the start on stderr, the training job's CloudWatch log as it
+comes, and the failure reason (with a non-zero exit) when it fails. Polls with backoff."""
+
+import sys
+import time
+from collections.abc import Callable
+
+from .aws import AwsError, Request, Runner
+
+FIRST_DELAY, MAX_DELAY = 2.0, 30.0
+TRAINING_LOGS = "/aws/sagemaker/TrainingJobs"
+
+
+def training_job(aws: Runner, name: str) -> Request:
+    logs = _LogFollower(aws, TRAINING_LOGS, f"{name}/")
+    return _until(aws, f"training job {name}",
+                  lambda: aws.call("sagemaker", "describe_training_job", {"TrainingJobName": name}),
+                  "TrainingJobStatus", {"Completed"}, {"Failed", "Stopped"}, logs.follow)
+
+
+def endpoint(aws: Runner, name: str) -> Request:
+    return _until(aws, f"endpoint {name}",
+                  lambda: aws.call("sagemaker", "describe_endpoint", {"EndpointName": name}),
+                  "EndpointStatus", {"InService"}, {"Failed", "OutOfService"})
+
+
+def transform_job(aws: Runner, name: str) -> Request:
+    return _until(aws, f"transform job {name}",
+                  lambda: aws.call("sagemaker", "describe_transform_job", {"TransformJobName": name}),
+                  "TransformJobStatus", {"Completed"}, {"Failed", "Stopped"})
+
+
+def _until(aws: Runner, what: str, describe: Callable[[], Request], key: str, done: set[str], failed: set[str],
+           between: Callable[[], None] = lambda: None) -> Request:
+    if aws.dry_run:
+        return {}
+    started, delay, last = time.monotonic(), FIRST_DELAY, None
+    while True:
+        described = describe()
+        status = (str(described.get(key)), described.get("SecondaryStatus"))
+        if status != last:
+            shown = status[0] + (f" ({status[1]})" if status[1] else "")
+            print(f"[{time.monotonic() - started:6.0f} s] {what}: {shown}", file=sys.stderr, flush=True)
+            last = status
+        between()
+        if status[0] in done:
+            return described
+        if status[0] in failed:
+            raise AwsError(f"{what} {status[0].lower()}: {described.get('FailureReason') or 'no reason given'}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, MAX_DELAY)
+
+
+class _LogFollower:
+    """New events of the log streams that start with a prefix, each printed once."""
+
+    def __init__(self, aws: Runner, group: str, prefix: str):
+        self.aws, self.group, self.prefix = aws, group, prefix
+        self.tokens: dict[str, str | None] = {}
+
+    def follow(self) -> None:
+        found = self.aws.tolerate("logs", "describe_log_streams",
+                                  {"logGroupName": self.group, "logStreamNamePrefix": self.prefix},
+                                  ("ResourceNotFoundException",)) or {}
+        for stream in sorted(s["logStreamName"] for s in found.get("logStreams", [])):
+            request = {"logGroupName": self.group, "logStreamName": stream, "startFromHead": True}
+            if self.tokens.get(stream):
+                request["nextToken"] = self.tokens[stream]
+            page = self.aws.call("logs", "get_log_events", request)
+            for event in page.get("events", []):
+                print(f"{stream.split('/')[-1]} | {event['message']}", file=sys.stderr, flush=True)
+            self.tokens[stream] = page.get("nextForwardToken")
