@@ -1,4 +1,7 @@
-"""Shared fixtures: the bundled data, and a model trained on it in a temporary /opt/ml."""
+"""Shared fixtures: the bundled data, a model trained on it in a temporary /opt/ml, moto, and the
+real image (built once; without a Docker engine its tests skip, saying why, and with
+ATTRITION_REQUIRE_DOCKER=1, as in CI, they fail instead). Environment: BASE_IMAGE (build
+argument), ATTRITION_TEST_IMAGE (use this tag, skip the build)."""
 
 import os
 import urllib.request
@@ -7,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from attrition.core import model
+from tests.container.docker_helpers import ROOT, docker, engine_problem
 from tests.helpers import BUNDLED_CSV, FAST, make_opt_ml, run_training
 
 
@@ -56,3 +60,20 @@ def aws_env(moto_server, tmp_path):
                AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
                DOCKER_CONFIG=str(tmp_path / "docker-config"))
     return env
+
+
+@pytest.fixture(scope="session")
+def image() -> str:
+    problem = engine_problem()
+    if problem:
+        if os.environ.get("ATTRITION_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"container tests are mandatory here but {problem}")
+        pytest.skip(f"container tests need Docker: {problem}")
+    tag = os.environ.get("ATTRITION_TEST_IMAGE")
+    if tag:
+        return tag
+    tag = "attrition-sagemaker:test"
+    base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
+    docker("build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
+           "--build-arg", "GIT_COMMIT=test", "-t", tag, str(ROOT / "container"), timeout=1800)
+    return tag

@@ -5,30 +5,12 @@ Without a Docker engine these tests skip, saying why; with ATTRITION_REQUIRE_DOC
 Environment: BASE_IMAGE (build argument), ATTRITION_TEST_IMAGE (use this tag, skip the build).
 """
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.container.docker_helpers import ROOT, TEST_DIR, Server, docker, engine_problem, run_train
-
-
-@pytest.fixture(scope="session")
-def image() -> str:
-    problem = engine_problem()
-    if problem:
-        if os.environ.get("ATTRITION_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"container tests are mandatory here but {problem}")
-        pytest.skip(f"container tests need Docker: {problem}")
-    tag = os.environ.get("ATTRITION_TEST_IMAGE")
-    if tag:
-        return tag
-    tag = "attrition-sagemaker:test"
-    base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
-    docker("build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
-           "--build-arg", "GIT_COMMIT=test", "-t", tag, str(ROOT / "container"), timeout=1800)
-    return tag
+from tests.container.docker_helpers import TEST_DIR, Server, run_train
 
 
 @pytest.fixture(scope="session")

@@ -173,10 +173,28 @@ def test_a_model_the_container_user_cannot_read_is_one_clear_line(image, trained
     locked = tmp_path / "model"
     shutil.copytree(trained_opt_ml / "model", locked)
     locked.chmod(0o700)
-    result = docker("run", "--rm", "--network", "host", "-v", f"{locked}:/opt/ml/model:ro", image, "serve",
-                    check=False)
+    result = docker("run", "--rm", "--network", "host", "--user", "10001", "-v", f"{locked}:/opt/ml/model:ro", image,
+                    "serve", check=False)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "Permission denied. The container runs as uid 10001" in result.stderr
+
+
+def test_serve_leaves_root_when_it_can_and_says_why_when_it_cannot(image, trained_opt_ml, tmp_path):
+    readable = Server(image, trained_opt_ml / "model")
+    locked = tmp_path / "model"
+    shutil.copytree(trained_opt_ml / "model", locked)
+    locked.chmod(0o700)
+    kept = Server(image, locked)
+    try:
+        readable.wait_ready()
+        kept.wait_ready()
+        uids = [docker("exec", s.name, "sh", "-c", "grep ^Uid: /proc/1/status").stdout.split()[1:]
+                for s in (readable, kept)]
+        assert uids == [["10001"] * 4, ["0"] * 4]
+        assert "serve runs as root: uid 10001 cannot read /opt/ml/model" in kept.logs()
+    finally:
+        readable.stop()
+        kept.stop()
 
 
 def test_sigterm_stops_the_server_quickly(image, trained_opt_ml, tmp_path):

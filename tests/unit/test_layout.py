@@ -102,3 +102,20 @@ def test_serve_command_does_not_import_numpy_or_lightgbm():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(PACKAGE.parent)}).stdout
     assert out.strip() == "[]"
+
+
+def test_the_deploy_cli_needs_boto3_alone():
+    """sdk.py is the only module that touches the SageMaker SDK, and the CLI never imports it."""
+    deploy = ROOT / "deploy" / "attrition_deploy"
+    for path in sorted(deploy.glob("*.py")):
+        imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, ast.Import | ast.ImportFrom)
+                    for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])}
+        if path.name != "sdk.py":
+            assert "sagemaker" not in imported, path.name
+            assert "sdk" not in {alias.name for node in ast.walk(ast.parse(path.read_text()))
+                                 if isinstance(node, ast.ImportFrom) for alias in node.names}, path.name
+    probe = "import sys; import attrition_deploy.cli; print('sagemaker' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(ROOT / "deploy")}).stdout
+    assert out.strip() == "False"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, baseline, capture, environment, features, logs, model
+from ..core import artifact, baseline, capture, environment, features, logs, model, privileges
 from ..core.errors import UserError
 from ..core.schema import Schema
 from . import drift, window
@@ -32,6 +32,13 @@ def main(environ=None) -> int:
     environ = os.environ if environ is None else environ
     paths = environment.paths(environ)
     try:
+        settings = environment.monitor_settings(environ)
+        note = privileges.drop_root(
+            reads=[settings.dataset_source, settings.baseline_statistics, settings.baseline_constraints,
+                   paths.model_dir],
+            writes=[settings.output_path, paths.output_dir])
+        if note:
+            logs.say(f"monitor {note}")
         report = run(paths, environ)
     except UserError as error:
         return _fail(paths, str(error), 2)

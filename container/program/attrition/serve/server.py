@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core import artifact, environment, logs
+from ..core import artifact, environment, logs, privileges
 from ..core.errors import UserError
 
 PROGRAM_DIR = Path(__file__).resolve().parents[2]
@@ -20,8 +20,12 @@ GUNICORN_CONFIG = PROGRAM_DIR / "gunicorn.conf.py"
 def main() -> int:
     try:
         settings = environment.serving_settings()
-        environment.capture_settings()  # checked now, used by each worker
-        _check_model(environment.paths().model_dir)
+        capture = environment.capture_settings()
+        model_dir = environment.paths().model_dir
+        note = privileges.drop_root(reads=[model_dir], writes=[capture.folder] if capture.folder else [])
+        if note:
+            logs.say(f"serve {note}")
+        _check_model(model_dir)
     except UserError as error:
         logs.say(f"serve: {error}", sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from ..core import artifact, baseline, environment, features, logs, metrics, model, schema
+from ..core import artifact, baseline, environment, features, logs, metrics, model, privileges, schema
 from ..core.errors import UserError
 from . import data, fitting, hyperparameters, lineage, report, thresholds
 
@@ -30,6 +30,9 @@ def main(environ=None) -> int:
     environ = os.environ if environ is None else environ
     paths = environment.paths(environ)
     signal.signal(signal.SIGTERM, _stop)
+    note = privileges.drop_root(reads=[paths.base / "input"], writes=[paths.model_dir, paths.output_dir])
+    if note:
+        logs.say(f"train {note}")
     try:
         run(paths, environ)
     except UserError as error:
