@@ -74,15 +74,19 @@ def network(args: Namespace) -> plans.Network:
     return plans.Network(tuple(args.subnet), tuple(args.security_group), args.network_isolation)
 
 
-def train_job(args: Namespace, aws: Runner) -> str:
+def _job(args: Namespace, name: str) -> plans.TrainingJob:
     channels = {"train": args.train, **({"validation": args.validation} if args.validation else {})}
-    job = plans.TrainingJob(
-        name=args.name or f"attrition-{time.strftime('%Y%m%d-%H%M%S')}", image=args.image, role=args.role,
+    return plans.TrainingJob(
+        name=name, image=args.image, role=args.role,
         channels=channels, output=args.output, instance_type=args.instance_type,
         instance_count=args.instance_count, volume_gb=args.volume_gb, max_runtime=args.max_runtime,
         hyperparameters=dict(args.hp), spot=args.spot, max_wait=args.max_wait, checkpoint=args.checkpoint,
         network=network(args), volume_kms_key=args.volume_kms_key, output_kms_key=args.output_kms_key,
         encrypt_inter_container=args.inter_container_encryption, tags=tuple(args.tag))
+
+
+def train_job(args: Namespace, aws: Runner) -> str:
+    job = _job(args, args.name or f"attrition-{time.strftime('%Y%m%d-%H%M%S')}")
     aws.call("sagemaker", "create_training_job", plans.training_job(job))
     if args.wait:
         done = waiting.training_job(aws, job.name)
@@ -90,7 +94,38 @@ def train_job(args: Namespace, aws: Runner) -> str:
     return job.name
 
 
+def tune(args: Namespace, aws: Runner) -> str:
+    """A tuning job over the declared search ranges; --wait follows it and names the best trial."""
+    name = args.name or f"attrition-{time.strftime('%y%m%d-%H%M%S')}"
+    tuning = plans.Tuning(name=name, job=_job(args, name), strategy=args.strategy, max_jobs=args.max_jobs,
+                          max_parallel=args.max_parallel, early_stopping=args.early_stopping,
+                          warm_start_from=tuple(args.warm_start_from), only=tuple(args.only))
+    aws.call("sagemaker", "create_hyper_parameter_tuning_job", plans.tuning_job(tuning))
+    if args.wait:
+        best = waiting.tuning_job(aws, name).get("BestTrainingJob") or {}
+        return str(best.get("TrainingJobName", name))
+    return name
+
+
+def best_of(aws: Runner, tuning_job: str) -> tuple[str, str]:
+    """The image and model.tar.gz of a tuning job's best training job."""
+    tuning = aws.call("sagemaker", "describe_hyper_parameter_tuning_job",
+                      {"HyperParameterTuningJobName": tuning_job})
+    best = (tuning.get("BestTrainingJob") or {}).get("TrainingJobName")
+    if not best:
+        status = tuning.get("HyperParameterTuningJobStatus")
+        raise AwsError(f"tuning job {tuning_job} has no best training job yet ({status})")
+    job = aws.call("sagemaker", "describe_training_job", {"TrainingJobName": best})
+    return job["AlgorithmSpecification"]["TrainingImage"], job["ModelArtifacts"]["S3ModelArtifacts"]
+
+
 def register(args: Namespace, aws: Runner) -> str:
+    if args.from_tuning_job:
+        if aws.dry_run:
+            raise ValueError("register --from-tuning-job reads the tuning job: run it without --dry-run")
+        args.image, args.model_data = best_of(aws, args.from_tuning_job)
+    if not (args.image and args.model_data):
+        raise ValueError("register needs --image and --model-data, or --from-tuning-job")
     environment = dict(args.env)
     existing = aws.look("sagemaker", "describe_model", {"ModelName": args.name}, ("Could not find model",))
     if existing:

@@ -2,15 +2,17 @@
 argparse, so a wrong value fails at once (exit 2, one line) before any request is made."""
 
 import argparse
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import commands
+from . import commands, plans
 from .plans import Autoscale, Variant
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
+TUNED = [r["Name"] for kind in json.loads(plans.TUNING_RANGES.read_text()).values() for r in kind]
 DESCRIPTION = """From a trained model directory to a SageMaker endpoint, with boto3.
 
 Each subcommand prints its result (a URI, an ARN, a name) on stdout, or with --dry-run the JSON
@@ -67,33 +69,52 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--kms-key", action="append", default=[], help="a KMS key the role may use (repeat)")
     p.add_argument("--repository", default="attrition-sagemaker", help="ECR repository to pull")
 
+    def training(sub: argparse.ArgumentParser, name_help: str) -> None:
+        sub.add_argument("--image", required=True, help="image URI in ECR")
+        sub.add_argument("--role", required=True, help="execution role ARN")
+        sub.add_argument("--train", required=True, type=s3_uri, help="s3:// prefix of the training CSV files")
+        sub.add_argument("--validation", type=s3_uri, help="s3:// prefix of validation CSV files")
+        sub.add_argument("--output", required=True, type=s3_uri, help="s3:// prefix for model.tar.gz")
+        sub.add_argument("--name", type=sagemaker_name, help=name_help)
+        sub.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="training instance type")
+        sub.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
+        sub.add_argument("--volume-gb", type=bounded(int, 1, 16384), default=10, help="storage per instance, GB")
+        sub.add_argument("--max-runtime", type=bounded(int, 1, 2419200), default=3600, help="seconds")
+        sub.add_argument("--hp", action="append", default=[], type=pair, metavar="NAME=VALUE",
+                       help="a hyperparameter (repeat)")
+        sub.add_argument("--spot", action="store_true", help="managed spot training")
+        sub.add_argument("--max-wait", type=bounded(int, 1, 2419200), default=7200, help="seconds, with --spot")
+        sub.add_argument("--checkpoint", type=s3_uri, help="s3:// prefix for checkpoints")
+        sub.add_argument("--volume-kms-key", help="KMS key for the instances' storage")
+        sub.add_argument("--output-kms-key", help="KMS key for model.tar.gz in S3")
+        sub.add_argument("--inter-container-encryption", action="store_true",
+                       help="encrypt traffic between the instances of a multi-host job")
+        networked(sub)
+
     p = command("train-job", commands.train_job, "start a SageMaker training job on the image")
-    p.add_argument("--image", required=True, help="image URI in ECR")
-    p.add_argument("--role", required=True, help="execution role ARN")
-    p.add_argument("--train", required=True, type=s3_uri, help="s3:// prefix of the training CSV files")
-    p.add_argument("--validation", type=s3_uri, help="s3:// prefix of validation CSV files")
-    p.add_argument("--output", required=True, type=s3_uri, help="s3:// prefix for model.tar.gz")
-    p.add_argument("--name", type=sagemaker_name, help="job name (default: attrition-<timestamp>)")
-    p.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="training instance type")
-    p.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
-    p.add_argument("--volume-gb", type=bounded(int, 1, 16384), default=10, help="storage per instance, GB")
-    p.add_argument("--max-runtime", type=bounded(int, 1, 2419200), default=3600, help="seconds")
-    p.add_argument("--hp", action="append", default=[], type=pair, metavar="NAME=VALUE",
-                   help="a hyperparameter (repeat)")
-    p.add_argument("--spot", action="store_true", help="managed spot training")
-    p.add_argument("--max-wait", type=bounded(int, 1, 2419200), default=7200, help="seconds, with --spot")
-    p.add_argument("--checkpoint", type=s3_uri, help="s3:// prefix for checkpoints")
-    p.add_argument("--volume-kms-key", help="KMS key for the instances' storage")
-    p.add_argument("--output-kms-key", help="KMS key for model.tar.gz in S3")
-    p.add_argument("--inter-container-encryption", action="store_true",
-                   help="encrypt traffic between the instances of a multi-host job")
-    networked(p)
+    training(p, "job name (default: attrition-<timestamp>)")
     waits(p, "training job (and stream its log)")
+
+    p = command("tune", commands.tune, "a SageMaker tuning job over the image's declared search ranges, "
+                "maximising validation:auc")
+    training(p, "tuning job name, at most 32 characters (default: attrition-<timestamp>)")
+    p.add_argument("--strategy", default="Bayesian", choices=["Bayesian", "Hyperband", "Random"],
+                   help="how SageMaker picks the next trial")
+    p.add_argument("--max-jobs", type=bounded(int, 1, 500), default=20, help="training jobs in all")
+    p.add_argument("--max-parallel", type=bounded(int, 1, 100), default=2, help="training jobs at once")
+    p.add_argument("--early-stopping", action="store_true", help="let SageMaker stop trials that fall behind")
+    p.add_argument("--warm-start-from", action="append", default=[], metavar="TUNING_JOB",
+                   help="a finished tuning job to learn from (repeat, at most 5)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME", choices=TUNED,
+                   help="tune only this hyperparameter (repeat; default: all of " + ", ".join(TUNED) + ")")
+    waits(p, "tuning job (and name the best trial)")
 
     p = command("register", commands.register, "CreateModel, and optionally a Model Registry package")
     p.add_argument("--name", required=True, type=sagemaker_name, help="the SageMaker model name")
-    p.add_argument("--image", required=True, help="image URI in ECR")
-    p.add_argument("--model-data", required=True, type=s3_uri, help="s3://.../model.tar.gz")
+    p.add_argument("--image", help="image URI in ECR")
+    p.add_argument("--model-data", type=s3_uri, help="s3://.../model.tar.gz")
+    p.add_argument("--from-tuning-job", metavar="NAME",
+                   help="register the best model of this tuning job (its image and model.tar.gz)")
     p.add_argument("--role", required=True, help="execution role ARN")
     p.add_argument("--env", action="append", default=[], type=pair, metavar="NAME=VALUE",
                    help="an environment variable of the serving container (repeat)")
@@ -172,6 +193,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.dry_run = getattr(args, "dry_run", False)
     if args.command == "deploy":
         _check_deploy(top, args)
+    if args.command == "tune" and len(args.warm_start_from) > 5:
+        top.error("tune: at most 5 --warm-start-from tuning jobs")
     return args
 
 

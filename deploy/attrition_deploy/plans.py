@@ -7,6 +7,7 @@ printed (--dry-run), checked, or sent, by commands.py through aws.Runner.
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -173,6 +174,58 @@ def training_job(job: TrainingJob) -> Request:
         request["StoppingCondition"]["MaxWaitTimeInSeconds"] = max(job.max_wait, job.max_runtime + 1)
     if job.checkpoint:
         request["CheckpointConfig"] = {"S3Uri": job.checkpoint, "LocalPath": "/opt/ml/checkpoints"}
+    return request
+
+
+TUNING_RANGES = Path(__file__).with_name("tuning_ranges.json")  # written from the image's declared hyperparameters
+OBJECTIVE = "validation:auc"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """A SageMaker Automatic Model Tuning job over the image's declared search ranges."""
+
+    name: str
+    job: TrainingJob  # every trial's definition; its hyperparameters stay fixed
+    strategy: str = "Bayesian"
+    max_jobs: int = 20
+    max_parallel: int = 2
+    early_stopping: bool = False
+    warm_start_from: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()  # tune these hyperparameters only (default: every searched one)
+
+
+def tuning_job(tuning: Tuning) -> Request:
+    """The tuning job: objective validation:auc (Maximize), as `train` prints it."""
+    definition = training_job(tuning.job)
+    for name in ("TrainingJobName", "Tags"):
+        definition.pop(name, None)
+    definition["StaticHyperParameters"] = definition.pop("HyperParameters")
+    ranges = json.loads(TUNING_RANGES.read_text())
+    if tuning.only:
+        ranges = {kind: [r for r in items if r["Name"] in tuning.only] for kind, items in ranges.items()}
+    for kind in ranges.values():
+        for searched in kind:
+            definition["StaticHyperParameters"].pop(searched["Name"], None)
+    request: Request = {
+        "HyperParameterTuningJobName": tuning.name,
+        "HyperParameterTuningJobConfig": {
+            "Strategy": tuning.strategy,
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": OBJECTIVE},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": tuning.max_jobs,
+                               "MaxParallelTrainingJobs": tuning.max_parallel},
+            "ParameterRanges": {kind: items for kind, items in ranges.items() if items},
+            # Hyperband stops trials itself; SageMaker refuses it together with early stopping.
+            "TrainingJobEarlyStoppingType": "Auto" if tuning.early_stopping and tuning.strategy != "Hyperband"
+            else "Off",
+        },
+        "TrainingJobDefinition": definition,
+        **tags(tuning.job.tags),
+    }
+    if tuning.warm_start_from:
+        request["WarmStartConfig"] = {
+            "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": n} for n in tuning.warm_start_from],
+            "WarmStartType": "IdenticalDataAndAlgorithm"}
     return request
 
 

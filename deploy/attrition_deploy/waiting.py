@@ -19,6 +19,24 @@ def training_job(aws: Runner, name: str) -> Request:
                   "TrainingJobStatus", {"Completed"}, {"Failed", "Stopped"}, logs.follow)
 
 
+def tuning_job(aws: Runner, name: str) -> Request:
+    best: dict[str, str] = {}
+
+    def describe() -> Request:
+        described = aws.call("sagemaker", "describe_hyper_parameter_tuning_job",
+                             {"HyperParameterTuningJobName": name})
+        job = described.get("BestTrainingJob") or {}
+        if job.get("TrainingJobName") and job.get("TrainingJobName") != best.get("name"):
+            best["name"] = job["TrainingJobName"]
+            metric = (job.get("FinalHyperParameterTuningJobObjectiveMetric") or {}).get("Value")
+            print(f"tuning job {name}: best so far {best['name']}"
+                  + (f" (validation:auc={metric})" if metric is not None else ""), file=sys.stderr, flush=True)
+        return described
+
+    return _until(aws, f"tuning job {name}", describe, "HyperParameterTuningJobStatus", {"Completed"},
+                  {"Failed", "Stopped"})
+
+
 def endpoint(aws: Runner, name: str) -> Request:
     return _until(aws, f"endpoint {name}",
                   lambda: aws.call("sagemaker", "describe_endpoint", {"EndpointName": name}),

@@ -300,3 +300,27 @@ def test_tags_reach_every_resource(aws_env):
     for arn in (model, endpoint["EndpointArn"], config["EndpointConfigArn"]):
         tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
         assert tags["team"] == "hr-analytics", arn
+
+
+def test_tune_over_the_declared_ranges_waits_and_registers_the_best_model(aws_env):
+    name = cli(aws_env, "tune", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr-data/train/",
+               "--output", "s3://hr-data/out/", "--name", "attrition-tune-1", "--max-jobs", "8",
+               "--max-parallel", "2", "--early-stopping", "--hp", "folds=5").stdout.strip()
+    described = client(aws_env, "sagemaker").describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    config = described["HyperParameterTuningJobConfig"]
+    assert config["HyperParameterTuningJobObjective"] == {"Type": "Maximize", "MetricName": "validation:auc"}
+    assert config["ResourceLimits"]["MaxNumberOfTrainingJobs"] == 8 and config["TrainingJobEarlyStoppingType"] == "Auto"
+    tuned = {r["Name"] for kind in config["ParameterRanges"].values() for r in kind}
+    assert {"learning_rate", "num_leaves", "extra_trees"} <= tuned
+    assert described["TrainingJobDefinition"]["StaticHyperParameters"]["folds"] == "5"
+
+    waited = cli(aws_env, "tune", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr-data/train/",
+                 "--output", "s3://hr-data/out/", "--name", "attrition-tune-2", "--warm-start-from", name, "--wait")
+    best = waited.stdout.strip()
+    assert "tuning job attrition-tune-2: Completed" in waited.stderr and f"best so far {best}" in waited.stderr
+    # moto names a best trial it never ran: run it, so that its model can be registered
+    cli(aws_env, "train-job", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr-data/train/",
+        "--output", "s3://hr-data/out/", "--name", best)
+    cli(aws_env, "register", "--name", "attrition-tuned", "--from-tuning-job", "attrition-tune-2", "--role", ROLE)
+    model = client(aws_env, "sagemaker").describe_model(ModelName="attrition-tuned")["PrimaryContainer"]
+    assert model["Image"] == IMAGE and model["ModelDataUrl"] == f"s3://hr-data/out/{best}/output/model.tar.gz"

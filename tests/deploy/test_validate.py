@@ -24,6 +24,15 @@ EVERYTHING = {
                   "--checkpoint", "s3://hr-models/attrition/checkpoints/", "--volume-kms-key", KEY,
                   "--output-kms-key", KEY, "--inter-container-encryption", "--subnet", "subnet-0abc",
                   "--security-group", "sg-0abc", "--network-isolation", "--wait"],
+    "tune": ["--image", IMAGE, "--role", ROLE, "--train", "s3://hr-models/attrition/train/",
+             "--validation", "s3://hr-models/attrition/validation/", "--output", "s3://hr-models/attrition/out/",
+             "--name", "attrition-tune-1", "--instance-type", "ml.m5.xlarge", "--instance-count", "1",
+             "--volume-gb", "30", "--max-runtime", "3600", "--hp", "folds=5", "--spot", "--max-wait", "9000",
+             "--checkpoint", "s3://hr-models/attrition/checkpoints/", "--volume-kms-key", KEY,
+             "--output-kms-key", KEY, "--inter-container-encryption", "--subnet", "subnet-0abc",
+             "--security-group", "sg-0abc", "--network-isolation", "--strategy", "Hyperband", "--max-jobs", "30",
+             "--max-parallel", "3", "--early-stopping", "--warm-start-from", "attrition-tune-0",
+             "--only", "learning_rate", "--only", "num_leaves", "--wait"],
     "register": ["--name", "attrition-v1", "--image", IMAGE, "--model-data", "s3://hr-models/attrition/m.tar.gz",
                  "--role", ROLE, "--env", "SAGEMAKER_MODEL_SERVER_WORKERS=2", "--group", "attrition-models",
                  "--approval", "Approved", "--metrics", "s3://hr-models/attrition/out/evaluation.json",
@@ -47,7 +56,8 @@ EVERYTHING = {
     "ecr-password": [],
 }
 GLOBAL = ["--region", "eu-west-1", "--profile", "default", "--dry-run"]
-for _name in ("package", "role", "train-job", "register", "deploy", "transform", "ecr"):
+LIVE_ONLY = {"register": {"--from-tuning-job"}}  # reads a tuning job, so it has no dry run (tested below)
+for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr"):
     EVERYTHING[_name] += ["--tag", "team=hr-analytics"]
 
 
@@ -63,7 +73,7 @@ def test_the_walk_below_uses_every_option_of_every_subcommand():
     subparsers = next(a for a in parser.build()._actions if a.dest == "command").choices
     for name, sub in subparsers.items():
         options = {o for a in sub._actions for o in a.option_strings if o.startswith("--") and o != "--help"}
-        used = set(EVERYTHING[name]) | set(GLOBAL)
+        used = set(EVERYTHING[name]) | set(GLOBAL) | LIVE_ONLY.get(name, set())
         assert options <= used, f"{name}: not walked: {sorted(options - used)}"
 
 
@@ -148,3 +158,10 @@ def test_an_unknown_profile_and_a_broken_manifest_are_one_line(offline, capsys, 
     code, _, err = run(capsys, "register", "--name", "m", "--image", IMAGE, "--model-data", "s3://hr-models/m.tar.gz",
                        "--role", ROLE, "--group", "g", "--manifest", broken, "--dry-run")
     assert code == 2 and "is not valid JSON" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_registering_a_tuning_jobs_best_model_has_no_dry_run(offline, capsys):
+    code, _, err = run(capsys, "register", "--name", "m", "--from-tuning-job", "t", "--role", ROLE, "--dry-run")
+    assert code == 2 and "reads the tuning job: run it without --dry-run" in err
+    code, _, err = run(capsys, "register", "--name", "m", "--role", ROLE, "--dry-run")
+    assert code == 2 and "needs --image and --model-data, or --from-tuning-job" in err

@@ -1,7 +1,10 @@
+import json
+
 import pytest
 
 from attrition.core.errors import UserError
 from attrition.train import hyperparameters
+from tests.helpers import ROOT
 
 
 def test_defaults_when_nothing_is_given():
@@ -78,3 +81,15 @@ def test_bad_values_name_the_hyperparameter(raw, message):
 def test_non_object_is_rejected():
     with pytest.raises(UserError, match="JSON object"):
         hyperparameters.parse(["num_leaves", "8"])
+
+
+def test_the_cli_tunes_exactly_the_declared_search_ranges():
+    """deploy/attrition_deploy/tuning_ranges.json is how the CLI (boto3 only) learns the ranges."""
+    shipped = json.loads((ROOT / "deploy" / "attrition_deploy" / "tuning_ranges.json").read_text())
+    assert shipped == hyperparameters.tuning_ranges()
+    names = {r["Name"] for kind in shipped.values() for r in kind}
+    assert names == {"learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction", "bagging_fraction",
+                     "lambda_l2", "extra_trees"}
+    for spec in hyperparameters.SEARCHED:  # every range lies within what the job accepts
+        if not spec.search.choices:
+            assert spec.low <= spec.search.low < spec.search.high <= spec.high, spec.name

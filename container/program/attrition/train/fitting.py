@@ -89,27 +89,27 @@ def tune(x, y, categorical: list, hp: dict, log=print) -> tuple:
         result = cross_validate(x, y, categorical, candidate)
         auc = float(np.mean(result.fold_auc))
         trials.append({"trial": number, "auc": auc, "iterations": result.iterations,
-                       "params": {k: candidate[k] for k in SEARCH_SPACE}})
+                       "params": {spec.name: candidate[spec.name] for spec in hyperparameters.SEARCHED}})
         log(f"tuning:trial={number} auc={auc:.4f} iterations={result.iterations}")
         if auc > best_auc:
             best_hp, best_auc = candidate, auc
     return best_hp, trials
 
 
-SEARCH_SPACE = ("learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction",
-                "bagging_fraction", "lambda_l2", "extra_trees")
-
-
 def _sample(rng) -> dict:
-    return {
-        "learning_rate": float(np.exp(rng.uniform(np.log(0.01), np.log(0.2)))),
-        "num_leaves": int(rng.choice([2, 3, 4, 6, 8, 16])),
-        "min_data_in_leaf": int(rng.integers(5, 61)),
-        "feature_fraction": float(rng.uniform(0.2, 0.9)),
-        "bagging_fraction": float(rng.uniform(0.5, 1.0)),
-        "lambda_l2": float(np.exp(rng.uniform(np.log(0.01), np.log(30.0)))),
-        "extra_trees": bool(rng.integers(0, 2)),
-    }
+    """One candidate: each searched hyperparameter drawn within its declared range."""
+    candidate: dict = {}
+    for spec in hyperparameters.SEARCHED:
+        search = spec.search
+        assert search is not None
+        if search.choices:
+            candidate[spec.name] = hyperparameters.BOOLEANS[str(rng.choice(search.choices))]
+            continue
+        low, high = (np.log(search.low), np.log(search.high)) if search.log else (search.low, search.high)
+        value = rng.uniform(low, high)
+        value = float(np.exp(value)) if search.log else float(value)
+        candidate[spec.name] = int(round(value)) if spec.kind is int else value
+    return candidate
 
 
 def _call(function, *args, **kwargs):

@@ -14,6 +14,18 @@ from ..core.errors import UserError
 
 
 @dataclass(frozen=True)
+class Search:
+    """Where a search looks for a hyperparameter: between low and high (on a log scale when
+    `log`), or among `choices`. The local random search (tuning_trials) and SageMaker's tuning
+    jobs (attrition-deploy tune) share these ranges."""
+
+    low: float = 0.0
+    high: float = 0.0
+    log: bool = False
+    choices: tuple = ()
+
+
+@dataclass(frozen=True)
 class Spec:
     name: str
     kind: type  # int, float, str or bool
@@ -23,6 +35,7 @@ class Spec:
     choices: tuple = ()
     help: str = ""
     lightgbm: bool = False  # passed to LightGBM under the same name
+    search: Search | None = None  # tuned, within this range
 
     def describe_range(self) -> str:
         if self.choices:
@@ -53,16 +66,18 @@ SPECS = (
     Spec("boosting", str, "gbdt", choices=("gbdt", "dart", "rf"),
          help="LightGBM boosting type (rf needs bagging or feature_fraction < 1)", lightgbm=True),
     Spec("num_boost_round", int, 3000, 1, 100000, help="maximum number of trees"),
-    Spec("learning_rate", float, 0.05, 1e-6, 1.0, lightgbm=True),
-    Spec("num_leaves", int, 2, 2, 131072, help="2 gives stumps: an additive model", lightgbm=True),
+    Spec("learning_rate", float, 0.05, 1e-6, 1.0, lightgbm=True, search=Search(0.01, 0.2, log=True)),
+    Spec("num_leaves", int, 2, 2, 131072, help="2 gives stumps: an additive model", lightgbm=True,
+         search=Search(2, 16, log=True)),
     Spec("max_depth", int, -1, -1, 64, help="-1 means no limit", lightgbm=True),
-    Spec("min_data_in_leaf", int, 30, 1, 1000000, lightgbm=True),
-    Spec("feature_fraction", float, 0.25, 1e-6, 1.0, lightgbm=True),
-    Spec("bagging_fraction", float, 0.8, 1e-6, 1.0, lightgbm=True),
+    Spec("min_data_in_leaf", int, 30, 1, 1000000, lightgbm=True, search=Search(5, 60)),
+    Spec("feature_fraction", float, 0.25, 1e-6, 1.0, lightgbm=True, search=Search(0.2, 0.9)),
+    Spec("bagging_fraction", float, 0.8, 1e-6, 1.0, lightgbm=True, search=Search(0.5, 1.0)),
     Spec("bagging_freq", int, 1, 0, 1000, lightgbm=True),
-    Spec("extra_trees", bool, True, help="random split points: strong regularisation", lightgbm=True),
+    Spec("extra_trees", bool, True, help="random split points: strong regularisation", lightgbm=True,
+         search=Search(choices=("true", "false"))),
     Spec("lambda_l1", float, 0.0, 0.0, 1e6, lightgbm=True),
-    Spec("lambda_l2", float, 5.0, 0.0, 1e6, lightgbm=True),
+    Spec("lambda_l2", float, 5.0, 0.0, 1e6, lightgbm=True, search=Search(0.01, 30.0, log=True)),
     Spec("min_gain_to_split", float, 0.0, 0.0, 1e6, lightgbm=True),
     Spec("cat_smooth", float, 10.0, 0.0, 1e6, lightgbm=True),
     Spec("scale_pos_weight", float, 1.0, 1e-6, 1e6, help="weight of the positive class", lightgbm=True),
@@ -79,6 +94,7 @@ SPECS = (
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 LIGHTGBM_PARAMS = tuple(spec.name for spec in SPECS if spec.lightgbm)
+SEARCHED = tuple(spec for spec in SPECS if spec.search)
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -111,6 +127,24 @@ def _check_random_forest(values: dict) -> None:
             "boosting=rf needs sampling: set bagging_freq > 0 with bagging_fraction < 1, "
             "or feature_fraction < 1"
         )
+
+
+def tuning_ranges() -> dict:
+    """The searched hyperparameters as SageMaker tuning jobs' ParameterRanges (the CLI reads
+    them from deploy/attrition_deploy/tuning_ranges.json, which a test keeps equal to this)."""
+    ranges: dict[str, list] = {"IntegerParameterRanges": [], "ContinuousParameterRanges": [],
+                               "CategoricalParameterRanges": []}
+    for spec in SEARCHED:
+        search = spec.search
+        assert search is not None
+        if search.choices:
+            ranges["CategoricalParameterRanges"].append({"Name": spec.name, "Values": list(search.choices)})
+            continue
+        kind = "IntegerParameterRanges" if spec.kind is int else "ContinuousParameterRanges"
+        ranges[kind].append({"Name": spec.name, "MinValue": str(spec.kind(search.low)),
+                             "MaxValue": str(spec.kind(search.high)),
+                             "ScalingType": "Logarithmic" if search.log else "Linear"})
+    return ranges
 
 
 def split_list(value: str) -> list:
