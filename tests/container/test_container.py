@@ -255,3 +255,24 @@ def test_a_prediction_traces_back_to_the_training_file(server, trained_opt_ml):
     assert manifest["image_revision"] == "test"
     card = json.loads(request("GET", server.url + "/model")[2])
     assert card["model_version"] == version
+
+
+def test_prepare_train_evaluate_as_a_pipeline_runs_them(image, tmp_path):
+    """The export split by `prepare`, trained on train + validation, scored by `evaluate` on test."""
+    root = tmp_path / "opt_ml"
+    shutil.copytree(TEST_DIR / "input" / "data" / "train", root / "processing" / "input" / "export")
+    as_me = ["--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}", "-v", f"{root}:/opt/ml"]
+    prepared = docker("run", *as_me, image, "prepare", "--seed", "3", check=False)
+    assert prepared.returncode == 0 and "prepare: 1470 employees, 237 left" in prepared.stdout, prepared.stderr
+    splits = root / "processing" / "output"
+    (root / "input" / "config").mkdir(parents=True)
+    (root / "input" / "config" / "hyperparameters.json").write_text('{"num_boost_round": "300"}')
+    for channel in ("train", "validation"):
+        shutil.copytree(splits / channel, root / "input" / "data" / channel)
+    assert docker("run", *as_me, image, "train", check=False).returncode == 0
+    evaluated = docker("run", *as_me, image, "evaluate", "--model", "/opt/ml/model",
+                       "--test", "/opt/ml/processing/output/test", check=False)
+    assert evaluated.returncode == 0, evaluated.stderr
+    evaluation = json.loads((root / "processing" / "evaluation" / "evaluation.json").read_text())
+    assert evaluation["attrition"]["rows"] == 294 and re.search(r"^test:auc=0\.\d{4}$", evaluated.stdout, re.M)
+    assert evaluation["binary_classification_metrics"]["auc"]["value"] > 0.75

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "container" / "program" / "attrition"
-JOBS = ("train", "serve", "monitor")
+JOBS = ("train", "serve", "monitor", "prepare", "evaluate")
 README = (ROOT / "README.md").read_text()
 
 

@@ -95,3 +95,23 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(values))
     ranks[order] = np.repeat(average, np.diff(starts))
     return ranks
+
+
+def model_quality(m: dict) -> dict:
+    """The SageMaker Model Registry model-quality shape for binary classification."""
+    cm = m["confusion_matrix"]
+    value = {"standard_deviation": "NaN"}
+    return {
+        "binary_classification_metrics": {
+            "confusion_matrix": {
+                "0": {"0": cm["tn"], "1": cm["fp"]},
+                "1": {"0": cm["fn"], "1": cm["tp"]},
+            },
+            "accuracy": {"value": m["accuracy"], **value},
+            "precision": {"value": m["precision"], **value},
+            "recall": {"value": m["recall"], **value},
+            "f1": {"value": m["f1"], **value},
+            "auc": {"value": m["auc"], **value},
+            "pr_auc": {"value": m["pr_auc"], **value},
+        }
+    }

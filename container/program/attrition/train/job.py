@@ -17,9 +17,9 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from ..core import artifact, baseline, environment, features, logs, metrics, model, privileges, schema
+from ..core import artifact, baseline, data, environment, features, logs, metrics, model, privileges, schema
 from ..core.errors import UserError
-from . import data, fitting, hyperparameters, lineage, report, thresholds
+from . import fitting, hyperparameters, lineage, report, thresholds
 
 METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
@@ -238,7 +238,7 @@ def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, 
 
 def _write_outputs(paths, results: dict, trials: list) -> None:
     artifact.write_json(paths.output_data_dir / "metrics.json", results)
-    artifact.write_json(paths.output_data_dir / "evaluation.json", _model_quality(results["validation"]))
+    artifact.write_json(paths.output_data_dir / "evaluation.json", metrics.model_quality(results["validation"]))
     if trials:
         best = max(trials, key=lambda t: t["auc"])
         artifact.write_json(paths.output_data_dir / "tuning.json", {"best": best, "trials": trials})
@@ -254,26 +254,6 @@ def _report_summary(results, hp, features_schema, importance, rows, y) -> dict:
         "data": {"rows": rows, "positives": int(y.sum()),
                  "features": len(features_schema.features),
                  "iterations": results["iterations"], "dropped": features_schema.dropped},
-    }
-
-
-def _model_quality(m: dict) -> dict:
-    """The SageMaker Model Registry model-quality shape for binary classification."""
-    cm = m["confusion_matrix"]
-    value = {"standard_deviation": "NaN"}
-    return {
-        "binary_classification_metrics": {
-            "confusion_matrix": {
-                "0": {"0": cm["tn"], "1": cm["fp"]},
-                "1": {"0": cm["fn"], "1": cm["tp"]},
-            },
-            "accuracy": {"value": m["accuracy"], **value},
-            "precision": {"value": m["precision"], **value},
-            "recall": {"value": m["recall"], **value},
-            "f1": {"value": m["f1"], **value},
-            "auc": {"value": m["auc"], **value},
-            "pr_auc": {"value": m["pr_auc"], **value},
-        }
     }
 
 

@@ -1,4 +1,5 @@
-"""Read a training channel (one or more CSV files) into one table of strings, and its label.
+"""Read an HR export (a folder of one or more CSV files) into one table of strings, and its label:
+a training channel for `train`, the raw export for `prepare`, a test split for `evaluate`.
 
 Two layouts are accepted: a header row that names the columns (the label is `label_column`),
 or SageMaker's built-in convention: no header, label in the first column. Files are read
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.csvtext import parse_csv
-from ..core.errors import UserError
-from ..core.values import canonical_category, is_missing
+from .csvtext import parse_csv
+from .errors import UserError
+from .values import canonical_category, is_missing
 
 CSV_SUFFIXES = (".csv", ".txt", ".csv.gz")
 

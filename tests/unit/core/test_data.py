@@ -2,8 +2,8 @@ import gzip
 
 import pytest
 
+from attrition.core import data
 from attrition.core.errors import UserError
-from attrition.train import data
 
 
 def channel(tmp_path, files: dict):

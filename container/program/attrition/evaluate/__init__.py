@@ -1,0 +1,1 @@
+"""The `evaluate` job: a trained model scored on a test split nobody trained on."""

@@ -1,0 +1,103 @@
+"""The `evaluate` job, on SageMaker's Processing contract: a trained model scored on the test split.
+
+    /opt/ml/processing/model/        the model directory, or the model.tar.gz a training step wrote
+    /opt/ml/processing/test/         the test split's CSV files (prepare's test/test.csv)
+    /opt/ml/processing/evaluation/evaluation.json
+
+evaluation.json is in the Model Registry's model-quality shape (ROC AUC, PR AUC, F1, precision,
+recall, accuracy, the confusion matrix), at the model's own decision threshold; its "attrition"
+section adds the model version, the test rows and their SHA-256, for a pipeline's gate and the
+audit trail. The model is loaded as `serve` loads it (text and JSON only); the test rows are read
+as `train` reads its channels.
+"""
+
+import argparse
+import os
+import sys
+import tarfile
+import tempfile
+import traceback
+from pathlib import Path
+
+from ..core import artifact, data, environment, features, logs, metrics, model, privileges
+from ..core.errors import UserError
+
+
+def main(argv: list[str] | None = None, environ=None) -> int:
+    paths = environment.paths(os.environ if environ is None else environ)
+    try:
+        args = _parser(paths).parse_args(argv)
+        note = privileges.drop_root(reads=[args.model, args.test], writes=[args.output, paths.output_dir])
+        if note:
+            logs.say(f"evaluate {note}")
+        evaluation = run(args)
+    except UserError as error:
+        return _fail(paths, str(error), 2)
+    except OSError as error:
+        if error.errno not in environment.USER_OS_ERRORS:
+            raise
+        return _fail(paths, environment.os_error_message(error), 2)
+    except Exception as error:  # a bug of ours: keep the traceback in the log
+        traceback.print_exc()
+        return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
+    quality = evaluation["binary_classification_metrics"]
+    logs.say(f"test:auc={quality['auc']['value']:.4f}")
+    logs.say(f"test:f1={quality['f1']['value']:.4f}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory() as unpacked:
+        trained = model.load(_model_dir(args.model, Path(unpacked)))
+    schema = trained.schema
+    table = data.read_channel(args.test, schema.label_column, "auto")
+    missing = sorted(set(schema.feature_names) - set(table.columns))
+    if missing:
+        raise UserError(f"the test split lacks the model's feature column(s): {', '.join(missing)}")
+    rows, y, classes = data.label_vector(table, schema.classes[1])
+    if classes != schema.classes:
+        raise UserError(f"test labels {classes} differ from the model's {schema.classes}")
+    probabilities = trained.predict(features.encode(schema, table.column_values(rows), len(rows)))
+    result = metrics.evaluate(y, probabilities, trained.threshold)
+    evaluation = {
+        **metrics.model_quality(result),
+        "attrition": {"model_version": trained.version, "decision_threshold": trained.threshold,
+                      "rows": result["rows"], "positives": result["positives"], "test_data": table.files,
+                      "metrics": {k: result[k] for k in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")}},
+    }
+    artifact.write_json(args.output / "evaluation.json", evaluation)
+    return evaluation
+
+
+def _model_dir(source: Path, scratch: Path) -> Path:
+    """A model directory as given, or the one inside a model.tar.gz (extracted with tarfile's
+    "data" filter: no links out of the folder, no devices, no absolute paths)."""
+    archive = source if source.is_file() else source / "model.tar.gz"
+    if (source / artifact.MODEL_FILE).is_file() or not archive.is_file():
+        return source
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(scratch, filter="data")
+    except (tarfile.TarError, OSError) as error:
+        raise UserError(f"{archive} is not a readable model.tar.gz: {error}") from None
+    return scratch
+
+
+def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
+    processing = paths.processing_dir
+    parser = _Parser(prog="evaluate", description="score a trained model on the test split")
+    parser.add_argument("--model", type=Path, default=processing / "model",
+                        help="the model directory, or a folder holding (or the path of) model.tar.gz")
+    parser.add_argument("--test", type=Path, default=processing / "test", help="the test split's CSV files")
+    parser.add_argument("--output", type=Path, default=processing / "evaluation", help="where evaluation.json goes")
+    return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UserError(f"evaluate: {message}")
+
+
+def _fail(paths: environment.Paths, message: str, code: int) -> int:
+    logs.say(f"evaluate failed: {paths.write_failure(message)}", sys.stderr)
+    return code
