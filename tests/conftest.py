@@ -4,7 +4,9 @@ ATTRITION_REQUIRE_DOCKER=1, as in CI, they fail instead). Environment: BASE_IMAG
 argument), ATTRITION_TEST_IMAGE (use this tag, skip the build)."""
 
 import os
+import threading
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,21 @@ def image() -> str:
     docker("build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
            "--build-arg", "GIT_COMMIT=test", "-t", tag, str(ROOT / "container"), timeout=1800)
     return tag
+
+
+class _Refuse(BaseHTTPRequestHandler):
+    def do_CONNECT(self):
+        self.send_error(403, "no network from the tests")
+
+    do_GET = do_POST = do_CONNECT
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def refusing_proxy():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,24 +27,6 @@ def sdk_venv(major: str) -> Path:
                     str(requirements)], check=True, timeout=1200)
     (venv / ".stamp").write_text(stamp)
     return venv / "bin" / "python"
-
-
-class _Refuse(BaseHTTPRequestHandler):
-    def do_CONNECT(self):
-        self.send_error(403, "no network from the tests")
-
-    do_GET = do_POST = do_CONNECT
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def refusing_proxy():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 @pytest.fixture()

@@ -70,17 +70,33 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _model_dir(source: Path, scratch: Path) -> Path:
-    """A model directory as given, or the one inside a model.tar.gz (extracted with tarfile's
-    "data" filter: no links out of the folder, no devices, no absolute paths)."""
+    """A model directory as given, or the files of a model.tar.gz: plain files only, at the
+    archive's root as `deploy package` and SageMaker write them (no links, devices or paths that
+    leave the folder; Debian's Python 3.11.2 has no tarfile filters, so this checks by hand)."""
     archive = source if source.is_file() else source / "model.tar.gz"
     if (source / artifact.MODEL_FILE).is_file() or not archive.is_file():
         return source
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(scratch, filter="data")
+            for member in _plain_files(tar, archive):
+                (scratch / Path(member.name).name).write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
     except (tarfile.TarError, OSError) as error:
         raise UserError(f"{archive} is not a readable model.tar.gz: {error}") from None
     return scratch
+
+
+def _plain_files(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
+    """The archive's files, each at its root ("model.txt" or "./model.txt"); its "./" folder aside."""
+    files = []
+    for member in tar.getmembers():
+        name = member.name.removeprefix("./")
+        if member.isdir() and name in ("", "."):
+            continue
+        if not member.isfile() or not name or "/" in name or name.startswith(".."):
+            raise UserError(f"{archive} is not a readable model.tar.gz: {member.name!r} is not a plain file "
+                            "at its root")
+        files.append(member)
+    return files
 
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:

@@ -1,0 +1,151 @@
+"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this image.
+
+    prepare -> train -> evaluate -> gate (dsl.If test AUC >= auc_threshold) -> register
+
+Each component is a container component running one of the image's entries. The glue around an
+entry (laying out /opt/ml, copying files to the artifacts' paths, reporting the outputs in
+executor_output.json, which kfp's local runner reads) is the stdlib script GLUE below, run by the
+image's own Python. `register` marks the model for the registry and carries what a SageMaker
+model package carries (the evaluation, lineage, approval) as artifact metadata; run_local.py then
+registers it in MLflow, as a KFP cluster would with an MLflow step of its own.
+
+    ATTRITION_IMAGE=REGISTRY/attrition-sagemaker:TAG python pipelines/kubeflow/pipeline.py
+
+The image is read from ATTRITION_IMAGE when this module is imported (kfp builds each component's
+spec as it is declared); the committed pipeline.yaml uses the default, attrition-sagemaker:local.
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+from kfp import compiler, dsl
+from kfp.dsl import Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
+
+IMAGE = os.environ.get("ATTRITION_IMAGE", "attrition-sagemaker:local")
+COMPILED = Path(__file__).with_name("pipeline.yaml")
+GLUE = r'''
+import json, os, shutil, subprocess, sys, tempfile
+step, executor_output, *rest = sys.argv[1:]
+args = dict(zip(rest[::2], rest[1::2]))
+work = tempfile.mkdtemp()
+out = {"artifacts": {}, "parameterValues": {}}
+
+def artifact(name, metadata=None):
+    out["artifacts"][name] = {"artifacts": [{"name": name, "uri": args[name + "_uri"], "metadata": metadata or {}}]}
+
+def run(*command, **env):
+    subprocess.run(list(command), check=True, env={**os.environ, **env})
+
+def tree(source, target):
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+
+if step == "prepare":
+    run("prepare", "--input", args["export"], "--output", work, "--seed", args["seed"],
+        "--test-fraction", args["test_fraction"], "--validation-fraction", args["validation_fraction"])
+    for name in ("train", "validation", "test", "profile"):
+        tree(os.path.join(work, name), args[name])
+        artifact(name)
+elif step == "train":
+    for name in ("train", "validation"):
+        tree(args[name], os.path.join(work, "input", "data", name))
+    os.makedirs(os.path.join(work, "input", "config"), exist_ok=True)
+    with open(os.path.join(work, "input", "config", "hyperparameters.json"), "w") as f:
+        json.dump({"seed": args["seed"]}, f)
+    run("train", SAGEMAKER_BASE_DIR=work)
+    tree(os.path.join(work, "model"), args["model"])
+    manifest = json.load(open(os.path.join(args["model"], "manifest.json")))
+    artifact("model", {"model_version": manifest["model_version"], "validation_auc": manifest["metrics"]["auc"]})
+elif step == "evaluate":
+    run("evaluate", "--model", args["model"], "--test", args["test"], "--output", work)
+    evaluation = json.load(open(os.path.join(work, "evaluation.json")))
+    os.makedirs(os.path.dirname(args["evaluation"]), exist_ok=True)
+    shutil.copy(os.path.join(work, "evaluation.json"), args["evaluation"])
+    quality = evaluation["binary_classification_metrics"]
+    values = {k: quality[k]["value"] for k in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")}
+    cm = quality["confusion_matrix"]
+    artifact("evaluation", evaluation["attrition"])
+    artifact("metrics", {f"test_{k}": v for k, v in values.items()})
+    artifact("classification", {"confusionMatrix": {
+        "annotationSpecs": [{"displayName": "stays"}, {"displayName": "leaves"}],
+        "rows": [{"row": [cm["0"]["0"], cm["0"]["1"]]}, {"row": [cm["1"]["0"], cm["1"]["1"]]}]}})
+    out["parameterValues"]["test_auc"] = values["auc"]
+    os.makedirs(os.path.dirname(args["test_auc"]), exist_ok=True)
+    with open(args["test_auc"], "w") as f:
+        f.write(repr(values["auc"]))
+elif step == "register":
+    tree(args["model"], args["registered"])
+    evaluation = json.load(open(args["evaluation"]))
+    manifest = json.load(open(os.path.join(args["model"], "manifest.json")))
+    artifact("registered", {"approval": args["approval"], "model_version": manifest["model_version"],
+                            "test_auc": evaluation["binary_classification_metrics"]["auc"]["value"],
+                            "data": manifest["data"], "image_revision": manifest.get("image_revision")})
+os.makedirs(os.path.dirname(executor_output), exist_ok=True)
+with open(executor_output, "w") as f:
+    json.dump(out, f)
+'''
+
+
+def _glue(step: str, **named) -> dsl.ContainerSpec:
+    args = [step, dsl.PIPELINE_TASK_EXECUTOR_OUTPUT_PATH_PLACEHOLDER]
+    for name, value in named.items():
+        args += [name, value]
+    return dsl.ContainerSpec(image=IMAGE, command=["python3", "-c", GLUE], args=args)
+
+
+@dsl.container_component
+def prepare(export: Input[Dataset], seed: int, test_fraction: float, validation_fraction: float,
+            train: Output[Dataset], validation: Output[Dataset], test: Output[Dataset], profile: Output[Artifact]):
+    """Check, profile and split the export (the image's `prepare`)."""
+    return _glue("prepare", export=export.path, seed=seed, test_fraction=test_fraction,
+                 validation_fraction=validation_fraction, train=train.path, train_uri=train.uri,
+                 validation=validation.path, validation_uri=validation.uri, test=test.path, test_uri=test.uri,
+                 profile=profile.path, profile_uri=profile.uri)
+
+
+@dsl.container_component
+def train(train: Input[Dataset], validation: Input[Dataset], seed: int, model: Output[Model]):
+    """Train on the train and validation splits (the image's `train`)."""
+    return _glue("train", train=train.path, validation=validation.path, seed=seed, model=model.path,
+                 model_uri=model.uri)
+
+
+@dsl.container_component
+def evaluate(model: Input[Model], test: Input[Dataset], evaluation: Output[Artifact], metrics: Output[Metrics],
+             classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float)):
+    """Score the untouched test split (the image's `evaluate`); metrics for the KFP UI."""
+    return _glue("evaluate", model=model.path, test=test.path, evaluation=evaluation.path,
+                 evaluation_uri=evaluation.uri, metrics_uri=metrics.uri, classification_uri=classification.uri,
+                 test_auc=test_auc)
+
+
+@dsl.container_component
+def register(model: Input[Model], evaluation: Input[Artifact], approval: str, registered: Output[Model]):
+    """The model as it goes to the registry, with its evaluation, lineage and approval status."""
+    return _glue("register", model=model.path, evaluation=evaluation.path, approval=approval,
+                 registered=registered.path, registered_uri=registered.uri)
+
+
+@dsl.pipeline(name="attrition", description="prepare, train, evaluate, gate and register an attrition model")
+def attrition_pipeline(export_uri: str, seed: int = 0, test_fraction: float = 0.2, validation_fraction: float = 0.2,
+                       auc_threshold: float = 0.80, approval: str = "PendingManualApproval") -> float:
+    export = dsl.importer(artifact_uri=export_uri, artifact_class=Dataset, reimport=False)
+    prepared = prepare(export=export.output, seed=seed, test_fraction=test_fraction,
+                       validation_fraction=validation_fraction)
+    trained = train(train=prepared.outputs["train"], validation=prepared.outputs["validation"], seed=seed)
+    evaluated = evaluate(model=trained.outputs["model"], test=prepared.outputs["test"])
+    with dsl.If(evaluated.outputs["test_auc"] >= auc_threshold, name="gate"):
+        register(model=trained.outputs["model"], evaluation=evaluated.outputs["evaluation"], approval=approval)
+    return evaluated.outputs["test_auc"]
+
+
+def compile_to(path: Path = COMPILED) -> None:
+    compiler.Compiler().compile(attrition_pipeline, str(path))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="compile the Kubeflow pipeline to its IR YAML "
+                                                 "(the image: $ATTRITION_IMAGE, default attrition-sagemaker:local)")
+    parser.add_argument("--output", type=Path, default=COMPILED, help="where the YAML goes")
+    compile_to(parser.parse_args().output)

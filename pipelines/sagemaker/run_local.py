@@ -1,0 +1,122 @@
+"""Run the SageMaker pipeline locally, for free: SageMaker Pipelines' local mode on Docker, S3
+played by moto on 127.0.0.1, the bundled data, and the model registered in MLflow at the end.
+
+    python pipelines/sagemaker/run_local.py --image attrition-sagemaker:local [--mlflow URI] [--seed 0]
+
+Needs Docker, docker-compose and pipelines/requirements.txt. Nothing reaches AWS: dummy keys, a
+local S3, telemetry off. Prints each step's status, the test AUC and the registered version.
+"""
+
+import argparse
+import io
+import json
+import os
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "pipelines"), str(ROOT / "pipelines" / "sagemaker"), str(ROOT / "deploy")]
+BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+BUCKET = "attrition-local"
+ROLE = "arn:aws:iam::123456789012:role/attrition-local"
+TELEMETRY_OFF = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
+
+
+def main(argv=None) -> int:
+    args = _arguments(argv)
+    work = Path(tempfile.mkdtemp(prefix="attrition-pipeline-"))
+    _offline(work)
+    server = _local_s3()
+    try:
+        result = run(args, work)
+    finally:
+        if server:
+            server.stop()
+    print(json.dumps(result))  # the last line: one JSON object
+    return 0 if result["status"] == "Succeeded" else 1
+
+
+def run(args, work: Path) -> dict:
+    import boto3
+    from pipeline import get_pipeline
+    from sagemaker.workflow.pipeline_context import LocalPipelineSession
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.upload_file(str(args.data), BUCKET, "attrition/export/export.csv")
+    session = LocalPipelineSession(default_bucket=BUCKET)
+    session.config = {"local": {"local_code": True, "container_root": str(work)}}
+    pipeline = get_pipeline(region="us-east-1", role=ROLE, default_bucket=BUCKET, image_uri=args.image,
+                            input_data_uri=f"s3://{BUCKET}/attrition/export/", sagemaker_session=session)
+    pipeline.upsert(role_arn=ROLE)
+    execution = pipeline.start(parameters={"Seed": args.seed, "AucThreshold": args.auc_threshold})
+    listed = execution.list_steps()
+    listed = listed["PipelineExecutionSteps"] if isinstance(listed, dict) else listed
+    steps = {s["StepName"]: s["StepStatus"] for s in listed}
+    result = {"status": "Succeeded" if all(v in ("Succeeded", "Executing") for v in steps.values()) else "Failed",
+              "steps": steps}
+    if steps.get("Evaluate") == "Succeeded":
+        evaluation = json.loads(_get(s3, "attrition/evaluation/evaluation.json"))
+        result["test_auc"] = evaluation["binary_classification_metrics"]["auc"]["value"]
+        registered = any(name.startswith("Register") and status == "Succeeded" for name, status in steps.items())
+        if registered and args.mlflow:
+            result["registered"] = _register(s3, args, evaluation, work)
+    return result
+
+
+def _register(s3, args, evaluation: dict, work: Path) -> dict:
+    from registry import register
+
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="attrition/models/")["Contents"]]
+    model_dir = work / "registered-model"
+    with tarfile.open(fileobj=io.BytesIO(_get(s3, next(k for k in keys if k.endswith("model.tar.gz"))))) as tar:
+        tar.extractall(model_dir, filter="data")
+    return register(args.model_name, model_dir, evaluation, args.image, tracking_uri=args.mlflow,
+                    source="sagemaker-local-pipeline")
+
+
+def _get(s3, key: str) -> bytes:
+    return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+def _offline(work: Path) -> None:
+    config = work / "sdk-config.yaml"
+    config.write_text(TELEMETRY_OFF)
+    os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+                      AWS_SECRET_ACCESS_KEY=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+                      SAGEMAKER_USER_CONFIG_OVERRIDE=str(config))
+
+
+def _local_s3():
+    """moto in server mode on a free loopback port, unless AWS_ENDPOINT_URL already names a stand-in."""
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        return None
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    return server
+
+
+def _arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--image", required=True, help="the image, as built by container/local_test/build.sh")
+    parser.add_argument("--data", type=Path, default=BUNDLED, help="the HR export (default: the bundled data)")
+    parser.add_argument("--seed", type=int, default=0, help="the split's seed")
+    parser.add_argument("--auc-threshold", type=float, default=0.80, help="the gate: test AUC at least this")
+    parser.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                        help="MLflow tracking URI to register the model in (default: $MLFLOW_TRACKING_URI)")
+    parser.add_argument("--model-name", default="attrition", help="the registered model's name in MLflow")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The Kubeflow pipeline: its compiled YAML is current, kfp's local runner runs it with Docker and
+the real image, and its test AUC equals the SageMaker pipeline's on the same data and seed."""
+
+import subprocess
+
+import pytest
+
+from tests.container.docker_helpers import ROOT
+from tests.pipelines.conftest import pipelines_python, run_json
+
+KUBEFLOW = ROOT / "pipelines" / "kubeflow"
+
+
+def test_the_committed_pipeline_yaml_is_what_the_code_compiles_to(tmp_path, pipeline_env):
+    env = {k: v for k, v in pipeline_env.items() if k != "ATTRITION_IMAGE"}
+    subprocess.run([pipelines_python(), str(KUBEFLOW / "pipeline.py"), "--output", str(tmp_path / "fresh.yaml")],
+                   env=env, check=True, capture_output=True, timeout=300)
+    assert (tmp_path / "fresh.yaml").read_text() == (KUBEFLOW / "pipeline.yaml").read_text(), (
+        "pipelines/kubeflow/pipeline.yaml is stale: run python pipelines/kubeflow/pipeline.py")
+
+
+@pytest.mark.container
+def test_both_engines_run_locally_and_agree_on_the_test_auc(image, pipeline_env, mlflow_server):
+    kubeflow = run_json([pipelines_python(), str(KUBEFLOW / "run_local.py"), "--image", image, "--seed", "5",
+                         "--mlflow", mlflow_server], pipeline_env)
+    sagemaker = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
+                          "--seed", "5"], pipeline_env)
+    assert kubeflow["status"] == sagemaker["status"] == "Succeeded"
+    assert kubeflow["test_auc"] == pytest.approx(sagemaker["test_auc"], abs=1e-6)
+    assert kubeflow["gate_passed"] and kubeflow["registered"]["name"] == "attrition"

@@ -1,0 +1,55 @@
+"""The SageMaker pipeline, run by SageMaker Pipelines' own local mode on Docker with the real image,
+end to end to a model registered in MLflow; and its definition for AWS, with a real registry step."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.container.docker_helpers import ROOT
+from tests.pipelines.conftest import pipelines_python, run_json
+
+pytestmark = pytest.mark.container
+RUN = ROOT / "pipelines" / "sagemaker" / "run_local.py"
+
+
+def test_the_pipeline_runs_locally_end_to_end_and_registers_in_mlflow(image, pipeline_env, mlflow_server):
+    result = run_json([pipelines_python(), str(RUN), "--image", image, "--mlflow", mlflow_server, "--seed", "0"],
+                      pipeline_env)
+    assert result["status"] == "Succeeded"
+    assert {"Prepare", "Train", "Evaluate", "Gate"} <= {name for name, s in result["steps"].items() if s == "Succeeded"}
+    assert 0.8 <= result["test_auc"] < 1
+    version = result["registered"]
+    probe = ("import json, sys; from mlflow.tracking import MlflowClient; c = MlflowClient(sys.argv[1]);"
+             "v = c.get_model_version('attrition', sys.argv[2]); r = c.get_run(v.run_id);"
+             "print(json.dumps({'tags': v.tags, 'metrics': r.data.metrics}))")
+    registered = json.loads(subprocess.run([pipelines_python(), "-c", probe, mlflow_server, version["version"]],
+                                           capture_output=True, text=True, check=True).stdout)
+    assert registered["tags"]["approval"] == "PendingManualApproval"
+    assert len(registered["tags"]["model_version"]) == 16 and "sha256:" in registered["tags"]["data_train_0"]
+    assert registered["metrics"]["test_auc"] == pytest.approx(result["test_auc"])
+
+
+def test_the_definition_for_aws_registers_a_model_package_with_its_evaluation(pipeline_env):
+    script = f"""
+import json, sys
+sys.path[:0] = ["{ROOT / 'pipelines' / 'sagemaker'}", "{ROOT / 'deploy'}"]
+import boto3
+from sagemaker.workflow.pipeline_context import PipelineSession
+from pipeline import get_pipeline
+session = PipelineSession(boto_session=boto3.Session(region_name="eu-west-1"), default_bucket="my-hr-models")
+pipeline = get_pipeline("eu-west-1", role="arn:aws:iam::123456789012:role/attrition", default_bucket="my-hr-models",
+                        image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/attrition-sagemaker:abc1234",
+                        input_data_uri="s3://my-hr-models/attrition/export/", sagemaker_session=session)
+print(pipeline.definition())
+"""
+    definition = run_json([pipelines_python(), "-c", script], pipeline_env, timeout=300)
+    steps = {s["Name"]: s for s in definition["Steps"]}
+    assert [s["Type"] for s in definition["Steps"]] == ["Processing", "Training", "Processing", "Condition"]
+    gate = steps["Gate"]["Arguments"]
+    inside = {s["Name"]: s for s in gate["IfSteps"]}
+    package = next(s for name, s in inside.items() if name.startswith("Register"))["Arguments"]
+    assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["ContentType"] == "application/json"
+    assert package["ModelApprovalStatus"] == {"Get": "Parameters.ApprovalStatus"}
+    assert {p["Name"] for p in definition["Parameters"]} >= {"InputDataUrl", "Seed", "AucThreshold", "BatchScore"}
+    assert gate["Conditions"][0]["Type"] == "GreaterThanOrEqualTo"
