@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     except AwsError as error:
         print(f"attrition-deploy {args.command}: {error}", file=sys.stderr)
         return 1
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError) as error:  # a local file, a bad value, or MLflow saying no
         print(f"attrition-deploy {args.command}: {error}", file=sys.stderr)
         return 2
     print(dump(runner.plan) if args.dry_run else result)

@@ -9,11 +9,12 @@ import io
 import json
 import sys
 import tarfile
+import tempfile
 import time
 from argparse import Namespace
 from pathlib import Path
 
-from . import plans, waiting
+from . import mlflow_registry, plans, waiting
 from .aws import AwsError, Runner, dump
 
 EXISTS = ("AlreadyExists", "already exist", "EntityAlreadyExists", "BucketAlreadyOwnedByYou",
@@ -107,6 +108,44 @@ def tune(args: Namespace, aws: Runner) -> str:
     return name
 
 
+def pipeline(args: Namespace, aws: Runner) -> str:
+    """upsert: create or update the pipeline from its definition; start: an execution (--wait follows
+    it step by step); describe: the pipeline and its latest execution."""
+    if args.action == "upsert":
+        if not (args.definition and args.role):
+            raise ValueError("pipeline upsert needs --definition and --role")
+        definition = args.definition.read_text()
+        try:
+            json.loads(definition)
+        except ValueError as error:
+            raise ValueError(f"--definition {args.definition} is not JSON: {error}") from None
+        exists = aws.look("sagemaker", "describe_pipeline", {"PipelineName": args.name},
+                          ("does not exist", "Could not find pipeline", "ResourceNotFound"))
+        request = {"PipelineName": args.name, "PipelineDefinition": definition, "RoleArn": args.role,
+                   "PipelineDescription": "Prepare, train, evaluate, gate and register an attrition model"}
+        if exists:
+            created = aws.call("sagemaker", "update_pipeline", request)
+        else:
+            created = aws.call("sagemaker", "create_pipeline", {**request, **plans.tags(tuple(args.tag))})
+        return str(created.get("PipelineArn", args.name))
+    if args.action == "start":
+        started = aws.call("sagemaker", "start_pipeline_execution", {
+            "PipelineName": args.name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in args.param]})
+        arn = str(started.get("PipelineExecutionArn", ""))
+        if args.wait and arn:
+            waiting.pipeline_execution(aws, arn)
+        return arn
+    described = aws.call("sagemaker", "describe_pipeline", {"PipelineName": args.name})
+    executions = aws.call("sagemaker", "list_pipeline_executions", {
+        "PipelineName": args.name, "MaxResults": 1, "SortBy": "CreationTime", "SortOrder": "Descending"})
+    latest = (executions.get("PipelineExecutionSummaries") or [{}])[0]
+    return "" if aws.dry_run else dump({
+        "PipelineName": described.get("PipelineName"), "PipelineStatus": described.get("PipelineStatus"),
+        "LatestExecution": {k: latest.get(k) for k in ("PipelineExecutionArn", "PipelineExecutionStatus",
+                                                       "StartTime")},
+        "Steps": waiting.pipeline_steps(aws, latest["PipelineExecutionArn"]) if latest else []})
+
+
 def best_of(aws: Runner, tuning_job: str) -> tuple[str, str]:
     """The image and model.tar.gz of a tuning job's best training job."""
     tuning = aws.call("sagemaker", "describe_hyper_parameter_tuning_job",
@@ -120,6 +159,8 @@ def best_of(aws: Runner, tuning_job: str) -> tuple[str, str]:
 
 
 def register(args: Namespace, aws: Runner) -> str:
+    if args.from_mlflow:
+        _from_mlflow(args, aws)
     if args.from_tuning_job:
         if aws.dry_run:
             raise ValueError("register --from-tuning-job reads the tuning job: run it without --dry-run")
@@ -144,6 +185,31 @@ def register(args: Namespace, aws: Runner) -> str:
     request = plans.model_package(args.group, args.image, args.model_data, environment,
                                   args.approval, args.metrics, metadata, tuple(args.tag))
     return str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
+
+
+def _from_mlflow(args: Namespace, aws: Runner) -> None:
+    """Promote an approved MLflow model version: its files packaged to S3, its evaluation beside
+    them, its lineage in the package; `register` then goes on as usual."""
+    name, _, number = args.from_mlflow.partition("/")
+    if not (name and number and args.mlflow and args.bucket and args.image and args.group):
+        raise ValueError("register --from-mlflow NAME/VERSION needs --mlflow URI, --bucket, --image and --group")
+    found = mlflow_registry.version(args.mlflow, name, number)
+    approval = found["tags"].get("approval", "PendingManualApproval")
+    if approval != "Approved":
+        raise ValueError(f"MLflow model {name} version {number} is {approval}: approve it first (its tag "
+                         "approval=Approved), then promote it")
+    folder = Path(tempfile.mkdtemp(prefix="attrition-promote-"))
+    evaluation = mlflow_registry.download(args.mlflow, found["run_id"], folder / "model")
+    prefix = f"{args.prefix.strip('/')}/mlflow/{name}/{number}"
+    ensure_bucket(aws, args.bucket, tuple(args.tag))
+    aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/model.tar.gz", tar_model(folder / "model"),
+                                              None, tuple(args.tag)))
+    aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/evaluation.json",
+                                              json.dumps(evaluation).encode(), None, tuple(args.tag)))
+    args.model_data = f"s3://{args.bucket}/{prefix}/model.tar.gz"
+    args.metrics = f"s3://{args.bucket}/{prefix}/evaluation.json"
+    args.manifest = folder / "model" / "manifest.json"
+    args.approval = "Approved"
 
 
 def _manifest(path: Path | None) -> dict:

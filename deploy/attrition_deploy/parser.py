@@ -3,6 +3,7 @@ argparse, so a wrong value fails at once (exit 2, one line) before any request i
 
 import argparse
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +116,12 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--model-data", type=s3_uri, help="s3://.../model.tar.gz")
     p.add_argument("--from-tuning-job", metavar="NAME",
                    help="register the best model of this tuning job (its image and model.tar.gz)")
+    p.add_argument("--from-mlflow", metavar="NAME/VERSION",
+                   help="promote this approved MLflow model version (needs --mlflow, --bucket, --image, --group)")
+    p.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                   help="MLflow tracking URI, with --from-mlflow (default: $MLFLOW_TRACKING_URI)")
+    p.add_argument("--bucket", type=bucket, help="with --from-mlflow: the bucket for the model's files")
+    p.add_argument("--prefix", default="attrition", help="with --from-mlflow: the key prefix within it")
     p.add_argument("--role", required=True, help="execution role ARN")
     p.add_argument("--env", action="append", default=[], type=pair, metavar="NAME=VALUE",
                    help="an environment variable of the serving container (repeat)")
@@ -144,6 +151,17 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--async-success-topic", help="SNS topic ARN told of each answer (with --async-output)")
     p.add_argument("--async-error-topic", help="SNS topic ARN told of each failure (with --async-output)")
     waits(p, "endpoint")
+
+    p = command("pipeline", commands.pipeline, "a SageMaker pipeline: upsert its definition, start an execution, "
+                "or describe it")
+    p.add_argument("action", choices=["upsert", "start", "describe"], help="what to do")
+    p.add_argument("--name", default="AttritionPipeline", type=sagemaker_name, help="the pipeline's name")
+    p.add_argument("--definition", type=Path,
+                   help="upsert: the definition JSON (python pipelines/sagemaker/pipeline.py ... > definition.json)")
+    p.add_argument("--role", help="upsert: the role the pipeline runs as")
+    p.add_argument("--param", action="append", default=[], type=pair, metavar="NAME=VALUE",
+                   help="start: a pipeline parameter, e.g. Seed=1, AucThreshold=0.85, BatchScore=true (repeat)")
+    waits(p, "pipeline execution (start), step by step")
 
     p = command("delete", commands.delete, "delete an endpoint, its configs, the models only it uses, its scaling",
                 creates=False)

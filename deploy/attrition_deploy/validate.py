@@ -49,8 +49,8 @@ def _problems(shape, value, path: str):
             yield f"{path} must be an object"
             return
         for name in shape.required_members:
-            if value.get(name) is None:
-                yield f"{path}.{name} is required"
+            if value.get(name) is None and not shape.members[name].metadata.get("idempotencyToken"):
+                yield f"{path}.{name} is required"  # idempotency tokens boto3 fills in itself
         for name, item in value.items():
             if name not in shape.members:
                 yield f"{path}.{name} is not a field of {shape.name}"

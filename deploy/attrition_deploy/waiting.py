@@ -37,6 +37,30 @@ def tuning_job(aws: Runner, name: str) -> Request:
                   {"Failed", "Stopped"})
 
 
+def pipeline_execution(aws: Runner, arn: str) -> Request:
+    seen: dict[str, str] = {}
+
+    def describe() -> Request:
+        for step in pipeline_steps(aws, arn):
+            if seen.get(step["StepName"]) != step["StepStatus"]:
+                seen[step["StepName"]] = step["StepStatus"]
+                print(f"  step {step['StepName']}: {step['StepStatus']}"
+                      + (f" ({step['FailureReason']})" if step.get("FailureReason") else ""),
+                      file=sys.stderr, flush=True)
+        return aws.call("sagemaker", "describe_pipeline_execution", {"PipelineExecutionArn": arn})
+
+    return _until(aws, f"pipeline execution {arn.rsplit('/', 1)[-1]}", describe, "PipelineExecutionStatus",
+                  {"Succeeded"}, {"Failed", "Stopped"})
+
+
+def pipeline_steps(aws: Runner, arn: str) -> list[Request]:
+    """The execution's steps, oldest first ([] where the service does not list them, as moto)."""
+    listed = aws.tolerate("sagemaker", "list_pipeline_execution_steps",
+                          {"PipelineExecutionArn": arn, "SortOrder": "Ascending"}, ("500", "NotImplemented")) or {}
+    return [{"StepName": s.get("StepName"), "StepStatus": s.get("StepStatus"), "FailureReason": s.get("FailureReason")}
+            for s in listed.get("PipelineExecutionSteps", [])]
+
+
 def endpoint(aws: Runner, name: str) -> Request:
     return _until(aws, f"endpoint {name}",
                   lambda: aws.call("sagemaker", "describe_endpoint", {"EndpointName": name}),

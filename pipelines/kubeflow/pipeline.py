@@ -1,6 +1,7 @@
-"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this image.
+r"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this image.
 
     prepare -> train -> evaluate -> gate (dsl.If test AUC >= auc_threshold) -> register
+                    \-> batch score (dsl.If batch_score_on: the image's `score` on scoring_uri)
 
 Each component is a container component running one of the image's entries. The glue around an
 entry (laying out /opt/ml, copying files to the artifacts' paths, reporting the outputs in
@@ -81,6 +82,9 @@ elif step == "register":
     artifact("registered", {"approval": args["approval"], "model_version": manifest["model_version"],
                             "test_auc": evaluation["binary_classification_metrics"]["auc"]["value"],
                             "data": manifest["data"], "image_revision": manifest.get("image_revision")})
+elif step == "score":
+    run("score", "--model", args["model"], "--input", args["employees"], "--output", args["scores"])
+    artifact("scores")
 os.makedirs(os.path.dirname(executor_output), exist_ok=True)
 with open(executor_output, "w") as f:
     json.dump(out, f)
@@ -127,9 +131,16 @@ def register(model: Input[Model], evaluation: Input[Artifact], approval: str, re
                  registered=registered.path, registered_uri=registered.uri)
 
 
+@dsl.container_component
+def batch_score(model: Input[Model], employees: Input[Dataset], scores: Output[Dataset]):
+    """Score a file of employees with the registered model (the image's `score`)."""
+    return _glue("score", model=model.path, employees=employees.path, scores=scores.path, scores_uri=scores.uri)
+
+
 @dsl.pipeline(name="attrition", description="prepare, train, evaluate, gate and register an attrition model")
 def attrition_pipeline(export_uri: str, seed: int = 0, test_fraction: float = 0.2, validation_fraction: float = 0.2,
-                       auc_threshold: float = 0.80, approval: str = "PendingManualApproval") -> float:
+                       auc_threshold: float = 0.80, approval: str = "PendingManualApproval",
+                       batch_score_on: bool = False, scoring_uri: str = "") -> float:
     export = dsl.importer(artifact_uri=export_uri, artifact_class=Dataset, reimport=False)
     prepared = prepare(export=export.output, seed=seed, test_fraction=test_fraction,
                        validation_fraction=validation_fraction)
@@ -137,6 +148,9 @@ def attrition_pipeline(export_uri: str, seed: int = 0, test_fraction: float = 0.
     evaluated = evaluate(model=trained.outputs["model"], test=prepared.outputs["test"])
     with dsl.If(evaluated.outputs["test_auc"] >= auc_threshold, name="gate"):
         register(model=trained.outputs["model"], evaluation=evaluated.outputs["evaluation"], approval=approval)
+    with dsl.If(batch_score_on == True, name="batch-score"):  # noqa: E712 (a kfp condition, not Python's)
+        employees = dsl.importer(artifact_uri=scoring_uri, artifact_class=Dataset, reimport=False)
+        batch_score(model=trained.outputs["model"], employees=employees.output)
     return evaluated.outputs["test_auc"]
 
 

@@ -35,12 +35,19 @@ def run(args, root: Path) -> dict:
     export.mkdir(parents=True)
     shutil.copy(args.data, export / "export.csv")
     local.init(runner=local.DockerRunner(), pipeline_root=str(root))
-    task = pipeline.attrition_pipeline(export_uri=str(export), seed=args.seed, auc_threshold=args.auc_threshold)
+    scoring = root / "scoring"
+    scoring.mkdir()
+    shutil.copy(args.data, scoring / "employees.csv")
+    task = pipeline.attrition_pipeline(export_uri=str(export), seed=args.seed, auc_threshold=args.auc_threshold,
+                                       batch_score_on=args.batch_score, scoring_uri=str(scoring))
     test_auc = float(task.output)
     # kfp 2.17's local runner cannot evaluate dsl.If on a task's output (it logs "Could not resolve
     # parent input"), so the gate's register step does not run locally; a cluster runs it. Here the
     # runner applies the same gate to the same number, then registers the trained model in MLflow.
     result: dict = {"status": "Succeeded", "test_auc": test_auc, "gate_passed": test_auc >= args.auc_threshold}
+    scores = sorted(root.glob("*/batch-score/scores/*.out"))
+    if scores:
+        result["scored"] = sum(len(p.read_text().splitlines()) for p in scores)
     if result["gate_passed"] and args.mlflow:
         from registry import register
 
@@ -60,6 +67,7 @@ def _arguments(argv):
     parser.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
                         help="MLflow tracking URI to register the model in (default: $MLFLOW_TRACKING_URI)")
     parser.add_argument("--model-name", default="attrition", help="the registered model's name in MLflow")
+    parser.add_argument("--batch-score", action="store_true", help="also score the data with the new model")
     return parser.parse_args(argv)
 
 

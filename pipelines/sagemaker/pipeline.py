@@ -131,3 +131,22 @@ def _parameters(input_data_uri, processing_instance_type, training_instance_type
 def _processor(image_uri, role, instance_type, entry, session, prefix) -> Processor:
     return Processor(image_uri=image_uri, role=role, instance_count=1, instance_type=instance_type,
                      entrypoint=[entry], base_job_name=f"{prefix}-{entry}", sagemaker_session=session)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    import boto3
+
+    parser = argparse.ArgumentParser(description="print the pipeline's definition JSON, for attrition-deploy "
+                                                 "pipeline upsert --definition")
+    parser.add_argument("--region", required=True, help="AWS region")
+    parser.add_argument("--role", required=True, help="the execution role ARN")
+    parser.add_argument("--bucket", required=True, help="the default bucket")
+    parser.add_argument("--image", required=True, help="the image URI in ECR")
+    parser.add_argument("--input", required=True, help="s3:// prefix of the HR export")
+    options = parser.parse_args()
+    pipeline_session = PipelineSession(boto_session=boto3.Session(region_name=options.region),
+                                       default_bucket=options.bucket)
+    print(get_pipeline(options.region, role=options.role, default_bucket=options.bucket, image_uri=options.image,
+                       input_data_uri=options.input, sagemaker_session=pipeline_session).definition())

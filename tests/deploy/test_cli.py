@@ -324,3 +324,20 @@ def test_tune_over_the_declared_ranges_waits_and_registers_the_best_model(aws_en
     cli(aws_env, "register", "--name", "attrition-tuned", "--from-tuning-job", "attrition-tune-2", "--role", ROLE)
     model = client(aws_env, "sagemaker").describe_model(ModelName="attrition-tuned")["PrimaryContainer"]
     assert model["Image"] == IMAGE and model["ModelDataUrl"] == f"s3://hr-data/out/{best}/output/model.tar.gz"
+
+
+def test_pipeline_upsert_start_and_describe(aws_env, tmp_path):
+    definition = tmp_path / "definition.json"
+    definition.write_text('{"Version": "2020-12-01", "Parameters": [], "Steps": []}')
+    arn = cli(aws_env, "pipeline", "upsert", "--definition", definition, "--role", ROLE).stdout.strip()
+    assert arn.endswith(":pipeline/AttritionPipeline")
+    assert cli(aws_env, "pipeline", "upsert", "--definition", definition, "--role", ROLE).stdout.strip() == arn
+    started = cli(aws_env, "pipeline", "start", "--param", "Seed=3", "--param", "BatchScore=true", "--wait")
+    assert "AttritionPipeline/execution/" in started.stdout and ": Succeeded" in started.stderr
+    described = json.loads(cli(aws_env, "pipeline", "describe").stdout)
+    assert described["PipelineName"] == "AttritionPipeline"
+    assert described["LatestExecution"]["PipelineExecutionStatus"] == "Succeeded"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    failed = cli(aws_env, "pipeline", "upsert", "--definition", broken, "--role", ROLE, check=False)
+    assert failed.returncode == 2 and "is not JSON" in failed.stderr

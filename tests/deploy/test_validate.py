@@ -45,6 +45,8 @@ EVERYTHING = {
                "--async-output", "s3://hr-models/attrition/async/", "--async-success-topic", TOPIC,
                "--async-error-topic", TOPIC, "--wait"],
     "delete": ["--endpoint", "attrition"],
+    "pipeline": ["upsert", "--name", "AttritionPipeline", "--definition", "DEFINITION", "--role", ROLE,
+                 "--param", "Seed=1", "--wait"],
     "transform": ["--model", "attrition-v1", "--input", "s3://hr-models/attrition/batch/in/",
                   "--output", "s3://hr-models/attrition/batch/out/", "--name", "attrition-batch-1",
                   "--instance-type", "ml.m5.large", "--instance-count", "2", "--join", "--output-kms-key", KEY,
@@ -56,17 +58,19 @@ EVERYTHING = {
     "ecr-password": [],
 }
 GLOBAL = ["--region", "eu-west-1", "--profile", "default", "--dry-run"]
-LIVE_ONLY = {"register": {"--from-tuning-job"}}  # reads a tuning job, so it has no dry run (tested below)
-for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr"):
+# These read a tuning job, or an MLflow registry (tested in tests/pipelines/test_promote.py), to plan.
+LIVE_ONLY = {"register": {"--from-tuning-job", "--from-mlflow", "--mlflow", "--bucket", "--prefix"}}
+for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr", "pipeline"):
     EVERYTHING[_name] += ["--tag", "team=hr-analytics"]
 
 
 def concrete(args, model_dir, trained_dir):
     payload = trained_dir / "payload.csv"
     payload.write_text("41,Yes\n")
-    manifest = model_dir / "manifest.json"
-    return [model_dir if a == "MODEL" else manifest if a == "MANIFEST" else payload if a == "PAYLOAD" else a
-            for a in args]
+    definition = trained_dir / "definition.json"
+    definition.write_text('{"Version": "2020-12-01", "Steps": []}')
+    files = {"MODEL": model_dir, "MANIFEST": model_dir / "manifest.json", "PAYLOAD": payload, "DEFINITION": definition}
+    return [files.get(a, a) for a in args]
 
 
 def test_the_walk_below_uses_every_option_of_every_subcommand():

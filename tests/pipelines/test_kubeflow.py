@@ -22,9 +22,10 @@ def test_the_committed_pipeline_yaml_is_what_the_code_compiles_to(tmp_path, pipe
 @pytest.mark.container
 def test_both_engines_run_locally_and_agree_on_the_test_auc(image, pipeline_env, mlflow_server):
     kubeflow = run_json([pipelines_python(), str(KUBEFLOW / "run_local.py"), "--image", image, "--seed", "5",
-                         "--mlflow", mlflow_server], pipeline_env)
+                         "--mlflow", mlflow_server, "--batch-score"], pipeline_env)
     sagemaker = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
                           "--seed", "5"], pipeline_env)
     assert kubeflow["status"] == sagemaker["status"] == "Succeeded"
     assert kubeflow["test_auc"] == pytest.approx(sagemaker["test_auc"], abs=1e-6)
     assert kubeflow["gate_passed"] and kubeflow["registered"]["name"] == "attrition"
+    assert kubeflow["scored"] == 1470  # the batch step scored every employee of the scoring file

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "container" / "program" / "attrition"
-JOBS = ("train", "serve", "monitor", "prepare", "evaluate")
+JOBS = ("train", "serve", "monitor", "prepare", "evaluate", "score")
 README = (ROOT / "README.md").read_text()
 
 

@@ -5,6 +5,7 @@ JSON only, so a model file cannot run code.
 """
 
 import json
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,33 @@ def load(model_dir: Path, predict_threads: int = 1) -> Model:
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     return Model(booster, schema, threshold, metadata, for_booster(booster, predict_threads),
                  model_version(model_path), manifest)
+
+
+def unpacked(source: Path, scratch: Path) -> Path:
+    """A model directory as given, or the files of a model.tar.gz: plain files only, at the
+    archive's root as `deploy package` and SageMaker write them (no links, devices or paths that
+    leave the folder; Debian's Python 3.11.2 has no tarfile filters, so this checks by hand)."""
+    archive = source if source.is_file() else source / "model.tar.gz"
+    if (source / MODEL_FILE).is_file() or not archive.is_file():
+        return source
+    try:
+        with tarfile.open(archive) as tar:
+            for member in _plain_files(tar, archive):
+                (scratch / Path(member.name).name).write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
+    except (tarfile.TarError, OSError) as error:
+        raise UserError(f"{archive} is not a readable model.tar.gz: {error}") from None
+    return scratch
+
+
+def _plain_files(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
+    """The archive's files, each at its root ("model.txt" or "./model.txt"); its "./" folder aside."""
+    files = []
+    for member in tar.getmembers():
+        name = member.name.removeprefix("./")
+        if member.isdir() and name in ("", "."):
+            continue
+        if not member.isfile() or not name or "/" in name or name.startswith(".."):
+            raise UserError(f"{archive} is not a readable model.tar.gz: {member.name!r} is not a plain file "
+                            "at its root")
+        files.append(member)
+    return files

@@ -14,7 +14,6 @@ as `train` reads its channels.
 import argparse
 import os
 import sys
-import tarfile
 import tempfile
 import traceback
 from pathlib import Path
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
 
 def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as unpacked:
-        trained = model.load(_model_dir(args.model, Path(unpacked)))
+        trained = model.load(model.unpacked(args.model, Path(unpacked)))
     schema = trained.schema
     table = data.read_channel(args.test, schema.label_column, "auto")
     missing = sorted(set(schema.feature_names) - set(table.columns))
@@ -67,36 +66,6 @@ def run(args: argparse.Namespace) -> dict:
     }
     artifact.write_json(args.output / "evaluation.json", evaluation)
     return evaluation
-
-
-def _model_dir(source: Path, scratch: Path) -> Path:
-    """A model directory as given, or the files of a model.tar.gz: plain files only, at the
-    archive's root as `deploy package` and SageMaker write them (no links, devices or paths that
-    leave the folder; Debian's Python 3.11.2 has no tarfile filters, so this checks by hand)."""
-    archive = source if source.is_file() else source / "model.tar.gz"
-    if (source / artifact.MODEL_FILE).is_file() or not archive.is_file():
-        return source
-    try:
-        with tarfile.open(archive) as tar:
-            for member in _plain_files(tar, archive):
-                (scratch / Path(member.name).name).write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
-    except (tarfile.TarError, OSError) as error:
-        raise UserError(f"{archive} is not a readable model.tar.gz: {error}") from None
-    return scratch
-
-
-def _plain_files(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
-    """The archive's files, each at its root ("model.txt" or "./model.txt"); its "./" folder aside."""
-    files = []
-    for member in tar.getmembers():
-        name = member.name.removeprefix("./")
-        if member.isdir() and name in ("", "."):
-            continue
-        if not member.isfile() or not name or "/" in name or name.startswith(".."):
-            raise UserError(f"{archive} is not a readable model.tar.gz: {member.name!r} is not a plain file "
-                            "at its root")
-        files.append(member)
-    return files
 
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:

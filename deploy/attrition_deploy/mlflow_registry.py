@@ -1,0 +1,54 @@
+"""Read a model version from an MLflow Model Registry over its REST API (urllib only: the CLI
+needs boto3 alone): its tags, its model files and its evaluation, to promote it to SageMaker."""
+
+import contextlib
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+MODEL_FILES = ("model.txt", "metadata.json", "manifest.json", "statistics.json", "constraints.json")
+
+
+class MlflowError(ValueError):
+    """The MLflow server said no, or is not there: one line."""
+
+
+def version(tracking_uri: str, name: str, number: str) -> dict:
+    """{"tags": {...}, "run_id": ..., "source": ...} of registered model `name`, version `number`."""
+    found = _get(tracking_uri, "/api/2.0/mlflow/model-versions/get", {"name": name, "version": number})
+    model_version = found["model_version"]
+    return {"tags": {t["key"]: t["value"] for t in model_version.get("tags", [])},
+            "run_id": model_version["run_id"], "source": model_version.get("source", "")}
+
+
+def download(tracking_uri: str, run_id: str, folder: Path) -> dict:
+    """The model's files into `folder`; returns the evaluation the run logged."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in MODEL_FILES:
+        (folder / name).write_bytes(_artifact(tracking_uri, run_id, f"model/{name}"))
+    return json.loads(_artifact(tracking_uri, run_id, "evaluation.json"))
+
+
+def _artifact(tracking_uri: str, run_id: str, path: str) -> bytes:
+    query = urllib.parse.urlencode({"run_uuid": run_id, "path": path})
+    return _open(f"{tracking_uri.rstrip('/')}/get-artifact?{query}").read()
+
+
+def _get(tracking_uri: str, route: str, params: dict) -> dict:
+    url = f"{tracking_uri.rstrip('/')}{route}?{urllib.parse.urlencode(params)}"
+    return json.loads(_open(url).read())
+
+
+def _open(url: str):
+    try:
+        return urllib.request.urlopen(url, timeout=30)
+    except urllib.error.HTTPError as error:
+        detail = error.read()[:300].decode("utf-8", "replace")
+        with contextlib.suppress(ValueError):
+            detail = json.loads(detail).get("message", detail)
+        raise MlflowError(f"MLflow answered {error.code} for {url.split('?')[0]}: {detail}") from None
+    except OSError as error:
+        server = url.split("/api")[0].split("/get-artifact")[0]
+        raise MlflowError(f"MLflow at {server} does not answer: {error}") from None

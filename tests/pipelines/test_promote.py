@@ -1,0 +1,59 @@
+"""A model a local pipeline registered in MLflow, approved there, promoted to SageMaker's Model
+Registry (moto) by attrition-deploy, which reads MLflow over its REST API with boto3 alone."""
+
+import json
+import subprocess
+import sys
+import urllib.request
+
+import boto3
+
+from tests.container.docker_helpers import ROOT
+from tests.pipelines.conftest import pipelines_python
+
+CLI = ROOT / "deploy" / "attrition-deploy"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker:abc1234"
+ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
+
+
+def registered_version(mlflow_server, trained_dir) -> str:
+    script = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'pipelines')!r}); from pathlib import Path;"
+              "from registry import register;"
+              f"e = json.loads(Path({str(trained_dir / 'output' / 'data' / 'evaluation.json')!r}).read_text());"
+              f"print(register('attrition-promote', Path({str(trained_dir / 'model')!r}), e, 'attrition:local',"
+              f" tracking_uri={mlflow_server!r})['version'])")
+    done = subprocess.run([pipelines_python(), "-c", script], capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]  # MLflow prints lines of its own first
+
+
+def approve(mlflow_server, version: str) -> None:
+    body = json.dumps({"name": "attrition-promote", "version": version, "key": "approval", "value": "Approved"})
+    request = urllib.request.Request(f"{mlflow_server}/api/2.0/mlflow/model-versions/set-tag", data=body.encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    urllib.request.urlopen(request, timeout=10)
+
+
+def promote(aws_env, mlflow_server, version: str):
+    return subprocess.run([sys.executable, str(CLI), "register", "--name", "attrition-promoted", "--from-mlflow",
+                           f"attrition-promote/{version}", "--mlflow", mlflow_server, "--bucket", "hr-models",
+                           "--image", IMAGE, "--role", ROLE, "--group", "attrition-models"],
+                          env=aws_env, capture_output=True, text=True, timeout=120)
+
+
+def test_only_an_approved_version_is_promoted_with_its_lineage(aws_env, mlflow_server, trained_dir):
+    version = registered_version(mlflow_server, trained_dir)
+    pending = promote(aws_env, mlflow_server, version)
+    assert pending.returncode == 2 and "is PendingManualApproval: approve it first" in pending.stderr
+    approve(mlflow_server, version)
+    promoted = promote(aws_env, mlflow_server, version)
+    assert promoted.returncode == 0, promoted.stderr
+    sagemaker = boto3.client("sagemaker", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                             aws_access_key_id="testing", aws_secret_access_key="testing")
+    package = sagemaker.describe_model_package(ModelPackageName=promoted.stdout.strip())
+    manifest = json.loads((trained_dir / "model" / "manifest.json").read_text())
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["CustomerMetadataProperties"]["model_version"] == manifest["model_version"]
+    assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"].endswith(
+        f"attrition/mlflow/attrition-promote/{version}/evaluation.json")
+    missing = promote(aws_env, mlflow_server, "999")
+    assert missing.returncode == 2 and "MLflow answered" in missing.stderr and missing.stderr.count("\n") == 1
