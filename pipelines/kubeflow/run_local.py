@@ -45,7 +45,11 @@ def run(args, root: Path) -> dict:
     # parent input"), so the gate's register step does not run locally; a cluster runs it. Here the
     # runner applies the same gate to the same number, then registers the trained model in MLflow.
     result: dict = {"status": "Succeeded", "test_auc": test_auc, "gate_passed": test_auc >= args.auc_threshold}
+    # kfp's local runner can report a container that failed fast as a success (it reads the exit
+    # code after Docker removed the container): check the artifacts instead of its word.
     scores = sorted(root.glob("*/batch-score/scores/*.out"))
+    if args.batch_score and not scores:
+        raise SystemExit("the batch-score step wrote no scores: see its log above")
     if scores:
         result["scored"] = sum(len(p.read_text().splitlines()) for p in scores)
     if result["gate_passed"] and args.mlflow:

@@ -51,12 +51,18 @@ def run(args, work: Path) -> dict:
     pipeline = get_pipeline(region="us-east-1", role=ROLE, default_bucket=BUCKET, image_uri=args.image,
                             input_data_uri=f"s3://{BUCKET}/attrition/export/", sagemaker_session=session)
     pipeline.upsert(role_arn=ROLE)
-    execution = pipeline.start(parameters={"Seed": args.seed, "AucThreshold": args.auc_threshold})
+    s3.upload_file(str(args.data), BUCKET, "attrition/scoring/employees.csv")
+    execution = pipeline.start(parameters={"Seed": args.seed, "AucThreshold": args.auc_threshold,
+                                           "BatchScore": "true" if args.batch_score else "false",
+                                           "ScoringDataUrl": f"s3://{BUCKET}/attrition/scoring/"})
     listed = execution.list_steps()
     listed = listed["PipelineExecutionSteps"] if isinstance(listed, dict) else listed
     steps = {s["StepName"]: s["StepStatus"] for s in listed}
     result = {"status": "Succeeded" if all(v in ("Succeeded", "Executing") for v in steps.values()) else "Failed",
               "steps": steps}
+    scores = s3.list_objects_v2(Bucket=BUCKET, Prefix="attrition/scores/").get("Contents", [])
+    if scores:
+        result["scored"] = sum(1 for o in scores for line in _get(s3, o["Key"]).decode().splitlines() if line.strip())
     if steps.get("Evaluate") == "Succeeded":
         evaluation = json.loads(_get(s3, "attrition/evaluation/evaluation.json"))
         result["test_auc"] = evaluation["binary_classification_metrics"]["auc"]["value"]
@@ -115,6 +121,7 @@ def _arguments(argv):
     parser.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
                         help="MLflow tracking URI to register the model in (default: $MLFLOW_TRACKING_URI)")
     parser.add_argument("--model-name", default="attrition", help="the registered model's name in MLflow")
+    parser.add_argument("--batch-score", action="store_true", help="also score the data with the new model")
     return parser.parse_args(argv)
 
 

@@ -14,11 +14,12 @@ RUN = ROOT / "pipelines" / "sagemaker" / "run_local.py"
 
 
 def test_the_pipeline_runs_locally_end_to_end_and_registers_in_mlflow(image, pipeline_env, mlflow_server):
-    result = run_json([pipelines_python(), str(RUN), "--image", image, "--mlflow", mlflow_server, "--seed", "0"],
-                      pipeline_env)
+    result = run_json([pipelines_python(), str(RUN), "--image", image, "--mlflow", mlflow_server, "--seed", "0",
+                       "--batch-score"], pipeline_env)
     assert result["status"] == "Succeeded"
     assert {"Prepare", "Train", "Evaluate", "Gate"} <= {name for name, s in result["steps"].items() if s == "Succeeded"}
     assert 0.8 <= result["test_auc"] < 1
+    assert result["steps"]["BatchScore"] == "Succeeded" and result["scored"] == 1470  # Batch Transform, locally
     version = result["registered"]
     probe = ("import json, sys; from mlflow.tracking import MlflowClient; c = MlflowClient(sys.argv[1]);"
              "v = c.get_model_version('attrition', sys.argv[2]); r = c.get_run(v.run_id);"
