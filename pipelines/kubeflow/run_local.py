@@ -6,7 +6,6 @@ the bundled data, and the model registered in MLflow at the end.
 Needs Docker and pipelines/requirements.txt. Prints the test AUC and the registered version.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -16,11 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "pipelines"), str(ROOT / "pipelines" / "kubeflow")]
-BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+import local  # noqa: E402
 
 
 def main(argv=None) -> int:
-    args = _arguments(argv)
+    args = local.arguments(__doc__.splitlines()[0], argv)
     result = run(args, Path(tempfile.mkdtemp(prefix="attrition-kfp-")))
     print(json.dumps(result))  # the last line: one JSON object
     return 0
@@ -60,19 +59,6 @@ def run(args, root: Path) -> dict:
         result["registered"] = register(args.model_name, model, evaluation, args.image, tracking_uri=args.mlflow,
                                         source="kubeflow-local-pipeline")
     return result
-
-
-def _arguments(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--image", required=True, help="the image, as built by container/local_test/build.sh")
-    parser.add_argument("--data", type=Path, default=BUNDLED, help="the HR export (default: the bundled data)")
-    parser.add_argument("--seed", type=int, default=0, help="the split's seed")
-    parser.add_argument("--auc-threshold", type=float, default=0.80, help="the gate: test AUC at least this")
-    parser.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
-                        help="MLflow tracking URI to register the model in (default: $MLFLOW_TRACKING_URI)")
-    parser.add_argument("--model-name", default="attrition", help="the registered model's name in MLflow")
-    parser.add_argument("--batch-score", action="store_true", help="also score the data with the new model")
-    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Needs Docker, docker-compose and pipelines/requirements.txt. Nothing reaches AWS
 local S3, telemetry off. Prints each step's status, the test AUC and the registered version.
 """
 
-import argparse
 import io
 import json
 import os
@@ -18,14 +17,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "pipelines"), str(ROOT / "pipelines" / "sagemaker"), str(ROOT / "deploy")]
-BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+import local  # noqa: E402
+
 BUCKET = "attrition-local"
 ROLE = "arn:aws:iam::123456789012:role/attrition-local"
 TELEMETRY_OFF = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
 
 
 def main(argv=None) -> int:
-    args = _arguments(argv)
+    args = local.arguments(__doc__.splitlines()[0], argv)
     work = Path(tempfile.mkdtemp(prefix="attrition-pipeline-"))
     _offline(work)
     server = _local_s3()
@@ -110,19 +110,6 @@ def _local_s3():
     server.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
     return server
-
-
-def _arguments(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--image", required=True, help="the image, as built by container/local_test/build.sh")
-    parser.add_argument("--data", type=Path, default=BUNDLED, help="the HR export (default: the bundled data)")
-    parser.add_argument("--seed", type=int, default=0, help="the split's seed")
-    parser.add_argument("--auc-threshold", type=float, default=0.80, help="the gate: test AUC at least this")
-    parser.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
-                        help="MLflow tracking URI to register the model in (default: $MLFLOW_TRACKING_URI)")
-    parser.add_argument("--model-name", default="attrition", help="the registered model's name in MLflow")
-    parser.add_argument("--batch-score", action="store_true", help="also score the data with the new model")
-    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":

@@ -13,36 +13,23 @@ as `train` reads its channels.
 
 import argparse
 import os
-import sys
 import tempfile
-import traceback
 from pathlib import Path
 
-from ..core import artifact, data, environment, features, logs, metrics, model, privileges
+from ..core import artifact, data, environment, features, jobs, logs, metrics, model
 from ..core.errors import UserError
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:
-    paths = environment.paths(os.environ if environ is None else environ)
-    try:
-        args = _parser(paths).parse_args(argv)
-        note = privileges.drop_root(reads=[args.model, args.test], writes=[args.output, paths.output_dir])
-        if note:
-            logs.say(f"evaluate {note}")
-        evaluation = run(args)
-    except UserError as error:
-        return _fail(paths, str(error), 2)
-    except OSError as error:
-        if error.errno not in environment.USER_OS_ERRORS:
-            raise
-        return _fail(paths, environment.os_error_message(error), 2)
-    except Exception as error:  # a bug of ours: keep the traceback in the log
-        traceback.print_exc()
-        return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
-    quality = evaluation["binary_classification_metrics"]
+    return jobs.run("evaluate", os.environ if environ is None else environ, lambda paths: _work(paths, argv))
+
+
+def _work(paths: environment.Paths, argv: list[str] | None) -> str:
+    args = _parser(paths).parse_args(argv)
+    jobs.leave_root("evaluate", reads=[args.model, args.test], writes=[args.output, paths.output_dir])
+    quality = run(args)["binary_classification_metrics"]
     logs.say(f"test:auc={quality['auc']['value']:.4f}")
-    logs.say(f"test:f1={quality['f1']['value']:.4f}")
-    return 0
+    return f"test:f1={quality['f1']['value']:.4f}"
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -70,19 +57,9 @@ def run(args: argparse.Namespace) -> dict:
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     processing = paths.processing_dir
-    parser = _Parser(prog="evaluate", description="score a trained model on the test split")
+    parser = jobs.Arguments(prog="evaluate", description="score a trained model on the test split")
     parser.add_argument("--model", type=Path, default=processing / "model",
                         help="the model directory, or a folder holding (or the path of) model.tar.gz")
     parser.add_argument("--test", type=Path, default=processing / "test", help="the test split's CSV files")
     parser.add_argument("--output", type=Path, default=processing / "evaluation", help="where evaluation.json goes")
     return parser
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UserError(f"evaluate: {message}")
-
-
-def _fail(paths: environment.Paths, message: str, code: int) -> int:
-    logs.say(f"evaluate failed: {paths.write_failure(message)}", sys.stderr)
-    return code

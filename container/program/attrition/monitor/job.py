@@ -14,43 +14,29 @@ a verdict. Violations are a result, not an error: the job exits 0. A missing bas
 
 import json
 import os
-import sys
 import time
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, baseline, capture, environment, features, logs, model, privileges
+from ..core import artifact, baseline, capture, environment, features, jobs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
 from . import drift, window
 
 
 def main(environ=None) -> int:
+    return jobs.run("monitor", os.environ if environ is None else environ, lambda paths: _work(paths, environ))
+
+
+def _work(paths: environment.Paths, environ) -> str:
     environ = os.environ if environ is None else environ
-    paths = environment.paths(environ)
-    try:
-        settings = environment.monitor_settings(environ)
-        note = privileges.drop_root(
-            reads=[settings.dataset_source, settings.baseline_statistics, settings.baseline_constraints,
-                   paths.model_dir],
-            writes=[settings.output_path, paths.output_dir])
-        if note:
-            logs.say(f"monitor {note}")
-        report = run(paths, environ)
-    except UserError as error:
-        return _fail(paths, str(error), 2)
-    except OSError as error:
-        if error.errno not in environment.USER_OS_ERRORS:
-            raise
-        return _fail(paths, environment.os_error_message(error), 2)
-    except Exception as error:  # a bug of ours
-        traceback.print_exc()
-        return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
-    logs.say(f"monitor: {report['verdict']['summary']}")
-    return 0
+    settings = environment.monitor_settings(environ)
+    jobs.leave_root("monitor", reads=[settings.dataset_source, settings.baseline_statistics,
+                                      settings.baseline_constraints, paths.model_dir],
+                    writes=[settings.output_path, paths.output_dir])
+    return f"monitor: {run(paths, environ)['verdict']['summary']}"
 
 
 def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
@@ -170,8 +156,3 @@ def _time(text):
     if when is None:
         raise UserError(f"start_time/end_time {text!r} is not an ISO-8601 time")
     return when
-
-
-def _fail(paths, message: str, code: int) -> int:
-    logs.say(f"monitor failed: {paths.write_failure(message)}", sys.stderr)
-    return code

@@ -15,14 +15,12 @@ import argparse
 import csv
 import io
 import os
-import sys
-import traceback
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, data, environment, logs, privileges, schema
+from ..core import artifact, data, environment, jobs, schema
 from ..core.errors import UserError
 from ..core.values import is_missing
 
@@ -30,25 +28,15 @@ SPLITS = ("train", "validation", "test")
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:
-    paths = environment.paths(os.environ if environ is None else environ)
-    try:
-        args = _parser(paths).parse_args(argv)
-        note = privileges.drop_root(reads=[args.input], writes=[args.output, paths.output_dir])
-        if note:
-            logs.say(f"prepare {note}")
-        profile = run(args)
-    except UserError as error:
-        return _fail(paths, str(error), 2)
-    except OSError as error:
-        if error.errno not in environment.USER_OS_ERRORS:
-            raise
-        return _fail(paths, environment.os_error_message(error), 2)
-    except Exception as error:  # a bug of ours: keep the traceback in the log
-        traceback.print_exc()
-        return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
+    return jobs.run("prepare", os.environ if environ is None else environ, lambda paths: _work(paths, argv))
+
+
+def _work(paths: environment.Paths, argv: list[str] | None) -> str:
+    args = _parser(paths).parse_args(argv)
+    jobs.leave_root("prepare", reads=[args.input], writes=[args.output, paths.output_dir])
+    profile = run(args)
     counts = ", ".join(f"{s} {profile['splits'][s]['rows']} rows" for s in SPLITS)
-    logs.say(f"prepare: {profile['rows']} employees, {profile['label']['positives']} left: {counts}")
-    return 0
+    return f"prepare: {profile['rows']} employees, {profile['label']['positives']} left: {counts}"
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -130,7 +118,7 @@ def _csv(table: data.Table, indices) -> str:
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     processing = paths.processing_dir
-    parser = _Parser(prog="prepare", description="check, profile and split an HR export")
+    parser = jobs.Arguments(prog="prepare", description="check, profile and split an HR export")
     parser.add_argument("--input", type=Path, default=processing / "input" / "export", help="the export's CSV files")
     parser.add_argument("--output", type=Path, default=processing / "output",
                         help="where train/, validation/, test/ and profile/ go")
@@ -145,18 +133,8 @@ def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     return parser
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UserError(f"prepare: {message}")
-
-
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 0 and below 1")
     return value
-
-
-def _fail(paths: environment.Paths, message: str, code: int) -> int:
-    logs.say(f"prepare failed: {paths.write_failure(message)}", sys.stderr)
-    return code

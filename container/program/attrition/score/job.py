@@ -11,36 +11,23 @@ so a file of any size scores in bounded memory.
 
 import argparse
 import os
-import sys
 import tempfile
-import traceback
 from pathlib import Path
 
-from ..core import artifact, codecs, environment, features, logs, mediatypes, model, privileges
+from ..core import artifact, codecs, environment, features, jobs, mediatypes, model
 from ..core.errors import UserError
 
 ROWS_PER_FRAME = 2048
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:
-    paths = environment.paths(os.environ if environ is None else environ)
-    try:
-        args = _parser(paths).parse_args(argv)
-        note = privileges.drop_root(reads=[args.model, args.input], writes=[args.output, paths.output_dir])
-        if note:
-            logs.say(f"score {note}")
-        scored = run(args)
-    except UserError as error:
-        return _fail(paths, str(error), 2)
-    except OSError as error:
-        if error.errno not in environment.USER_OS_ERRORS:
-            raise
-        return _fail(paths, environment.os_error_message(error), 2)
-    except Exception as error:  # a bug of ours: keep the traceback in the log
-        traceback.print_exc()
-        return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
-    logs.say(f"score: {scored} employees scored")
-    return 0
+    return jobs.run("score", os.environ if environ is None else environ, lambda paths: _work(paths, argv))
+
+
+def _work(paths: environment.Paths, argv: list[str] | None) -> str:
+    args = _parser(paths).parse_args(argv)
+    jobs.leave_root("score", reads=[args.model, args.input], writes=[args.output, paths.output_dir])
+    return f"score: {run(args)} employees scored"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,20 +57,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     processing = paths.processing_dir
-    parser = _Parser(prog="score", description="score every employee of a folder of CSV files")
+    parser = jobs.Arguments(prog="score", description="score every employee of a folder of CSV files")
     parser.add_argument("--model", type=Path, default=processing / "model",
                         help="the model directory, or a folder holding (or the path of) model.tar.gz")
     parser.add_argument("--input", type=Path, default=processing / "input", help="the CSV files to score")
     parser.add_argument("--output", type=Path, default=processing / "scores", help="where <file>.out go")
     parser.add_argument("--join", action="store_true", help="write each input row before its answer")
     return parser
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UserError(f"score: {message}")
-
-
-def _fail(paths: environment.Paths, message: str, code: int) -> int:
-    logs.say(f"score failed: {paths.write_failure(message)}", sys.stderr)
-    return code

@@ -7,9 +7,7 @@ the job's FailureReason) and exits non-zero: 2 for bad input, 1 for a bug of our
 import os
 import shutil
 import signal
-import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from ..core import artifact, baseline, data, environment, features, logs, metrics, model, privileges, schema
+from ..core import artifact, baseline, data, environment, features, jobs, logs, metrics, model, schema
 from ..core.errors import UserError
 from . import fitting, hyperparameters, lineage, report, thresholds
 
@@ -27,25 +25,14 @@ MIN_ROWS, MIN_CLASS_ROWS, CHANCE_AUC = 100, 20, 0.6  # below these, training war
 
 
 def main(environ=None) -> int:
-    environ = os.environ if environ is None else environ
-    paths = environment.paths(environ)
+    return jobs.run("training", os.environ if environ is None else environ, lambda paths: _work(paths, environ))
+
+
+def _work(paths: environment.Paths, environ) -> str:
     signal.signal(signal.SIGTERM, _stop)
-    note = privileges.drop_root(reads=[paths.base / "input"], writes=[paths.model_dir, paths.output_dir])
-    if note:
-        logs.say(f"train {note}")
-    try:
-        run(paths, environ)
-    except UserError as error:
-        return _fail(paths, str(error), 2)
-    except OSError as error:
-        if error.errno not in environment.USER_OS_ERRORS:
-            traceback.print_exc()
-            return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
-        return _fail(paths, environment.os_error_message(error), 2)
-    except Exception as error:  # a bug of ours: keep the traceback in the log
-        traceback.print_exc()
-        return _fail(paths, f"internal error ({type(error).__name__}): {error}", 1)
-    return 0
+    jobs.leave_root("train", reads=[paths.base / "input"], writes=[paths.model_dir, paths.output_dir])
+    run(paths, os.environ if environ is None else environ)
+    return ""
 
 
 @dataclass
@@ -291,8 +278,3 @@ def _check_input_modes(data_config: dict) -> None:
 
 def _stop(signum, frame):
     raise UserError("training was stopped (SIGTERM) before it finished; no model was written")
-
-
-def _fail(paths, message: str, code: int) -> int:
-    logs.say(f"training failed: {paths.write_failure(message)}", sys.stderr)
-    return code
