@@ -37,6 +37,21 @@ def test_model_directory_holds_text_and_json_only(trained_dir, ibm_text):
 
 
 
+def test_bias_audit_of_the_bundled_data(trained_dir):
+    audit = json.loads((trained_dir / "output" / "data" / "bias.json").read_text())
+    post = audit["post_training_bias_metrics"]["facets"]
+    assert sorted(post) == ["Age", "Gender", "MaritalStatus"]
+    assert [g["value_or_threshold"] for g in post["Gender"]] == ["Female", "Male"]
+    assert [g["value_or_threshold"] for g in post["Age"]] == ["(40, inf)"]
+    female = {m["name"]: m["value"] for m in post["Gender"][0]["metrics"]}
+    assert set(female) == {"DPPL", "DI", "RD", "AD", "FNRD", "FPRD"} and female["DI"] > 0
+    single = audit["pre_training_bias_metrics"]["facets"]["MaritalStatus"]
+    assert {g["value_or_threshold"] for g in single} == {"Divorced", "Married", "Single"}
+    report = (trained_dir / "output" / "data" / "report.html").read_text()
+    assert "<h2>Bias audit</h2>" in report
+    assert "MaritalStatus=Single DPL" in report  # singles leave far more often (25 % vs 12 %)
+
+
 def test_evaluation_json_has_model_registry_shape(trained_dir):
     evaluation = json.loads((trained_dir / "output" / "data" / "evaluation.json").read_text())
     binary = evaluation["binary_classification_metrics"]
@@ -95,6 +110,8 @@ def test_other_hr_exports_train_with_defaults(tmp_path, ibm_text):
     metadata = json.loads((paths.model_dir / "metadata.json").read_text())
     kinds = {f["name"]: f["kind"] for f in metadata["schema"]["features"]}
     assert kinds["JobRole"] == "categorical" and kinds["MonthlyIncome"] == "numeric"
+    audit = json.loads((paths.output_data_dir / "bias.json").read_text())
+    assert audit["not_audited"] == ["Gender"]  # this export has no Gender column
 
 
 def test_builtin_layout_without_header(tmp_path):
@@ -127,6 +144,7 @@ def test_only_the_leader_host_trains(tmp_path):
          "boosting=rf needs sampling"),
         ({}, {"train": {"a.csv": SMALL}, "validation": {"v.csv": "Age,Attrition\n1,Yes\n"}},
          "validation channel's columns differ"),
+        ({"bias_facets": "Age>forty"}, {"train": {"a.csv": SMALL}}, "bias facet 'Age>forty'"),
         ({"folds": "20"}, {"train": {"a.csv": SMALL}}, "20-fold cross-validation needs at least 20 rows of each class"),
     ],
 )

@@ -90,6 +90,8 @@ SPECS = (
          help="the recall or precision to reach, for threshold_objective recall or precision"),
     Spec("decision_threshold", float, 0.5, 1e-6, 1 - 1e-6,
          help="the threshold when threshold_objective is fixed"),
+    Spec("bias_facets", str, "Gender,MaritalStatus,Age>40",
+         help="comma-separated groups to audit for bias: a column (each category) or column>number"),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}

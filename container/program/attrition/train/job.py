@@ -15,7 +15,7 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from ..core import artifact, baseline, data, environment, features, jobs, logs, metrics, model, schema
+from ..core import artifact, baseline, bias, data, environment, features, jobs, logs, metrics, model, schema
 from ..core.errors import UserError
 from . import fitting, hyperparameters, lineage, report, thresholds
 
@@ -48,6 +48,7 @@ class Fit:
 
 def run(paths: environment.Paths, environ) -> None:
     hp = hyperparameters.parse(environment.read_json_file(paths.hyperparameters_file, {}))
+    facets = [bias.Facet.parse(text) for text in hp["bias_facets"].split(",") if text.strip()]
     data_config = environment.read_json_file(paths.input_data_config_file, {})
     resources = environment.read_json_file(paths.resource_config_file, {})
     if not _is_leader(resources):
@@ -81,6 +82,7 @@ def run(paths: environment.Paths, environ) -> None:
         report_y, report_p = y, fit.out_of_fold
     importance = _importance(booster, x, features_schema)
     results["warnings"] = _warnings(y, results)
+    bias_report = _bias_audit(facets, hp, columns, y, fit.out_of_fold >= threshold)
 
     staging = paths.model_dir / STAGING
     try:
@@ -91,7 +93,9 @@ def run(paths: environment.Paths, environ) -> None:
                                     environment.job_identity(environ), started)
         artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
         _write_outputs(paths, results, fit.trials)
+        artifact.write_json(paths.output_data_dir / "bias.json", bias_report)
         summary = _report_summary(results, hp, features_schema, importance, len(y), y)
+        summary["bias"] = bias.outside(bias_report)
         artifact.write_text(paths.output_data_dir / "report.html",
                             report.build(summary, report_y, report_p, threshold))
         _move_in(staging, paths.model_dir)
@@ -195,6 +199,19 @@ def _validation_set(paths, hp, train_table, features_schema):
             f"validation labels {classes} differ from training labels {features_schema.classes}"
         )
     return features.encode(features_schema, table.column_values(rows), len(rows)), y, table.files
+
+
+def _bias_audit(facets: list, hp: dict, columns: dict, y: np.ndarray, predicted: np.ndarray) -> dict:
+    """Pre-training bias on the training labels, post-training on the out-of-fold predictions at
+    the threshold (every training row scored by a model that did not see it)."""
+    absent = [f.column for f in facets if f.column not in columns]
+    if absent:
+        logs.say(f"bias audit: no column {', '.join(absent)} in the data; not audited")
+    present = [f for f in facets if f.column in columns]
+    report = bias.audit(present, columns, y, predicted.astype(int), hp["label_column"], hp["positive_class"])
+    report["predictions"] = "out-of-fold, at the decision threshold"
+    report["not_audited"] = absent
+    return report
 
 
 def _importance(booster, x, features_schema) -> list:

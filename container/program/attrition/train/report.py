@@ -55,6 +55,7 @@ def _page(summary: dict, charts: list, threshold: float) -> str:
     data = summary["data"]
     dropped = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in data["dropped"].items())
     hp = json.dumps(summary["hyperparameters"], indent=1, sort_keys=True)
+    flagged = "".join(f"<li>{_e(line)}</li>" for line in summary.get("bias", []))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Attrition model evaluation</title>
 <style>
@@ -81,6 +82,8 @@ pre {{ background: #f7f7f7; padding: 8px; font-size: 12px; max-height: 320px; ov
 </table><p>Dropped columns:</p><ul>{dropped or "<li>none</li>"}</ul></div>
 </div>
 <h2>Charts</h2><div class="charts">{"".join(charts)}</div>
+<h2>Bias audit</h2><p>Metrics outside their acceptable range (all figures in bias.json, in
+SageMaker Clarify's analysis.json shape; predictions are out-of-fold):</p><ul>{flagged or "<li>none</li>"}</ul>
 <h2>Hyperparameters</h2><pre>{_e(hp)}</pre>
 </body></html>
 """

@@ -1,0 +1,135 @@
+"""A bias audit in SageMaker Clarify's vocabulary and analysis.json shape.
+
+For each facet (a column, and a group of employees within it: a category, or the values above a
+threshold), group d (the facet's members) is compared with group a (everyone else):
+
+    pre-training, on labels y:   CI  = (n_a - n_d) / (n_a + n_d)   class imbalance
+                                 DPL = q_a - q_d                   difference in positive labels
+    post-training, on predictions at the model's threshold:
+                                 DPPL = q^_a - q^_d                difference in positive predictions
+                                 DI   = q^_d / q^_a                disparate impact
+                                 RD   = recall_a - recall_d        recall difference (equal opportunity)
+                                 AD   = accuracy_a - accuracy_d    accuracy difference
+                                 FNRD = FNR_d - FNR_a, FPRD = FPR_d - FPR_a
+
+"Positive" is the positive class (an employee who leaves). A group with fewer than MIN_MEMBERS
+members (or with none left in group a) is reported as too small, not as numbers.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UserError
+from .values import canonical_category, is_missing
+
+MIN_MEMBERS = 20
+# The usual acceptable ranges (the four-fifths rule for DI; +-0.1 for differences), shown in the report.
+ACCEPTABLE = {"CI": (-0.5, 0.5), "DPL": (-0.1, 0.1), "DPPL": (-0.1, 0.1), "DI": (0.8, 1.25), "RD": (-0.1, 0.1),
+              "AD": (-0.1, 0.1), "FNRD": (-0.1, 0.1), "FPRD": (-0.1, 0.1)}
+DESCRIPTIONS = {"CI": "Class Imbalance (CI)", "DPL": "Difference in Positive Proportions in Labels (DPL)",
+                "DPPL": "Difference in Positive Proportions in Predicted Labels (DPPL)",
+                "DI": "Disparate Impact (DI)", "RD": "Recall Difference (RD)", "AD": "Accuracy Difference (AD)",
+                "FNRD": "False Negative Rate Difference (FNRD)", "FPRD": "False Positive Rate Difference (FPRD)"}
+
+
+@dataclass(frozen=True)
+class Facet:
+    column: str
+    threshold: float | None = None  # numeric facets: the group is the values above it
+
+    @classmethod
+    def parse(cls, text: str) -> "Facet":
+        """"Gender" (each category a group) or "Age>40" (the employees older than 40)."""
+        column, sep, threshold = text.partition(">")
+        if not column.strip():
+            raise UserError(f"bias facet {text!r} names no column")
+        if not sep:
+            return cls(column.strip())
+        try:
+            return cls(column.strip(), float(threshold))
+        except ValueError:
+            raise UserError(f"bias facet {text!r}: {threshold!r} is not a number") from None
+
+
+def audit(facets: Sequence[Facet], columns: dict, y: np.ndarray, predicted: np.ndarray | None,
+          label: str, positive: str) -> dict:
+    """analysis.json: pre-training metrics from labels y, post-training ones when `predicted`
+    (0/1 at the model's threshold, row for row with y) is given."""
+    missing = [f.column for f in facets if f.column not in columns]
+    if missing:
+        raise UserError(f"bias facet column(s) not in the data: {', '.join(missing)}")
+    header = {"label": label, "label_value_or_threshold": positive}
+    report: dict = {"version": "1.0", "pre_training_bias_metrics": {**header, "facets": {}}}
+    if predicted is not None:
+        report["post_training_bias_metrics"] = {**header, "facets": {}}
+    for facet in facets:
+        for name, members in _groups(facet, columns[facet.column]):
+            pre, post = _metrics(members, y, predicted)
+            for stage, entry in (("pre_training_bias_metrics", pre), ("post_training_bias_metrics", post)):
+                if stage in report:
+                    report[stage]["facets"].setdefault(facet.column, []).append({"value_or_threshold": name, **entry})
+    return report
+
+
+def _groups(facet: Facet, values) -> list[tuple[str, np.ndarray]]:
+    if facet.threshold is not None:
+        numbers = np.array([np.nan if is_missing(v) else float(v) for v in values])
+        return [(f"({facet.threshold:g}, inf)", numbers > facet.threshold)]
+    spelled = np.array(["" if is_missing(v) else canonical_category(v) for v in values], dtype=object)
+    return [(str(level), spelled == level) for level in sorted(set(spelled) - {""})]
+
+
+def _metrics(d: np.ndarray, y: np.ndarray, predicted: np.ndarray | None) -> tuple[dict, dict]:
+    a = ~d
+    n_d, n_a = int(d.sum()), int(a.sum())
+    if min(n_d, n_a) < MIN_MEMBERS:
+        small = {"members": n_d, "too_few_members": f"{min(n_d, n_a)} employees on one side: at least "
+                                                    f"{MIN_MEMBERS} are needed to measure bias"}
+        return small, small
+    pre = {"members": n_d, "metrics": _named({"CI": (n_a - n_d) / (n_a + n_d),
+                                              "DPL": y[a].mean() - y[d].mean()})}
+    if predicted is None:
+        return pre, {}
+    rate_a, rate_d = predicted[a].mean(), predicted[d].mean()
+    post = {"members": n_d, "metrics": _named({
+        "DPPL": rate_a - rate_d,
+        "DI": rate_d / rate_a if rate_a else None,
+        "RD": _recall(y[a], predicted[a]) - _recall(y[d], predicted[d]) if _both(y, a, d, 1) else None,
+        "AD": (y[a] == predicted[a]).mean() - (y[d] == predicted[d]).mean(),
+        "FNRD": (1 - _recall(y[d], predicted[d])) - (1 - _recall(y[a], predicted[a])) if _both(y, a, d, 1) else None,
+        "FPRD": _fpr(y[d], predicted[d]) - _fpr(y[a], predicted[a]) if _both(y, a, d, 0) else None,
+    })}
+    return pre, post
+
+
+def _both(y: np.ndarray, a: np.ndarray, d: np.ndarray, label: int) -> bool:
+    return bool((y[a] == label).any() and (y[d] == label).any())
+
+
+def _recall(y: np.ndarray, p: np.ndarray) -> float:
+    return float(p[y == 1].mean())
+
+
+def _fpr(y: np.ndarray, p: np.ndarray) -> float:
+    return float(p[y == 0].mean())
+
+
+def _named(values: dict) -> list[dict]:
+    return [{"name": name, "description": DESCRIPTIONS[name],
+             "value": None if value is None else float(value)} for name, value in values.items()]
+
+
+def outside(report: dict) -> list[str]:
+    """Every metric outside its acceptable range, as 'Gender=Female DI 0.71 (0.8..1.25)'."""
+    found = []
+    for stage in ("pre_training_bias_metrics", "post_training_bias_metrics"):
+        for column, groups in report.get(stage, {}).get("facets", {}).items():
+            for group in groups:
+                for metric in group.get("metrics", []):
+                    low, high = ACCEPTABLE[metric["name"]]
+                    if metric["value"] is not None and not low <= metric["value"] <= high:
+                        found.append(f"{column}={group['value_or_threshold']} {metric['name']} {metric['value']:.2f} "
+                                     f"({low:g}..{high:g})")
+    return found
