@@ -129,6 +129,7 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--approval", default="PendingManualApproval",
                    choices=["PendingManualApproval", "Approved", "Rejected"], help="the package's approval status")
     p.add_argument("--metrics", type=s3_uri, help="s3:// URI of evaluation.json (model quality)")
+    p.add_argument("--bias", type=s3_uri, help="s3:// URI of bias.json (the bias audit, Clarify's shape)")
     p.add_argument("--manifest", type=Path, help="manifest.json from the model directory")
     networked(p)
 

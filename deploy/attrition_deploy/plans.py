@@ -243,8 +243,9 @@ def model(name: str, image: str, model_data: str, role: str, environment: dict[s
 
 
 def model_package(group: str, image: str, model_data: str, environment: dict[str, str], approval: str,
-                  metrics_uri: str | None, metadata: dict[str, str],
+                  reports: dict[str, str | None], metadata: dict[str, str],
                   tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
+    """reports: the s3:// URIs of evaluation.json ("metrics") and bias.json ("bias"), when known."""
     request: Request = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": f"attrition model {metadata.get('model_version', '')}".strip(),
@@ -259,9 +260,13 @@ def model_package(group: str, image: str, model_data: str, environment: dict[str
         "CustomerMetadataProperties": metadata,
         **tags(tag_pairs),
     }
-    if metrics_uri:
-        request["ModelMetrics"] = {"ModelQuality": {"Statistics": {
-            "ContentType": "application/json", "S3Uri": metrics_uri}}}
+    model_metrics = {}
+    if reports.get("metrics"):
+        model_metrics["ModelQuality"] = {"Statistics": {"ContentType": "application/json", "S3Uri": reports["metrics"]}}
+    if reports.get("bias"):
+        model_metrics["Bias"] = {"Report": {"ContentType": "application/json", "S3Uri": reports["bias"]}}
+    if model_metrics:
+        request["ModelMetrics"] = model_metrics
     return request
 
 

@@ -2,7 +2,7 @@
 
     Prepare (Processing: `prepare`) -> Train (Training: `train`) -> Evaluate (Processing:
     `evaluate`) -> Gate (test AUC >= AucThreshold) -> Register (a Model Registry package with the
-    evaluation as ModelMetrics) -> BatchScore (Transform, when BatchScore is "true")
+    evaluation and bias audit as ModelMetrics) -> BatchScore (Transform, when BatchScore is "true")
 
 `get_pipeline` follows the convention of SageMaker Projects' MLOps template. With a
 LocalPipelineSession the same definition runs on Docker, for free: local mode has no Model
@@ -81,9 +81,11 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
     if local:
         register = ModelStep(name="Register", step_args=model.create(instance_type="ml.m5.large"))
     else:
-        metrics = ModelMetrics(model_statistics=MetricsSource(
-            s3_uri=Join("/", [evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri,
-                              "evaluation.json"]), content_type="application/json"))
+        evaluated = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
+        metrics = ModelMetrics(
+            model_statistics=MetricsSource(s3_uri=Join("/", [evaluated, "evaluation.json"]),
+                                           content_type="application/json"),
+            bias=MetricsSource(s3_uri=Join("/", [evaluated, "bias.json"]), content_type="application/json"))
         register = ModelStep(name="Register", step_args=model.register(
             content_types=CONTENT_TYPES, response_types=CONTENT_TYPES,
             inference_instances=["ml.m5.large", "ml.c5.large"], transform_instances=["ml.m5.large"],

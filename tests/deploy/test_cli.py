@@ -100,7 +100,8 @@ def test_training_job_is_created_with_spot_and_checkpoints(aws_env):
 def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir):
     args = ["register", "--name", "attrition-a", "--image", IMAGE, "--model-data", "s3://hr-data/m/model.tar.gz",
             "--role", ROLE, "--group", "attrition-models", "--approval", "Approved",
-            "--metrics", "s3://hr-data/out/evaluation.json", "--manifest", model_dir / "manifest.json"]
+            "--metrics", "s3://hr-data/out/evaluation.json", "--bias", "s3://hr-data/out/bias.json",
+            "--manifest", model_dir / "manifest.json"]
     first = cli(aws_env, *args).stdout.strip()
     assert first.endswith(":model-package/attrition-models/1")
     assert cli(aws_env, *args).stdout.strip() == first  # no second version for the same model
@@ -112,6 +113,7 @@ def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir
     assert manifest["data"]["train"][0]["sha256"] in metadata["data_train_0"]
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == "s3://hr-data/out/evaluation.json"
+    assert package["ModelMetrics"]["Bias"]["Report"]["S3Uri"] == "s3://hr-data/out/bias.json"
     model = sagemaker.describe_model(ModelName="attrition-a")
     assert model["PrimaryContainer"]["ModelDataUrl"] == "s3://hr-data/m/model.tar.gz"
     clash = cli(aws_env, "register", "--name", "attrition-a", "--image", IMAGE, "--model-data",

@@ -36,6 +36,7 @@ EVERYTHING = {
     "register": ["--name", "attrition-v1", "--image", IMAGE, "--model-data", "s3://hr-models/attrition/m.tar.gz",
                  "--role", ROLE, "--env", "SAGEMAKER_MODEL_SERVER_WORKERS=2", "--group", "attrition-models",
                  "--approval", "Approved", "--metrics", "s3://hr-models/attrition/out/evaluation.json",
+                 "--bias", "s3://hr-models/attrition/out/bias.json",
                  "--manifest", "MANIFEST", "--subnet", "subnet-0abc", "--security-group", "sg-0abc",
                  "--network-isolation"],
     "deploy": ["--endpoint", "attrition", "--variant", "name=main,model=attrition-v1,instance-type=ml.c5.large,"

@@ -51,6 +51,7 @@ print(pipeline.definition())
     inside = {s["Name"]: s for s in gate["IfSteps"]}
     package = next(s for name, s in inside.items() if name.startswith("Register"))["Arguments"]
     assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["ContentType"] == "application/json"
+    assert package["ModelMetrics"]["Bias"]["Report"]["S3Uri"]["Std:Join"]["Values"][-1] == "bias.json"
     assert package["ModelApprovalStatus"] == {"Get": "Parameters.ApprovalStatus"}
     assert {p["Name"] for p in definition["Parameters"]} >= {"InputDataUrl", "Seed", "AucThreshold", "BatchScore"}
     assert gate["Conditions"][0]["Type"] == "GreaterThanOrEqualTo"

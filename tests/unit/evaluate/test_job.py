@@ -29,6 +29,22 @@ def test_a_model_directory_scored_on_the_test_split(tmp_path, trained_dir, train
     assert 0.8 < quality["auc"]["value"] < 1 and evaluation["attrition"]["model_version"] == trained_model.version
     assert evaluation["attrition"]["decision_threshold"] == trained_model.threshold
     assert len(evaluation["attrition"]["test_data"][0]["sha256"]) == 64
+    audit = json.loads((tmp_path / "evaluation" / "bias.json").read_text())
+    assert sorted(audit["post_training_bias_metrics"]["facets"]) == ["Age", "Gender", "MaritalStatus"]
+    assert any("MaritalStatus=Single" in line for line in evaluation["attrition"]["bias_outside_acceptable_ranges"])
+
+
+def test_bias_facets_are_chosen_on_the_command_line(tmp_path, trained_dir, ibm_text):
+    test = tmp_path / "test"
+    test.mkdir()
+    (test / "test.csv").write_text(ibm_text)
+    common = ["--model", str(trained_dir / "model"), "--test", str(test), "--output", str(tmp_path / "out")]
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path / "opt_ml")}
+    assert evaluate.main(common + ["--bias-facets", "JobLevel>2"], environ) == 0
+    audit = json.loads((tmp_path / "out" / "bias.json").read_text())
+    assert list(audit["pre_training_bias_metrics"]["facets"]) == ["JobLevel"]
+    assert evaluate.main(common + ["--bias-facets", "Age>old"], environ) == 2
+    assert "bias facet 'Age>old'" in (tmp_path / "opt_ml" / "output" / "failure").read_text()
 
 
 def test_the_model_tar_gz_a_training_step_writes(tmp_path, trained_dir, ibm_text):

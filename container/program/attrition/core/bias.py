@@ -21,9 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import logs
 from .errors import UserError
 from .values import canonical_category, is_missing
 
+DEFAULT_FACETS = "Gender,MaritalStatus,Age>40"  # the IBM HR data's
 MIN_MEMBERS = 20
 # The usual acceptable ranges (the four-fifths rule for DI; +-0.1 for differences), shown in the report.
 ACCEPTABLE = {"CI": (-0.5, 0.5), "DPL": (-0.1, 0.1), "DPPL": (-0.1, 0.1), "DI": (0.8, 1.25), "RD": (-0.1, 0.1),
@@ -53,15 +55,23 @@ class Facet:
             raise UserError(f"bias facet {text!r}: {threshold!r} is not a number") from None
 
 
+def facets(text: str) -> list[Facet]:
+    """A comma-separated list, as in the bias_facets hyperparameter."""
+    return [Facet.parse(part) for part in text.split(",") if part.strip()]
+
+
 def audit(facets: Sequence[Facet], columns: dict, y: np.ndarray, predicted: np.ndarray | None,
           label: str, positive: str) -> dict:
     """analysis.json: pre-training metrics from labels y, post-training ones when `predicted`
-    (0/1 at the model's threshold, row for row with y) is given."""
-    missing = [f.column for f in facets if f.column not in columns]
-    if missing:
-        raise UserError(f"bias facet column(s) not in the data: {', '.join(missing)}")
+    (0/1 at the model's threshold, row for row with y) is given. A facet whose column is not in
+    the data is logged and listed under not_audited: other exports lack some of the IBM columns."""
+    absent = [f.column for f in facets if f.column not in columns]
+    if absent:
+        logs.say(f"bias audit: no column {', '.join(absent)} in the data; not audited")
+    facets = [f for f in facets if f.column in columns]
     header = {"label": label, "label_value_or_threshold": positive}
-    report: dict = {"version": "1.0", "pre_training_bias_metrics": {**header, "facets": {}}}
+    report: dict = {"version": "1.0", "not_audited": absent,
+                    "pre_training_bias_metrics": {**header, "facets": {}}}
     if predicted is not None:
         report["post_training_bias_metrics"] = {**header, "facets": {}}
     for facet in facets:

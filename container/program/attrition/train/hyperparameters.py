@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 
+from ..core import bias
 from ..core.errors import UserError
 
 
@@ -90,7 +91,7 @@ SPECS = (
          help="the recall or precision to reach, for threshold_objective recall or precision"),
     Spec("decision_threshold", float, 0.5, 1e-6, 1 - 1e-6,
          help="the threshold when threshold_objective is fixed"),
-    Spec("bias_facets", str, "Gender,MaritalStatus,Age>40",
+    Spec("bias_facets", str, bias.DEFAULT_FACETS,
          help="comma-separated groups to audit for bias: a column (each category) or column>number"),
 )
 

@@ -48,7 +48,7 @@ class Fit:
 
 def run(paths: environment.Paths, environ) -> None:
     hp = hyperparameters.parse(environment.read_json_file(paths.hyperparameters_file, {}))
-    facets = [bias.Facet.parse(text) for text in hp["bias_facets"].split(",") if text.strip()]
+    facets = bias.facets(hp["bias_facets"])
     data_config = environment.read_json_file(paths.input_data_config_file, {})
     resources = environment.read_json_file(paths.resource_config_file, {})
     if not _is_leader(resources):
@@ -204,13 +204,8 @@ def _validation_set(paths, hp, train_table, features_schema):
 def _bias_audit(facets: list, hp: dict, columns: dict, y: np.ndarray, predicted: np.ndarray) -> dict:
     """Pre-training bias on the training labels, post-training on the out-of-fold predictions at
     the threshold (every training row scored by a model that did not see it)."""
-    absent = [f.column for f in facets if f.column not in columns]
-    if absent:
-        logs.say(f"bias audit: no column {', '.join(absent)} in the data; not audited")
-    present = [f for f in facets if f.column in columns]
-    report = bias.audit(present, columns, y, predicted.astype(int), hp["label_column"], hp["positive_class"])
+    report = bias.audit(facets, columns, y, predicted.astype(int), hp["label_column"], hp["positive_class"])
     report["predictions"] = "out-of-fold, at the decision threshold"
-    report["not_audited"] = absent
     return report
 
 
