@@ -183,7 +183,8 @@ def register(args: Namespace, aws: Runner) -> str:
     if found:
         return found
     request = plans.model_package(args.group, args.image, args.model_data, environment,
-                                  args.approval, {"metrics": args.metrics, "bias": args.bias}, metadata,
+                                  args.approval, {"metrics": args.metrics, "bias": args.bias,
+                                                                 "explainability": args.explainability}, metadata,
                                   tuple(args.tag))
     return str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
 

@@ -130,6 +130,7 @@ def build() -> argparse.ArgumentParser:
                    choices=["PendingManualApproval", "Approved", "Rejected"], help="the package's approval status")
     p.add_argument("--metrics", type=s3_uri, help="s3:// URI of evaluation.json (model quality)")
     p.add_argument("--bias", type=s3_uri, help="s3:// URI of bias.json (the bias audit, Clarify's shape)")
+    p.add_argument("--explainability", type=s3_uri, help="s3:// URI of explainability.json (Clarify's shape)")
     p.add_argument("--manifest", type=Path, help="manifest.json from the model directory")
     networked(p)
 

@@ -245,7 +245,8 @@ def model(name: str, image: str, model_data: str, role: str, environment: dict[s
 def model_package(group: str, image: str, model_data: str, environment: dict[str, str], approval: str,
                   reports: dict[str, str | None], metadata: dict[str, str],
                   tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
-    """reports: the s3:// URIs of evaluation.json ("metrics") and bias.json ("bias"), when known."""
+    """reports: the s3:// URIs of evaluation.json ("metrics"), bias.json ("bias") and
+    explainability.json ("explainability"), when known."""
     request: Request = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": f"attrition model {metadata.get('model_version', '')}".strip(),
@@ -265,6 +266,9 @@ def model_package(group: str, image: str, model_data: str, environment: dict[str
         model_metrics["ModelQuality"] = {"Statistics": {"ContentType": "application/json", "S3Uri": reports["metrics"]}}
     if reports.get("bias"):
         model_metrics["Bias"] = {"Report": {"ContentType": "application/json", "S3Uri": reports["bias"]}}
+    if reports.get("explainability"):
+        model_metrics["Explainability"] = {"Report": {"ContentType": "application/json",
+                                                      "S3Uri": reports["explainability"]}}
     if model_metrics:
         request["ModelMetrics"] = model_metrics
     return request

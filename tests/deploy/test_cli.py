@@ -101,7 +101,7 @@ def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir
     args = ["register", "--name", "attrition-a", "--image", IMAGE, "--model-data", "s3://hr-data/m/model.tar.gz",
             "--role", ROLE, "--group", "attrition-models", "--approval", "Approved",
             "--metrics", "s3://hr-data/out/evaluation.json", "--bias", "s3://hr-data/out/bias.json",
-            "--manifest", model_dir / "manifest.json"]
+            "--explainability", "s3://hr-data/out/explainability.json", "--manifest", model_dir / "manifest.json"]
     first = cli(aws_env, *args).stdout.strip()
     assert first.endswith(":model-package/attrition-models/1")
     assert cli(aws_env, *args).stdout.strip() == first  # no second version for the same model
@@ -114,6 +114,7 @@ def test_register_model_and_package_with_lineage_idempotently(aws_env, model_dir
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == "s3://hr-data/out/evaluation.json"
     assert package["ModelMetrics"]["Bias"]["Report"]["S3Uri"] == "s3://hr-data/out/bias.json"
+    assert package["ModelMetrics"]["Explainability"]["Report"]["S3Uri"] == "s3://hr-data/out/explainability.json"
     model = sagemaker.describe_model(ModelName="attrition-a")
     assert model["PrimaryContainer"]["ModelDataUrl"] == "s3://hr-data/m/model.tar.gz"
     clash = cli(aws_env, "register", "--name", "attrition-a", "--image", IMAGE, "--model-data",

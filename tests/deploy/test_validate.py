@@ -37,6 +37,7 @@ EVERYTHING = {
                  "--role", ROLE, "--env", "SAGEMAKER_MODEL_SERVER_WORKERS=2", "--group", "attrition-models",
                  "--approval", "Approved", "--metrics", "s3://hr-models/attrition/out/evaluation.json",
                  "--bias", "s3://hr-models/attrition/out/bias.json",
+                 "--explainability", "s3://hr-models/attrition/out/explainability.json",
                  "--manifest", "MANIFEST", "--subnet", "subnet-0abc", "--security-group", "sg-0abc",
                  "--network-isolation"],
     "deploy": ["--endpoint", "attrition", "--variant", "name=main,model=attrition-v1,instance-type=ml.c5.large,"

@@ -52,6 +52,16 @@ def test_bias_audit_of_the_bundled_data(trained_dir):
     assert "MaritalStatus=Single DPL" in report  # singles leave far more often (25 % vs 12 %)
 
 
+def test_explainability_in_clarify_shape(trained_dir):
+    written = json.loads((trained_dir / "output" / "data" / "explainability.json").read_text())
+    shap = written["explanations"]["kernel_shap"]["label0"]
+    metadata = json.loads((trained_dir / "model" / "metadata.json").read_text())
+    assert list(shap["global_shap_values"]) == [row["feature"] for row in metadata["feature_importance"]]
+    assert shap["global_shap_values"]["OverTime"] > 0
+    # the expected value is the log-odds of the average employee: below 0 for a 16 % positive class
+    assert -3 < shap["expected_value"] < 0
+
+
 def test_evaluation_json_has_model_registry_shape(trained_dir):
     evaluation = json.loads((trained_dir / "output" / "data" / "evaluation.json").read_text())
     binary = evaluation["binary_classification_metrics"]

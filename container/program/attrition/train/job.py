@@ -80,7 +80,7 @@ def run(paths: environment.Paths, environ) -> None:
         results["validation"] = results["cross_validation"]
         results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
         report_y, report_p = y, fit.out_of_fold
-    importance = _importance(booster, x, features_schema)
+    importance, expected_value = _importance(booster, x, features_schema)
     results["warnings"] = _warnings(y, results)
     bias_report = _bias_audit(facets, hp, columns, y, fit.out_of_fold >= threshold)
 
@@ -94,6 +94,7 @@ def run(paths: environment.Paths, environ) -> None:
         artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
         _write_outputs(paths, results, fit.trials)
         artifact.write_json(paths.output_data_dir / "bias.json", bias_report)
+        artifact.write_json(paths.output_data_dir / "explainability.json", _explainability(importance, expected_value))
         summary = _report_summary(results, hp, features_schema, importance, len(y), y)
         summary["bias"] = bias.outside(bias_report)
         artifact.write_text(paths.output_data_dir / "report.html",
@@ -209,15 +210,26 @@ def _bias_audit(facets: list, hp: dict, columns: dict, y: np.ndarray, predicted:
     return report
 
 
-def _importance(booster, x, features_schema) -> list:
-    """Gain and mean |SHAP| (LightGBM's TreeSHAP, in log-odds) per feature, largest first."""
+def _importance(booster, x, features_schema) -> tuple[list, float]:
+    """Gain and mean |SHAP| (LightGBM's TreeSHAP, in log-odds) per feature, largest first; and
+    the expected value (the log-odds every explanation starts from)."""
     gains = booster.feature_importance(importance_type="gain")
-    shap = np.abs(booster.predict(x, pred_contrib=True)[:, :-1]).mean(axis=0)
+    contributions = booster.predict(x, pred_contrib=True)
+    shap = np.abs(contributions[:, :-1]).mean(axis=0)
     rows = [
         {"feature": name, "gain": float(g), "mean_abs_shap": float(m)}
         for name, g, m in zip(features_schema.feature_names, gains, shap)
     ]
-    return sorted(rows, key=lambda row: -row["mean_abs_shap"])
+    return sorted(rows, key=lambda row: -row["mean_abs_shap"]), float(contributions[0, -1])
+
+
+def _explainability(importance: list, expected_value: float) -> dict:
+    """Global importance in Clarify's explainability analysis.json shape. Clarify names its section
+    after its method (Kernel SHAP); these values are exact TreeSHAP, as "method" says."""
+    return {"version": "1.0", "method": "LightGBM TreeSHAP (exact), mean |SHAP| over the training rows, log-odds",
+            "explanations": {"kernel_shap": {"label0": {
+                "global_shap_values": {row["feature"]: row["mean_abs_shap"] for row in importance},
+                "expected_value": expected_value}}}}
 
 
 def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, threshold) -> None:
