@@ -49,3 +49,8 @@ class Arguments(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UserError(f"{self.prog}: {message}")
+
+    def add_model(self, default: Path) -> None:
+        """--model, as every processing entry that loads a trained model takes it."""
+        self.add_argument("--model", type=Path, default=default,
+                          help="the model directory, or a folder holding (or the path of) model.tar.gz")

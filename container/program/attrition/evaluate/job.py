@@ -64,8 +64,7 @@ def run(args: argparse.Namespace) -> dict:
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     processing = paths.processing_dir
     parser = jobs.Arguments(prog="evaluate", description="score a trained model on the test split")
-    parser.add_argument("--model", type=Path, default=processing / "model",
-                        help="the model directory, or a folder holding (or the path of) model.tar.gz")
+    parser.add_model(processing / "model")
     parser.add_argument("--test", type=Path, default=processing / "test", help="the test split's CSV files")
     parser.add_argument("--output", type=Path, default=processing / "evaluation",
                         help="where evaluation.json and bias.json go")

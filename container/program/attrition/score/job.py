@@ -58,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     processing = paths.processing_dir
     parser = jobs.Arguments(prog="score", description="score every employee of a folder of CSV files")
-    parser.add_argument("--model", type=Path, default=processing / "model",
-                        help="the model directory, or a folder holding (or the path of) model.tar.gz")
+    parser.add_model(processing / "model")
     parser.add_argument("--input", type=Path, default=processing / "input", help="the CSV files to score")
     parser.add_argument("--output", type=Path, default=processing / "scores", help="where <file>.out go")
     parser.add_argument("--join", action="store_true", help="write each input row before its answer")
