@@ -258,14 +258,17 @@ def iam_name(text: str) -> str:
     return text
 
 
+BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+
+
 def bucket(text: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", text) or ".." in text:
+    if not re.fullmatch(BUCKET, text) or ".." in text:
         raise argparse.ArgumentTypeError(f"{text!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
     return text
 
 
 def s3_uri(text: str) -> str:
-    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?", text):
+    if not re.fullmatch(rf"s3://{BUCKET}(/.*)?", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an s3://bucket/prefix URI")
     return text
 

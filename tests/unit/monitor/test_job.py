@@ -6,14 +6,14 @@ import pytest
 from attrition.core import environment
 from attrition.monitor import job as monitoring
 from attrition.serve import recorder as datacapture
-from attrition.serve.app import create_app
+from attrition.serve.app import App
 from tests.helpers import as_csv, capture_record, capture_traffic, next_year
 from tests.http_client import Client
 
 
 @pytest.fixture(scope="module")
 def send(trained_model):
-    client = Client(create_app(trained_model, environment.serving_settings({})))
+    client = Client(App(trained_model, environment.serving_settings({})))
 
     def post(body, content_type, accept):
         response = client.post("/invocations", data=body,
@@ -123,7 +123,7 @@ def test_missing_baseline_fails_clearly(tmp_path, trained_dir):
 
 def test_local_data_capture_feeds_the_monitor(tmp_path, trained_model, trained_dir, ibm_text):
     recorder = datacapture.Recorder(tmp_path / "capture", percent=100)
-    client = Client(create_app(trained_model, environment.serving_settings({}), recorder))
+    client = Client(App(trained_model, environment.serving_settings({}), recorder))
     employees = next_year(ibm_text, 300, seed=6, shifted=False)
     for start in range(0, 300, 100):
         body = as_csv(employees[start:start + 100])

@@ -17,12 +17,12 @@ def run(tmp_path, model_dir, files: dict, *args) -> int:
 
 def test_each_file_scored_as_the_endpoint_answers(tmp_path, trained_dir, trained_model, ibm_text):
     from attrition.core import environment
-    from attrition.serve.app import create_app
+    from attrition.serve.app import App
 
     rows = ibm_text.splitlines()
     big = "\n".join(rows + rows[1:] * 3) + "\n"  # 5,880 employees: several frames
     assert run(tmp_path, trained_dir / "model", {"big.csv": big, "few.csv": "\n".join(rows[1:4]) + "\n"}) == 0
-    client = Client(create_app(trained_model, environment.serving_settings({})))
+    client = Client(App(trained_model, environment.serving_settings({})))
     for name, text in (("big.csv", big), ("few.csv", "\n".join(rows[1:4]) + "\n")):
         expected = post(client, text, accept="text/csv").get_data(as_text=True)
         assert (tmp_path / "out" / f"{name}.out").read_text() == expected

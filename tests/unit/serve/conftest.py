@@ -3,7 +3,7 @@
 import pytest
 
 from attrition.core import environment
-from attrition.serve.app import create_app
+from attrition.serve.app import App
 from tests.http_client import Client
 
 
@@ -14,7 +14,7 @@ def settings():
 
 @pytest.fixture()
 def client(trained_model, settings):
-    return Client(create_app(trained_model, settings))
+    return Client(App(trained_model, settings))
 
 
 @pytest.fixture(scope="module")

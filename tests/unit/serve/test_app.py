@@ -1,7 +1,7 @@
 import dataclasses
 import json
 
-from attrition.serve.app import create_app
+from attrition.serve.app import App
 from tests.http_client import Client, post
 
 
@@ -40,7 +40,7 @@ def test_unknown_routes_and_methods_answer_json(client):
 def test_internal_errors_are_500_without_details(trained_model, settings, ibm_rows, caplog):
     broken = dataclasses.replace(trained_model)
     broken.predict = lambda *a: (_ for _ in ()).throw(RuntimeError("secret detail"))
-    client = Client(create_app(broken, settings))
+    client = Client(App(broken, settings))
     response = post(client, ibm_rows[1] + "\n")
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal error; the server log has the details"}

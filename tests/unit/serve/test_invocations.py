@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attrition.core import environment, features
-from attrition.serve.app import create_app
+from attrition.serve.app import App
 from tests.http_client import Client, post
 
 """/ping and /invocations, the two routes answered in plain WSGI."""
@@ -95,7 +95,7 @@ def test_accept_chooses_the_response_type(client, ibm_rows, accept, mimetype):
 
 def test_default_accept_can_be_changed(trained_model):
     settings = environment.serving_settings({"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"})
-    client = Client(create_app(trained_model, settings))
+    client = Client(App(trained_model, settings))
     response = post(client, "\n".join(_ibm_sample()) + "\n")
     assert response.mimetype == "text/csv"
 
@@ -128,7 +128,7 @@ def test_bad_requests_get_a_json_error(client, body, content_type, accept, statu
 
 def test_payload_limit_is_413(trained_model):
     settings = environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"})
-    client = Client(create_app(trained_model, settings))
+    client = Client(App(trained_model, settings))
     response = post(client, "x" * 5000)
     assert response.status_code == 413
     assert "larger than 0.001 MB" in response.get_json()["error"]
@@ -164,7 +164,7 @@ def test_a_body_in_many_chunks_is_read_to_its_end(client, ibm_rows):
 
 
 def test_payload_limit_holds_for_a_body_in_chunks(trained_model):
-    client = Client(create_app(trained_model, environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"})))
+    client = Client(App(trained_model, environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"})))
     response = client.post("/invocations", data=b"x" * 5000, headers={"Content-Type": "text/csv"}, chunks=5)
     assert response.status_code == 413 and "larger than 0.001 MB" in response.get_json()["error"]
 

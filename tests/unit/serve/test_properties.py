@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from attrition.core import environment
-from attrition.serve.app import create_app
+from attrition.serve.app import App
 from tests.http_client import Client
 from tests.strategies import HEADER, ROWS, any_request, valid_request
 
@@ -17,7 +17,7 @@ PROPERTY = settings(max_examples=1500, deadline=None, derandomize=True,
 
 @pytest.fixture(scope="module")
 def app(trained_model):
-    return Client(create_app(trained_model, environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "1"})))
+    return Client(App(trained_model, environment.serving_settings({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "1"})))
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ from .schema import Schema
 
 # Charsets a CSV or JSON body may declare: text encodings only (not punycode, undefined, rot13...).
 TEXT_CHARSETS = ("utf-", "ascii", "latin", "iso8859-", "cp", "mac-", "koi8-", "shift_jis", "euc_", "gb", "big5")
+# Rows decoded, encoded and scored at a time by /invocations and `score`: bounds their memory.
+ROWS_PER_FRAME = 2048
 
 
 @dataclass
@@ -41,7 +43,7 @@ def decode(body: bytes, media_type: str, charset: str, schema: Schema) -> Frame:
 
 
 def decode_frames(body: bytes, media_type: str, charset: str, schema: Schema,
-                  rows_per_frame: int | None) -> tuple[Iterator[Frame], object]:
+                  rows_per_frame: int | None = ROWS_PER_FRAME) -> tuple[Iterator[Frame], object]:
     """The body as frames of at most `rows_per_frame` rows (None: one frame), and the JSON body's
     own "explain" setting (None when it has none). CSV is parsed a block of lines at a time, so a
     large request never holds more than one block as Python objects; JSON is parsed at once."""

@@ -6,6 +6,7 @@ JSON only, so a model file cannot run code.
 
 import json
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,12 @@ def load(model_dir: Path, predict_threads: int = 1) -> Model:
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     return Model(booster, schema, threshold, metadata, for_booster(booster, predict_threads),
                  model_version(model_path), manifest)
+
+
+def load_any(source: Path) -> Model:
+    """A model directory, a model.tar.gz, or a folder holding one (as a Processing job mounts it)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        return load(unpacked(source, Path(scratch)))
 
 
 def unpacked(source: Path, scratch: Path) -> Path:

@@ -14,7 +14,6 @@ loads it (text and JSON only); the test rows are read as `train` reads its chann
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 from ..core import artifact, bias, data, environment, features, jobs, logs, metrics, model
@@ -34,8 +33,7 @@ def _work(paths: environment.Paths, argv: list[str] | None) -> str:
 
 
 def run(args: argparse.Namespace) -> dict:
-    with tempfile.TemporaryDirectory() as unpacked:
-        trained = model.load(model.unpacked(args.model, Path(unpacked)))
+    trained = model.load_any(args.model)
     schema = trained.schema
     table = data.read_channel(args.test, schema.label_column, "auto")
     missing = sorted(set(schema.feature_names) - set(table.columns))

@@ -5,19 +5,16 @@ Transform gives (`probability,label` per input row, in order; `--join` puts each
     /opt/ml/processing/input/   CSV files, with a header or in training order (as /invocations reads them)
     /opt/ml/processing/scores/  <file>.out for each input file
 
-Each file is decoded, encoded and scored a frame of rows at a time, exactly as /invocations does,
-so a file of any size scores in bounded memory.
+Each file is decoded, encoded and scored a frame of rows at a time, exactly as /invocations does:
+memory grows with the file's bytes, not with its rows as Python objects.
 """
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 from ..core import artifact, codecs, environment, features, jobs, mediatypes, model
 from ..core.errors import UserError
-
-ROWS_PER_FRAME = 2048
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:
@@ -34,13 +31,12 @@ def run(args: argparse.Namespace) -> int:
     files = sorted(p for p in args.input.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
         raise UserError(f"no file to score in {args.input}")
-    with tempfile.TemporaryDirectory() as unpacked:
-        trained = model.load(model.unpacked(args.model, Path(unpacked)))
+    trained = model.load_any(args.model)
     total = 0
     for path in files:
         lines, body = [], path.read_bytes()
         try:
-            frames, _ = codecs.decode_frames(body, mediatypes.CSV, "", trained.schema, ROWS_PER_FRAME)
+            frames, _ = codecs.decode_frames(body, mediatypes.CSV, "", trained.schema)
             for frame in frames:
                 probabilities = trained.predict(features.encode(trained.schema, frame.columns, frame.n_rows)).tolist()
                 lines += codecs.encode_rows(probabilities, trained.labels(probabilities), mediatypes.CSV)

@@ -4,7 +4,7 @@ Routes: GET /ping, POST /invocations (invocations.py), GET /model, GET /executio
 GET /openapi.json (the contract, kept true by tests/unit/serve/test_openapi.py). Request bodies
 are read asynchronously before any work starts, so slow or stalled clients hold a connection
 but never a worker. Every error is JSON {"error": "..."}, and every response names the model
-version. `create_app` takes an already loaded model, so /ping never loads anything.
+version. `App` takes an already loaded model, so /ping never loads anything.
 """
 
 import json
@@ -116,10 +116,6 @@ class App:
 
     async def _error(self, send, status: int, message: str, allow: str | None = None) -> None:
         await self._send(send, status, json.dumps({"error": message}).encode(), JSON_TYPE, allow)
-
-
-def create_app(model: Model, settings: ServingSettings, recorder: Recorder | None = None) -> App:
-    return App(model, settings, recorder)
 
 
 def model_card(model: Model) -> dict[str, Any]:

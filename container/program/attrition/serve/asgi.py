@@ -8,7 +8,7 @@ import sys
 
 from ..core import environment, logs, model
 from ..core.errors import UserError
-from .app import App, create_app
+from .app import App
 from .recorder import recorder
 
 
@@ -22,7 +22,7 @@ def _load() -> App:
     except OSError as error:
         logs.say(f"serve: {environment.os_error_message(error)}", sys.stderr)
         sys.exit(3)
-    return create_app(served, settings, recorder(environment.capture_settings()))
+    return App(served, settings, recorder(environment.capture_settings()))
 
 
 app = _load()

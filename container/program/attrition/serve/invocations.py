@@ -1,7 +1,7 @@
 """POST /invocations: a request body in, an answer out, scored a frame of rows at a time.
 
 Frames bound the memory a request can take: a 6 MB CSV is parsed, encoded and scored
-ROWS_PER_FRAME rows at a time, so a worker never holds a whole large request as Python objects
+codecs.ROWS_PER_FRAME rows at a time, so a worker never holds a whole large request as Python objects
 (bench and tests/container/test_faults.py measure it under `--memory 256m`). Explanations are
 bounded too: rows x drivers per request may not exceed MAX_DRIVERS. Request bodies (employee
 records) are never logged.
@@ -20,7 +20,6 @@ from ..core.model import Model
 from . import explanations
 from .recorder import Recorder
 
-ROWS_PER_FRAME = 2048
 MAX_DRIVERS = 100_000  # explanation entries per response: ~7 MB of JSON, SageMaker's response limit
 
 
@@ -49,7 +48,7 @@ class Invocations:
                 f"{', '.join(mediatypes.REQUEST_TYPES[:3])}"
             )
         schema = self.model.schema
-        frames, body_explain = codecs.decode_frames(request.body, media_type, charset, schema, ROWS_PER_FRAME)
+        frames, body_explain = codecs.decode_frames(request.body, media_type, charset, schema)
         top_k = explanations.requested(request.query, request.custom_attributes, body_explain)
         top_k = min(top_k, len(schema.features))
         rows: list[str] = []
