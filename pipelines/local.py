@@ -1,22 +1,86 @@
 """What both local runners share: their command line (one set of options for both engines, so a
-user moves from one to the other unchanged) and the bundled data."""
+user moves from one to the other unchanged), the bundled data, the champion they fetch from the
+MLflow registry before a run, and what they conclude after it (register, promote, audit)."""
 
 import argparse
 import os
 from pathlib import Path
 
+from attrition_deploy import audit
+
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+NO_CHAMPION = "no-champion.txt"  # the only file of a champion folder when there is none
 
 
 def arguments(description: str, argv=None) -> argparse.Namespace:
+    return parser(description).parse_args(argv)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--image", required=True, help="the image, as built by container/local_test/build.sh")
     parser.add_argument("--data", type=Path, default=BUNDLED, help="the HR export (default: the bundled data)")
     parser.add_argument("--seed", type=int, default=0, help="the split's seed")
     parser.add_argument("--auc-threshold", type=float, default=0.80, help="the gate: test AUC at least this")
+    parser.add_argument("--auc-tolerance", type=float, default=0.01,
+                        help="the gate: test AUC at least the champion's minus this")
     parser.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
-                        help="MLflow tracking URI to register the model in (default: $MLFLOW_TRACKING_URI)")
+                        help="MLflow tracking URI: the champion comes from it, the new model goes to it "
+                             "(default: $MLFLOW_TRACKING_URI)")
     parser.add_argument("--model-name", default="attrition", help="the registered model's name in MLflow")
+    parser.add_argument("--promote", action="store_true",
+                        help="a model that passes the gate becomes the champion (approved, alias `champion`)")
+    parser.add_argument("--audit-log", type=Path, default=audit.default_log(),
+                        help="the audit trail, JSON Lines (default: $ATTRITION_AUDIT_LOG or %(default)s)")
+    parser.add_argument("--trigger", default="", help="why this run happens, for the audit trail")
     parser.add_argument("--batch-score", action="store_true", help="also score the data with the new model")
-    return parser.parse_args(argv)
+    return parser
+
+
+def champion(args: argparse.Namespace, folder: Path) -> dict | None:
+    """The registry's champion, its files in folder/model; without one, folder/model holds only
+    the NO_CHAMPION marker (a pipeline input may not be empty)."""
+    found = None
+    if args.mlflow:
+        from registry import champion as fetch
+
+        found = fetch(args.model_name, folder, args.mlflow)
+    if found is None:
+        (folder / "model").mkdir(parents=True, exist_ok=True)
+        (folder / "model" / NO_CHAMPION).write_text("no approved model yet\n")
+    return found
+
+
+def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: Path, before: dict | None,
+             source: str) -> dict:
+    """The gate's verdict on a finished run; a passing model registered (and made champion with
+    --promote), a refused one recorded; every decision in the audit trail."""
+    from registry import promote, register
+
+    gate = evaluation["attrition"]["gate"]
+    metrics = evaluation["attrition"]["metrics"]
+    before = {key: before[key] for key in ("name", "version", "model_version")} if before else None
+    auc = evaluation["binary_classification_metrics"]["auc"]["value"]
+    reasons = [f"test AUC {auc:.4f} vs threshold {args.auc_threshold:g}: "
+               + ("met" if auc >= args.auc_threshold else "below"), *gate["reasons"]]
+    passed = gate["passed"] and auc >= args.auc_threshold
+    trigger = args.trigger or f"run by {audit.actor()}"
+    result: dict = {"gate_passed": passed, "reasons": reasons, "replaced_champion": False,
+                    "champion_before": before["version"] if before else None}
+    if not passed:
+        audit.append(args.audit_log, audit.record(
+            "refused", actor=source, trigger=trigger, champion=before,
+            model={"name": args.model_name, "model_version": evaluation["attrition"]["model_version"]},
+            metrics=metrics, verdict="refused by the gate", reasons=reasons))
+        return result
+    if not args.mlflow:
+        return result
+    registered = register(args.model_name, model_dir, evaluation, args.image, tracking_uri=args.mlflow,
+                          source=source, bias=bias, log=args.audit_log, trigger=trigger)
+    result["registered"] = registered
+    if args.promote:
+        promote(registered, reasons, args.mlflow, args.audit_log, actor=source, trigger=trigger, before=before,
+                metrics=metrics)
+        result["replaced_champion"] = True
+    return result

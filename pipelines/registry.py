@@ -6,25 +6,35 @@ Both pipelines' local runs register here (SageMaker's local mode has no Model Re
 MLFLOW_TRACKING_URI (or `tracking_uri`) at your MLflow server: `mlflow server --backend-store-uri
 sqlite:///mlflow.db --host 127.0.0.1 --port 5000` starts one; SageMaker's managed MLflow is the
 same API (its tracking server ARN as the URI, with the sagemaker-mlflow plugin installed).
+
+The approved model that new ones must beat carries the alias `champion`. Every registration and
+promotion is also an audit record (attrition_deploy/audit.py): a line in the audit log and a tag
+`audit.<event>` on the model version.
 """
 
 import contextlib
 import json
+import os
 from pathlib import Path
 
+from attrition_deploy import audit
+
 APPROVALS = ("PendingManualApproval", "Approved", "Rejected")
+CHAMPION = "champion"
+QUALITY = ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")
 
 
 def register(name: str, model_dir: Path, evaluation: dict, image: str, approval: str = "PendingManualApproval",
-             tracking_uri: str | None = None, source: str = "") -> dict:
-    """A new version of registered model `name`; returns {"name", "version", "run_id"}."""
+             tracking_uri: str | None = None, source: str = "", bias: dict | None = None,
+             log: Path | None = None, trigger: str = "") -> dict:
+    """A new version of registered model `name`, with its evaluation (and bias audit, when given);
+    returns {"name", "version", "run_id", "model_version"}."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
     if approval not in APPROVALS:
         raise ValueError(f"approval {approval!r} must be one of {', '.join(APPROVALS)}")
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
+    _connect(tracking_uri)
     manifest = json.loads((model_dir / "manifest.json").read_text())
     quality = evaluation["binary_classification_metrics"]
     tags = {
@@ -39,9 +49,10 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
     }
     mlflow.set_experiment(name)
     with mlflow.start_run(run_name=f"{name}-{manifest['model_version']}") as run:
-        mlflow.log_metrics({f"test_{metric}": float(quality[metric]["value"])
-                            for metric in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")})
+        mlflow.log_metrics({f"test_{metric}": float(quality[metric]["value"]) for metric in QUALITY})
         mlflow.log_dict(evaluation, "evaluation.json")
+        if bias is not None:
+            mlflow.log_dict(bias, "bias.json")
         mlflow.log_artifacts(str(model_dir), "model")
         mlflow.set_tags(tags)
     client = MlflowClient()
@@ -49,4 +60,60 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
         client.create_registered_model(name, description="Employee attrition models (attrition-sagemaker)")
     version = client.create_model_version(name, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id,
                                           tags=tags)
-    return {"name": name, "version": version.version, "run_id": run.info.run_id}
+    registered = {"name": name, "version": version.version, "run_id": run.info.run_id,
+                  "model_version": manifest["model_version"]}
+    _audit(client, log, audit.record(
+        "registered", actor=source or audit.actor(), trigger=trigger, model=registered,
+        data={channel: [entry["sha256"] for entry in entries]
+              for channel, entries in (manifest.get("data") or {}).items()},
+        metrics={metric: float(quality[metric]["value"]) for metric in QUALITY}, verdict=approval,
+        reasons=evaluation.get("attrition", {}).get("gate", {}).get("reasons", [])))
+    return registered
+
+
+def champion(name: str, folder: Path, tracking_uri: str | None = None) -> dict | None:
+    """The version with the `champion` alias, its model files downloaded into `folder`; None when
+    no version has it yet."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    _connect(tracking_uri)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    client = MlflowClient()
+    try:
+        found = client.get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException:  # no such model, or no version has the alias
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    mlflow.artifacts.download_artifacts(run_id=found.run_id, artifact_path="model", dst_path=str(folder))
+    return {"name": name, "version": found.version, "run_id": found.run_id,
+            "model_version": found.tags.get("model_version", ""), "path": str(folder / "model")}
+
+
+def promote(registered: dict, reasons: list[str], tracking_uri: str | None = None, log: Path | None = None,
+            actor: str = "", trigger: str = "", before: dict | None = None, metrics: dict | None = None) -> None:
+    """Make a registered version the champion: approved, and the alias moved to it."""
+    from mlflow.tracking import MlflowClient
+
+    _connect(tracking_uri)
+    client = MlflowClient()
+    client.set_model_version_tag(registered["name"], registered["version"], "approval", "Approved")
+    client.set_registered_model_alias(registered["name"], CHAMPION, registered["version"])
+    _audit(client, log, audit.record("promoted", actor=actor or audit.actor(), trigger=trigger, model=registered,
+                                     champion=before, metrics=metrics, verdict="Approved: the new champion",
+                                     reasons=reasons))
+
+
+def _audit(client, log: Path | None, entry: dict) -> None:
+    """The record in the log, and as a tag on the model version it is about."""
+    audit.append(log or audit.default_log(), entry)
+    model = entry["model"]
+    client.set_model_version_tag(model["name"], model["version"], f"audit.{entry['event']}",
+                                 json.dumps(entry, sort_keys=True)[:5000])
+
+
+def _connect(tracking_uri: str | None) -> None:
+    import mlflow
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)

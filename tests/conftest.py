@@ -60,7 +60,7 @@ def aws_env(moto_server, tmp_path):
                AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                AWS_CONFIG_FILE=str(tmp_path / "no-config"),
                AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-               DOCKER_CONFIG=str(tmp_path / "docker-config"))
+               DOCKER_CONFIG=str(tmp_path / "docker-config"), ATTRITION_AUDIT_LOG=str(tmp_path / "audit.jsonl"))
     return env
 
 

@@ -38,9 +38,15 @@ class Runner:
             self._session = boto3.session.Session(region_name=region, profile_name=profile)
         except BotoCoreError as error:
             raise AwsError(str(error)) from None
-        self.region = self._session.region_name or ("us-east-1" if dry_run and not read_live else "")
-        if not self.region:
+        self._region = self._session.region_name or ("us-east-1" if dry_run and not read_live else "")
+
+    @property
+    def region(self) -> str:
+        """Asked for only when a request needs it: the local subcommands (history, approving an
+        MLflow version) need no AWS configuration at all."""
+        if not self._region:
             raise AwsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
+        return self._region
 
     def call(self, service: str, operation: str, params: Request) -> Request:
         """Make (or, in a dry run, record) one call; its response, or {} in a dry run."""
@@ -87,7 +93,7 @@ class Runner:
             from botocore.config import Config
 
             config = Config(retries={"mode": "standard", "max_attempts": 5})
-            self._clients[service] = self._session.client(service, config=config)
+            self._clients[service] = self._session.client(service, region_name=self.region, config=config)
         return self._clients[service]
 
 

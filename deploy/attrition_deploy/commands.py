@@ -14,7 +14,7 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from . import mlflow_registry, plans, waiting
+from . import audit, mlflow_registry, plans, waiting
 from .aws import AwsError, Runner, dump
 
 EXISTS = ("AlreadyExists", "already exist", "EntityAlreadyExists", "BucketAlreadyOwnedByYou",
@@ -186,7 +186,14 @@ def register(args: Namespace, aws: Runner) -> str:
                                   args.approval, {"metrics": args.metrics, "bias": args.bias,
                                                                  "explainability": args.explainability}, metadata,
                                   tuple(args.tag))
-    return str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
+    arn = str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
+    if not aws.dry_run:
+        audit.append(args.audit_log, audit.record(
+            "registered", actor=audit.actor(),
+            model={"package": arn, "model_version": metadata.get("model_version", "")},
+            trigger="attrition-deploy register" + (f" --from-mlflow {args.from_mlflow}" if args.from_mlflow else ""),
+            data={k: [v] for k, v in metadata.items() if k.startswith("data_")}, verdict=args.approval))
+    return arn
 
 
 def _from_mlflow(args: Namespace, aws: Runner) -> None:
@@ -273,6 +280,11 @@ def deploy(args: Namespace, aws: Runner) -> str:
             aws.call("application-autoscaling", "put_scaling_policy", policy)
     if args.wait:
         waiting.endpoint(aws, args.endpoint)
+    if not aws.dry_run:
+        audit.append(args.audit_log, audit.record(
+            "deployed", actor=audit.actor(), trigger="attrition-deploy deploy",
+            model={"endpoint": args.endpoint, "models": [v.model for v in args.variant]},
+            verdict=f"endpoint config {name}", reasons=[f"variant {v.name}: model {v.model}" for v in args.variant]))
     return str(args.endpoint)
 
 

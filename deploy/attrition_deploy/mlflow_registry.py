@@ -1,5 +1,6 @@
-"""Read a model version from an MLflow Model Registry over its REST API (urllib only: the CLI
-needs boto3 alone): its tags, its model files and its evaluation, to promote it to SageMaker."""
+"""A model version in an MLflow Model Registry, over its REST API (urllib only: the CLI needs
+boto3 alone): its tags, its model files and its evaluation, to promote it to SageMaker; a tag or
+the `champion` alias set, to approve it."""
 
 import contextlib
 import json
@@ -23,6 +24,15 @@ def version(tracking_uri: str, name: str, number: str) -> dict:
             "run_id": model_version["run_id"], "source": model_version.get("source", "")}
 
 
+def set_tag(tracking_uri: str, name: str, number: str, key: str, value: str) -> None:
+    _post(tracking_uri, "/api/2.0/mlflow/model-versions/set-tag",
+          {"name": name, "version": number, "key": key, "value": value})
+
+
+def set_alias(tracking_uri: str, name: str, alias: str, number: str) -> None:
+    _post(tracking_uri, "/api/2.0/mlflow/registered-models/alias", {"name": name, "alias": alias, "version": number})
+
+
 def download(tracking_uri: str, run_id: str, folder: Path) -> dict:
     """The model's files into `folder`; returns the evaluation the run logged."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -41,9 +51,15 @@ def _get(tracking_uri: str, route: str, params: dict) -> dict:
     return json.loads(_open(url).read())
 
 
-def _open(url: str):
+def _post(tracking_uri: str, route: str, body: dict) -> None:
+    _open(urllib.request.Request(f"{tracking_uri.rstrip('/')}{route}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST"))
+
+
+def _open(request: "str | urllib.request.Request"):
+    url = request if isinstance(request, str) else request.full_url
     try:
-        return urllib.request.urlopen(url, timeout=30)
+        return urllib.request.urlopen(request, timeout=30)
     except urllib.error.HTTPError as error:
         detail = error.read()[:300].decode("utf-8", "replace")
         with contextlib.suppress(ValueError):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import commands, plans
+from . import audit, commands, governance, plans
 from .plans import Autoscale, Variant
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
@@ -69,6 +69,10 @@ def build() -> argparse.ArgumentParser:
                    help="a further s3:// prefix the role may use: capture, batch, monitoring (repeat)")
     p.add_argument("--kms-key", action="append", default=[], help="a KMS key the role may use (repeat)")
     p.add_argument("--repository", default="attrition-sagemaker", help="ECR repository to pull")
+
+    def audited(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--audit-log", type=Path, default=audit.default_log(),
+                         help="the audit trail, JSON Lines (default: $ATTRITION_AUDIT_LOG or %(default)s)")
 
     def training(sub: argparse.ArgumentParser, name_help: str) -> None:
         sub.add_argument("--image", required=True, help="image URI in ECR")
@@ -133,6 +137,7 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--explainability", type=s3_uri, help="s3:// URI of explainability.json (Clarify's shape)")
     p.add_argument("--manifest", type=Path, help="manifest.json from the model directory")
     networked(p)
+    audited(p)
 
     p = command("deploy", commands.deploy, "create or update an endpoint with one or more variants")
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
@@ -153,6 +158,25 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--async-success-topic", help="SNS topic ARN told of each answer (with --async-output)")
     p.add_argument("--async-error-topic", help="SNS topic ARN told of each failure (with --async-output)")
     waits(p, "endpoint")
+    audited(p)
+
+    p = command("approve", governance.approve, "approve or reject a model: an MLflow version (approved: the "
+                "new champion) or a Model Registry package; recorded with who and why", creates=False)
+    p.add_argument("--version", metavar="NAME/VERSION", help="an MLflow model version")
+    p.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                   help="MLflow tracking URI, with --version (default: $MLFLOW_TRACKING_URI)")
+    p.add_argument("--package", metavar="ARN", help="a SageMaker model package")
+    p.add_argument("--reject", action="store_true", help="reject instead of approve")
+    p.add_argument("--reason", required=True, help="why: kept in the audit trail")
+    audited(p)
+
+    p = command("history", governance.history, "the audit trail, newest first: the local log, or a Model "
+                "Registry group's packages", creates=False)
+    p.add_argument("--group", type=sagemaker_name, help="read this SageMaker package group instead of the log")
+    p.add_argument("--model", help="only the records of this registered model (the log)")
+    p.add_argument("--limit", type=bounded(int, 1, 100000), default=50, help="at most this many records")
+    p.add_argument("--json", action="store_true", help="the records as JSON")
+    audited(p)
 
     p = command("pipeline", commands.pipeline, "a SageMaker pipeline: upsert its definition, start an execution, "
                 "or describe it")

@@ -1,7 +1,11 @@
 r"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this image.
 
-    prepare -> train -> evaluate -> gate (dsl.If test AUC >= auc_threshold) -> register
-                    \-> batch score (dsl.If batch_score_on: the image's `score` on scoring_uri)
+    prepare -> train -> evaluate (the new model and the champion on the same test rows)
+        -> gate (dsl.If test AUC >= auc_threshold, and dsl.If the champion-vs-challenger gate passed) -> register
+        \-> batch score (dsl.If batch_score_on: the image's `score` on scoring_uri)
+
+champion_uri is a folder holding the approved model to beat (its files or model.tar.gz), or only
+a marker file when there is none yet; run_local.py fills it from the MLflow `champion` alias.
 
 Each component is a container component running one of the image's entries. The glue around an
 entry (laying out /opt/ml, copying files to the artifacts' paths, reporting the outputs in
@@ -59,10 +63,13 @@ elif step == "train":
     manifest = json.load(open(os.path.join(args["model"], "manifest.json")))
     artifact("model", {"model_version": manifest["model_version"], "validation_auc": manifest["metrics"]["auc"]})
 elif step == "evaluate":
-    run("evaluate", "--model", args["model"], "--test", args["test"], "--output", work)
+    run("evaluate", "--model", args["model"], "--champion", args["champion"], "--test", args["test"],
+        "--output", work, "--auc-tolerance", args["auc_tolerance"])
     evaluation = json.load(open(os.path.join(work, "evaluation.json")))
-    os.makedirs(os.path.dirname(args["evaluation"]), exist_ok=True)
-    shutil.copy(os.path.join(work, "evaluation.json"), args["evaluation"])
+    for name in ("evaluation", "bias"):
+        os.makedirs(os.path.dirname(args[name]), exist_ok=True)
+        shutil.copy(os.path.join(work, name + ".json"), args[name])
+    artifact("bias")
     quality = evaluation["binary_classification_metrics"]
     values = {k: quality[k]["value"] for k in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")}
     cm = quality["confusion_matrix"]
@@ -71,10 +78,12 @@ elif step == "evaluate":
     artifact("classification", {"confusionMatrix": {
         "annotationSpecs": [{"displayName": "stays"}, {"displayName": "leaves"}],
         "rows": [{"row": [cm["0"]["0"], cm["0"]["1"]]}, {"row": [cm["1"]["0"], cm["1"]["1"]]}]}})
-    out["parameterValues"]["test_auc"] = values["auc"]
-    os.makedirs(os.path.dirname(args["test_auc"]), exist_ok=True)
-    with open(args["test_auc"], "w") as f:
-        f.write(repr(values["auc"]))
+    passed = evaluation["attrition"]["gate"]["passed"]
+    out["parameterValues"].update(test_auc=values["auc"], beats_champion=passed)
+    for name, value in (("test_auc", repr(values["auc"])), ("beats_champion", json.dumps(passed))):
+        os.makedirs(os.path.dirname(args[name]), exist_ok=True)
+        with open(args[name], "w") as f:
+            f.write(value)
 elif step == "register":
     tree(args["model"], args["registered"])
     evaluation = json.load(open(args["evaluation"]))
@@ -116,12 +125,16 @@ def train(train: Input[Dataset], validation: Input[Dataset], seed: int, model: O
 
 
 @dsl.container_component
-def evaluate(model: Input[Model], test: Input[Dataset], evaluation: Output[Artifact], metrics: Output[Metrics],
-             classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float)):
-    """Score the untouched test split (the image's `evaluate`); metrics for the KFP UI."""
-    return _glue("evaluate", model=model.path, test=test.path, evaluation=evaluation.path,
-                 evaluation_uri=evaluation.uri, metrics_uri=metrics.uri, classification_uri=classification.uri,
-                 test_auc=test_auc)
+def evaluate(model: Input[Model], champion: Input[Model], test: Input[Dataset], auc_tolerance: float,
+             evaluation: Output[Artifact], bias: Output[Artifact], metrics: Output[Metrics],
+             classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float),
+             beats_champion: dsl.OutputPath(bool)):
+    """Score the untouched test split with the new model and the champion (the image's
+    `evaluate`); metrics for the KFP UI."""
+    return _glue("evaluate", model=model.path, champion=champion.path, test=test.path, auc_tolerance=auc_tolerance,
+                 evaluation=evaluation.path, evaluation_uri=evaluation.uri, bias=bias.path, bias_uri=bias.uri,
+                 metrics_uri=metrics.uri, classification_uri=classification.uri, test_auc=test_auc,
+                 beats_champion=beats_champion)
 
 
 @dsl.container_component
@@ -138,15 +151,19 @@ def batch_score(model: Input[Model], employees: Input[Dataset], scores: Output[D
 
 
 @dsl.pipeline(name="attrition", description="prepare, train, evaluate, gate and register an attrition model")
-def attrition_pipeline(export_uri: str, seed: int = 0, test_fraction: float = 0.2, validation_fraction: float = 0.2,
-                       auc_threshold: float = 0.80, approval: str = "PendingManualApproval",
-                       batch_score_on: bool = False, scoring_uri: str = "") -> float:
+def attrition_pipeline(export_uri: str, champion_uri: str, seed: int = 0, test_fraction: float = 0.2,
+                       validation_fraction: float = 0.2, auc_threshold: float = 0.80, auc_tolerance: float = 0.01,
+                       approval: str = "PendingManualApproval", batch_score_on: bool = False,
+                       scoring_uri: str = "") -> float:
     export = dsl.importer(artifact_uri=export_uri, artifact_class=Dataset, reimport=False)
     prepared = prepare(export=export.output, seed=seed, test_fraction=test_fraction,
                        validation_fraction=validation_fraction)
     trained = train(train=prepared.outputs["train"], validation=prepared.outputs["validation"], seed=seed)
-    evaluated = evaluate(model=trained.outputs["model"], test=prepared.outputs["test"])
-    with dsl.If(evaluated.outputs["test_auc"] >= auc_threshold, name="gate"):
+    champion = dsl.importer(artifact_uri=champion_uri, artifact_class=Model, reimport=False)
+    evaluated = evaluate(model=trained.outputs["model"], champion=champion.output, test=prepared.outputs["test"],
+                         auc_tolerance=auc_tolerance)
+    with dsl.If(evaluated.outputs["test_auc"] >= auc_threshold, name="gate"), \
+            dsl.If(evaluated.outputs["beats_champion"] == True, name="beats-champion"):  # noqa: E712
         register(model=trained.outputs["model"], evaluation=evaluated.outputs["evaluation"], approval=approval)
     with dsl.If(batch_score_on == True, name="batch-score"):  # noqa: E712 (a kfp condition, not Python's)
         employees = dsl.importer(artifact_uri=scoring_uri, artifact_class=Dataset, reimport=False)

@@ -1,9 +1,10 @@
 """Run the Kubeflow pipeline locally, for free: kfp's local runner with Docker, the real image,
 the bundled data, and the model registered in MLflow at the end.
 
-    python pipelines/kubeflow/run_local.py --image attrition-sagemaker:local [--mlflow URI] [--seed 0]
+    python pipelines/kubeflow/run_local.py --image attrition-sagemaker:local [--mlflow URI] [--promote]
 
-Needs Docker and pipelines/requirements.txt. Prints the test AUC and the registered version.
+Needs Docker and pipelines/requirements.txt. The champion (MLflow alias `champion`) is evaluated
+beside the new model. Prints the test AUC, the gate's reasons and the registered version.
 """
 
 import json
@@ -14,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "pipelines"), str(ROOT / "pipelines" / "kubeflow")]
+sys.path[:0] = [str(ROOT / "pipelines"), str(ROOT / "pipelines" / "kubeflow"), str(ROOT / "deploy")]
 import local  # noqa: E402
 
 
@@ -26,24 +27,27 @@ def main(argv=None) -> int:
 
 
 def run(args, root: Path) -> dict:
-    from kfp import local
+    from kfp import local as kfp_local
 
     os.environ["ATTRITION_IMAGE"] = args.image  # read when the pipeline module is imported
     import pipeline
     export = root / "export"  # the runner mounts only pipeline_root: the export must lie under it
     export.mkdir(parents=True)
     shutil.copy(args.data, export / "export.csv")
-    local.init(runner=local.DockerRunner(), pipeline_root=str(root))
+    before = local.champion(args, root / "champion")  # under pipeline_root too
+    kfp_local.init(runner=kfp_local.DockerRunner(), pipeline_root=str(root))
     scoring = root / "scoring"
     scoring.mkdir()
     shutil.copy(args.data, scoring / "employees.csv")
-    task = pipeline.attrition_pipeline(export_uri=str(export), seed=args.seed, auc_threshold=args.auc_threshold,
-                                       batch_score_on=args.batch_score, scoring_uri=str(scoring))
+    task = pipeline.attrition_pipeline(export_uri=str(export), champion_uri=str(root / "champion" / "model"),
+                                       seed=args.seed, auc_threshold=args.auc_threshold,
+                                       auc_tolerance=args.auc_tolerance, batch_score_on=args.batch_score,
+                                       scoring_uri=str(scoring))
     test_auc = float(task.output)
     # kfp 2.17's local runner cannot evaluate dsl.If on a task's output (it logs "Could not resolve
     # parent input"), so the gate's register step does not run locally; a cluster runs it. Here the
-    # runner applies the same gate to the same number, then registers the trained model in MLflow.
-    result: dict = {"status": "Succeeded", "test_auc": test_auc, "gate_passed": test_auc >= args.auc_threshold}
+    # runner applies the same gate to the same evaluation, then registers the trained model in MLflow.
+    result: dict = {"status": "Succeeded", "test_auc": test_auc}
     # kfp's local runner can report a container that failed fast as a success (it reads the exit
     # code after Docker removed the container): check the artifacts instead of its word.
     scores = sorted(root.glob("*/batch-score/scores/*.out"))
@@ -51,13 +55,12 @@ def run(args, root: Path) -> dict:
         raise SystemExit("the batch-score step wrote no scores: see its log above")
     if scores:
         result["scored"] = sum(len(p.read_text().splitlines()) for p in scores)
-    if result["gate_passed"] and args.mlflow:
-        from registry import register
-
-        evaluation = json.loads(next(root.glob("*/evaluate/evaluation")).read_text())
-        model = next(root.glob("*/train/model"))
-        result["registered"] = register(args.model_name, model, evaluation, args.image, tracking_uri=args.mlflow,
-                                        source="kubeflow-local-pipeline")
+    evaluation = json.loads(next(root.glob("*/evaluate/evaluation")).read_text())
+    bias = json.loads(next(root.glob("*/evaluate/bias")).read_text())
+    result.update(local.conclude(args, evaluation, bias, next(root.glob("*/train/model")), before,
+                                 "kubeflow-local-pipeline"))
+    if not result["gate_passed"]:
+        result["status"] = "Refused"
     return result
 
 

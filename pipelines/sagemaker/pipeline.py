@@ -1,8 +1,15 @@
 """The attrition pipeline on SageMaker Pipelines, every step in this image.
 
     Prepare (Processing: `prepare`) -> Train (Training: `train`) -> Evaluate (Processing:
-    `evaluate`) -> Gate (test AUC >= AucThreshold) -> Register (a Model Registry package with the
-    evaluation and bias audit as ModelMetrics) -> BatchScore (Transform, when BatchScore is "true")
+    `evaluate`, the new model and the champion on the same test rows) -> Gate (test AUC >=
+    AucThreshold, and the evaluation's champion-vs-challenger gate passed) -> Register (a Model
+    Registry package with the evaluation and bias audit as ModelMetrics) -> BatchScore (Transform,
+    when BatchScore is "true")
+
+ChampionModelUrl names the approved model to beat (a model.tar.gz); its default, a prefix holding
+only NO_CHAMPION, means there is none yet. `attrition-deploy pipeline upsert` writes that marker
+and `pipeline start` passes the group's latest approved package; run_local.py the MLflow
+registry's `champion` alias.
 
 `get_pipeline` follows the convention of SageMaker Projects' MLOps template. With a
 LocalPipelineSession the same definition runs on Docker, for free: local mode has no Model
@@ -30,6 +37,7 @@ from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 from attrition_deploy.plans import metric_definitions
 
 PROCESSING = "/opt/ml/processing"
+NO_CHAMPION = "no-champion.txt"
 CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
 
 
@@ -42,7 +50,7 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
     local = isinstance(session, LocalPipelineSession)
     bucket = default_bucket or session.default_bucket()
     prefix = f"s3://{bucket}/{base_job_prefix}"
-    p = _parameters(input_data_uri, processing_instance_type, training_instance_type)
+    p = _parameters(input_data_uri, processing_instance_type, training_instance_type, f"{prefix}/champion/none/")
 
     prepare = ProcessingStep(
         name="Prepare",
@@ -69,13 +77,16 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
         name="Evaluate",
         processor=_processor(image_uri, role, p["ProcessingInstanceType"], "evaluate", session, base_job_prefix),
         inputs=[ProcessingInput(source=model_data, destination=f"{PROCESSING}/model"),
+                ProcessingInput(source=p["ChampionModelUrl"], destination=f"{PROCESSING}/champion"),
                 ProcessingInput(source=split["test"].S3Output.S3Uri, destination=f"{PROCESSING}/test")],
+        job_arguments=["--auc-tolerance", p["AucTolerance"].to_string()],
         outputs=[ProcessingOutput(output_name="evaluation", source=f"{PROCESSING}/evaluation",
                                   destination=Join("/", [prefix, "evaluation"]))],
         property_files=[evaluation],
     )
     test_auc = JsonGet(step_name=evaluate.name, property_file=evaluation,
                        json_path="binary_classification_metrics.auc.value")
+    beats_champion = JsonGet(step_name=evaluate.name, property_file=evaluation, json_path="attrition.gate.passed")
 
     model = Model(image_uri=image_uri, model_data=model_data, role=role, sagemaker_session=session)
     if local:
@@ -105,16 +116,18 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
                           if_steps=[batch], else_steps=[])
     gate = ConditionStep(
         name="Gate",
-        conditions=[ConditionGreaterThanOrEqualTo(left=test_auc, right=p["AucThreshold"])],
+        conditions=[ConditionGreaterThanOrEqualTo(left=test_auc, right=p["AucThreshold"]),
+                    ConditionEquals(left=beats_champion, right=True)],
         if_steps=[register, score] if local else [register, create, score],
         else_steps=[FailStep(name="Refused", error_message=Join(" ", [
-            "test AUC below the threshold", p["AucThreshold"].to_string()]))],
+            "test AUC below", p["AucThreshold"].to_string(), "or not as good as the champion: see",
+            evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri]))],
     )
     return Pipeline(name=pipeline_name, parameters=list(p.values()), steps=[prepare, train, evaluate, gate],
                     sagemaker_session=session)
 
 
-def _parameters(input_data_uri, processing_instance_type, training_instance_type) -> dict:
+def _parameters(input_data_uri, processing_instance_type, training_instance_type, no_champion) -> dict:
     parameters = [
         ParameterString(name="InputDataUrl", default_value=input_data_uri),
         ParameterString(name="ProcessingInstanceType", default_value=processing_instance_type),
@@ -123,6 +136,8 @@ def _parameters(input_data_uri, processing_instance_type, training_instance_type
         ParameterFloat(name="TestFraction", default_value=0.2),
         ParameterFloat(name="ValidationFraction", default_value=0.2),
         ParameterFloat(name="AucThreshold", default_value=0.80),
+        ParameterString(name="ChampionModelUrl", default_value=no_champion),
+        ParameterFloat(name="AucTolerance", default_value=0.01),
         ParameterString(name="ApprovalStatus", default_value="PendingManualApproval"),
         ParameterString(name="BatchScore", default_value="false"),
         ParameterString(name="ScoringDataUrl", default_value=input_data_uri),

@@ -1,10 +1,11 @@
 """Run the SageMaker pipeline locally, for free: SageMaker Pipelines' local mode on Docker, S3
 played by moto on 127.0.0.1, the bundled data, and the model registered in MLflow at the end.
 
-    python pipelines/sagemaker/run_local.py --image attrition-sagemaker:local [--mlflow URI] [--seed 0]
+    python pipelines/sagemaker/run_local.py --image attrition-sagemaker:local [--mlflow URI] [--promote]
 
 Needs Docker, docker-compose and pipelines/requirements.txt. Nothing reaches AWS: dummy keys, a
-local S3, telemetry off. Prints each step's status, the test AUC and the registered version.
+local S3, telemetry off. The champion (MLflow alias `champion`) is evaluated beside the new model.
+Prints each step's status, the test AUC, the gate's reasons and the registered version.
 """
 
 import io
@@ -35,7 +36,7 @@ def main(argv=None) -> int:
         if server:
             server.stop()
     print(json.dumps(result))  # the last line: one JSON object
-    return 0 if result["status"] == "Succeeded" else 1
+    return 0 if result["status"] in ("Succeeded", "Refused") else 1  # a refusal is a verdict, not a failure
 
 
 def run(args, work: Path) -> dict:
@@ -52,35 +53,42 @@ def run(args, work: Path) -> dict:
                             input_data_uri=f"s3://{BUCKET}/attrition/export/", sagemaker_session=session)
     pipeline.upsert(role_arn=ROLE)
     s3.upload_file(str(args.data), BUCKET, "attrition/scoring/employees.csv")
+    before = local.champion(args, work / "champion")
+    champion_url = _upload_folder(s3, work / "champion" / "model", "attrition/champion/")
     execution = pipeline.start(parameters={"Seed": args.seed, "AucThreshold": args.auc_threshold,
+                                           "AucTolerance": args.auc_tolerance, "ChampionModelUrl": champion_url,
                                            "BatchScore": "true" if args.batch_score else "false",
                                            "ScoringDataUrl": f"s3://{BUCKET}/attrition/scoring/"})
     listed = execution.list_steps()
     listed = listed["PipelineExecutionSteps"] if isinstance(listed, dict) else listed
     steps = {s["StepName"]: s["StepStatus"] for s in listed}
-    result = {"status": "Succeeded" if all(v in ("Succeeded", "Executing") for v in steps.values()) else "Failed",
-              "steps": steps}
+    failed = {name for name, status in steps.items() if status not in ("Succeeded", "Executing")}
+    result: dict = {"status": "Succeeded" if not failed else "Refused" if failed == {"Refused"} else "Failed",
+                    "steps": steps}
     scores = s3.list_objects_v2(Bucket=BUCKET, Prefix="attrition/scores/").get("Contents", [])
     if scores:
         result["scored"] = sum(1 for o in scores for line in _get(s3, o["Key"]).decode().splitlines() if line.strip())
     if steps.get("Evaluate") == "Succeeded":
         evaluation = json.loads(_get(s3, "attrition/evaluation/evaluation.json"))
         result["test_auc"] = evaluation["binary_classification_metrics"]["auc"]["value"]
-        registered = any(name.startswith("Register") and status == "Succeeded" for name, status in steps.items())
-        if registered and args.mlflow:
-            result["registered"] = _register(s3, args, evaluation, work)
+        result.update(local.conclude(args, evaluation, json.loads(_get(s3, "attrition/evaluation/bias.json")),
+                                     _trained_model(s3, work), before, "sagemaker-local-pipeline"))
     return result
 
 
-def _register(s3, args, evaluation: dict, work: Path) -> dict:
-    from registry import register
+def _upload_folder(s3, folder: Path, prefix: str) -> str:
+    """The champion's files (or the no-champion marker) under a prefix: the Evaluate step's input."""
+    for path in folder.iterdir():
+        s3.upload_file(str(path), BUCKET, prefix + path.name)
+    return f"s3://{BUCKET}/{prefix}"
 
+
+def _trained_model(s3, work: Path) -> Path:
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="attrition/models/")["Contents"]]
-    model_dir = work / "registered-model"
+    model_dir = work / "trained-model"
     with tarfile.open(fileobj=io.BytesIO(_get(s3, next(k for k in keys if k.endswith("model.tar.gz"))))) as tar:
         tar.extractall(model_dir, filter="data")
-    return register(args.model_name, model_dir, evaluation, args.image, tracking_uri=args.mlflow,
-                    source="sagemaker-local-pipeline")
+    return model_dir
 
 
 def _get(s3, key: str) -> bytes:

@@ -39,13 +39,16 @@ EVERYTHING = {
                  "--bias", "s3://hr-models/attrition/out/bias.json",
                  "--explainability", "s3://hr-models/attrition/out/explainability.json",
                  "--manifest", "MANIFEST", "--subnet", "subnet-0abc", "--security-group", "sg-0abc",
-                 "--network-isolation"],
+                 "--network-isolation", "--audit-log", "AUDIT"],
     "deploy": ["--endpoint", "attrition", "--variant", "name=main,model=attrition-v1,instance-type=ml.c5.large,"
                "count=2,weight=0.9", "--variant", "name=challenger,model=attrition-v2,weight=0.1",
                "--capture", "s3://hr-models/attrition/capture/", "--capture-percent", "50", "--kms-key", KEY,
                "--canary", "10", "--canary-interval", "300", "--alarm", "attrition-5xx", "--autoscale", "1:4:1000",
                "--async-output", "s3://hr-models/attrition/async/", "--async-success-topic", TOPIC,
-               "--async-error-topic", TOPIC, "--wait"],
+               "--async-error-topic", TOPIC, "--wait", "--audit-log", "AUDIT"],
+    "approve": ["--package", "arn:aws:sagemaker:eu-west-1:123456789012:model-package/attrition-models/3", "--reject",
+                "--reason", "DI for Age>40 outside 0.8..1.25 in the bias report", "--audit-log", "AUDIT"],
+    "history": ["--group", "attrition-models", "--limit", "10", "--json", "--audit-log", "AUDIT"],
     "delete": ["--endpoint", "attrition"],
     "pipeline": ["upsert", "--name", "AttritionPipeline", "--definition", "DEFINITION", "--role", ROLE,
                  "--param", "Seed=1", "--wait"],
@@ -61,7 +64,9 @@ EVERYTHING = {
 }
 GLOBAL = ["--region", "eu-west-1", "--profile", "default", "--dry-run"]
 # These read a tuning job, or an MLflow registry (tested in tests/pipelines/test_promote.py), to plan.
-LIVE_ONLY = {"register": {"--from-tuning-job", "--from-mlflow", "--mlflow", "--bucket", "--prefix"}}
+# approve --version and history --model work on MLflow and the local audit log (tests/deploy/test_governance.py).
+LIVE_ONLY = {"register": {"--from-tuning-job", "--from-mlflow", "--mlflow", "--bucket", "--prefix"},
+             "approve": {"--version", "--mlflow"}, "history": {"--model"}}
 for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr", "pipeline"):
     EVERYTHING[_name] += ["--tag", "team=hr-analytics"]
 
@@ -71,7 +76,8 @@ def concrete(args, model_dir, trained_dir):
     payload.write_text("41,Yes\n")
     definition = trained_dir / "definition.json"
     definition.write_text('{"Version": "2020-12-01", "Steps": []}')
-    files = {"MODEL": model_dir, "MANIFEST": model_dir / "manifest.json", "PAYLOAD": payload, "DEFINITION": definition}
+    files = {"MODEL": model_dir, "MANIFEST": model_dir / "manifest.json", "PAYLOAD": payload, "DEFINITION": definition,
+             "AUDIT": trained_dir / "dry-run-audit.jsonl"}
     return [files.get(a, a) for a in args]
 
 
@@ -93,6 +99,7 @@ def test_every_subcommand_with_every_option_plans_only_valid_requests(offline, c
     for call in plan:  # what was printed passes the validator again, and names eu-west-1, not us-east-1
         validate.check(call["service"], call["operation"], _unprintable(call["params"]))
     assert "us-east-1" not in out
+    assert not (trained_dir / "dry-run-audit.jsonl").exists()  # a dry run decides nothing: no audit record
 
 
 def _unprintable(params):

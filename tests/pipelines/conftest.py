@@ -61,7 +61,7 @@ def pipeline_env(tmp_path, refusing_proxy):
     env.update(AWS_ACCESS_KEY_ID="dummy", AWS_SECRET_ACCESS_KEY="dummy", AWS_DEFAULT_REGION="us-east-1",
                AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
                AWS_EC2_METADATA_DISABLED="true", HTTPS_PROXY=refusing_proxy, HTTP_PROXY=refusing_proxy,
-               NO_PROXY="localhost,127.0.0.1", TMPDIR=str(tmp_path))
+               NO_PROXY="localhost,127.0.0.1", TMPDIR=str(tmp_path), ATTRITION_AUDIT_LOG=str(tmp_path / "audit.jsonl"))
     return env
 
 

@@ -16,21 +16,27 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker:abc123
 ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
 
 
-def registered_version(mlflow_server, trained_dir) -> str:
-    script = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'pipelines')!r}); from pathlib import Path;"
-              "from registry import register;"
+def registered_version(mlflow_server, trained_dir, env) -> str:
+    script = (f"import json, sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
+              "from pathlib import Path; from registry import register;"
               f"e = json.loads(Path({str(trained_dir / 'output' / 'data' / 'evaluation.json')!r}).read_text());"
               f"print(register('attrition-promote', Path({str(trained_dir / 'model')!r}), e, 'attrition:local',"
               f" tracking_uri={mlflow_server!r})['version'])")
-    done = subprocess.run([pipelines_python(), "-c", script], capture_output=True, text=True, check=True)
+    done = subprocess.run([pipelines_python(), "-c", script], capture_output=True, text=True, check=True, env=env)
     return done.stdout.strip().splitlines()[-1]  # MLflow prints lines of its own first
 
 
-def approve(mlflow_server, version: str) -> None:
-    body = json.dumps({"name": "attrition-promote", "version": version, "key": "approval", "value": "Approved"})
-    request = urllib.request.Request(f"{mlflow_server}/api/2.0/mlflow/model-versions/set-tag", data=body.encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    urllib.request.urlopen(request, timeout=10)
+def approve(aws_env, mlflow_server, version: str) -> None:
+    """As a reviewer does: attrition-deploy approve, which also makes the version the champion."""
+    done = subprocess.run([sys.executable, str(CLI), "approve", "--version", f"attrition-promote/{version}",
+                           "--mlflow", mlflow_server, "--reason", "bias report reviewed"],
+                          env=aws_env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "Approved", done.stderr
+
+
+def version_of(mlflow_server, path: str) -> dict:
+    with urllib.request.urlopen(f"{mlflow_server}/api/2.0/mlflow/{path}", timeout=10) as answer:
+        return json.loads(answer.read())["model_version"]
 
 
 def promote(aws_env, mlflow_server, version: str):
@@ -41,10 +47,16 @@ def promote(aws_env, mlflow_server, version: str):
 
 
 def test_only_an_approved_version_is_promoted_with_its_lineage(aws_env, mlflow_server, trained_dir):
-    version = registered_version(mlflow_server, trained_dir)
+    version = registered_version(mlflow_server, trained_dir, aws_env)
     pending = promote(aws_env, mlflow_server, version)
     assert pending.returncode == 2 and "is PendingManualApproval: approve it first" in pending.stderr
-    approve(mlflow_server, version)
+    approve(aws_env, mlflow_server, version)
+    approved = version_of(mlflow_server, f"model-versions/get?name=attrition-promote&version={version}")
+    tags = {t["key"]: t["value"] for t in approved["tags"]}
+    assert tags["approval"] == "Approved" and json.loads(tags["audit.approved"])["reasons"] == ["bias report reviewed"]
+    assert "audit.registered" in tags
+    champion = version_of(mlflow_server, "registered-models/alias?name=attrition-promote&alias=champion")
+    assert champion["version"] == version
     promoted = promote(aws_env, mlflow_server, version)
     assert promoted.returncode == 0, promoted.stderr
     sagemaker = boto3.client("sagemaker", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="us-east-1",
@@ -57,3 +69,7 @@ def test_only_an_approved_version_is_promoted_with_its_lineage(aws_env, mlflow_s
         f"attrition/mlflow/attrition-promote/{version}/evaluation.json")
     missing = promote(aws_env, mlflow_server, "999")
     assert missing.returncode == 2 and "MLflow answered" in missing.stderr and missing.stderr.count("\n") == 1
+    history = subprocess.run([sys.executable, str(CLI), "history", "--model", "attrition-promote"], env=aws_env,
+                             capture_output=True, text=True, timeout=60).stdout
+    events = [line.split()[1] for line in history.splitlines() if not line.startswith(" ")]
+    assert events[:2] == ["approved", "registered"]  # newest first; the SageMaker registration has no name

@@ -70,3 +70,20 @@ def test_a_column_missing_from_the_data_is_listed_not_audited(capsys):
     assert report["not_audited"] == ["Region"]
     assert list(report["pre_training_bias_metrics"]["facets"]) == ["Gender"]
     assert "no column Region" in capsys.readouterr().out
+
+
+def test_a_challenger_may_not_treat_a_group_worse_than_the_champion():
+    fair = np.array([1] * 8 + [0] * 2 + [0] * 10 + [1] * 10 + [1] * 6 + [0] * 24)  # 40 % of each group flagged
+    champion = bias.audit([bias.Facet("Gender")], {"Gender": GENDER}, Y, fair, "Attrition", "Yes")
+    challenger = bias.audit([bias.Facet("Gender")], {"Gender": GENDER}, Y, PREDICTED, "Attrition", "Yes")
+    assert bias.worse(champion, champion) == []
+    found = bias.worse(challenger, champion)
+    assert "Gender=Female DI 4.00, champion 1.00 (acceptable 0.8..1.25)" in found
+    assert bias.worse(challenger, challenger) == []  # outside for both, no further out: the reviewer's call
+
+
+def test_rates_among_a_handful_of_leavers_are_not_measured():
+    y = np.array([1] * 5 + [0] * 15 + [1] * 10 + [0] * 30)  # 5 women left: too few for a recall
+    report = bias.audit([bias.Facet("Gender")], {"Gender": GENDER}, y, PREDICTED, "Attrition", "Yes")
+    female = _metrics(report, "post_training_bias_metrics", "Gender", "Female")
+    assert female["RD"] is None and female["FNRD"] is None and female["FPRD"] is not None

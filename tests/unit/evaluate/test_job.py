@@ -84,3 +84,65 @@ def test_the_model_quality_shape_is_what_train_writes_too(trained_dir):
     assert set(written["binary_classification_metrics"]) == set(
         metrics.model_quality(metrics.evaluate(*[__import__("numpy").array([0.0, 1.0])] * 2, 0.5))[
             "binary_classification_metrics"])
+
+
+def test_without_a_champion_the_gate_passes_on_quality_alone(tmp_path, trained_dir, ibm_text):
+    code, evaluation = run(tmp_path, trained_dir / "model", ibm_text)  # no champion folder mounted
+    assert code == 0 and "champion" not in evaluation["attrition"]
+    assert evaluation["attrition"]["gate"]["passed"] is True
+    assert "no champion yet" in evaluation["attrition"]["gate"]["reasons"][0]
+
+
+@pytest.fixture(scope="module")
+def weak_model(tmp_path_factory, ibm_text):
+    """A model of one stump on a handful of rows: clearly worse than the trained one."""
+    from tests.helpers import make_opt_ml, run_training
+
+    base = tmp_path_factory.mktemp("weak")
+    few = "\n".join(ibm_text.splitlines()[:301]) + "\n"
+    paths = make_opt_ml(base, {"num_boost_round": "2", "num_leaves": "2", "early_stopping_rounds": "0"},
+                        {"train": {"ibm.csv": few}})
+    assert run_training(paths) == 0
+    return base / "model"
+
+
+def test_the_challenger_must_be_as_good_as_the_champion_on_the_same_rows(tmp_path, trained_dir, weak_model,
+                                                                         ibm_text):
+    test = tmp_path / "test"
+    test.mkdir()
+    (test / "test.csv").write_text(ibm_text)
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path / "opt_ml")}
+
+    def judged(challenger, champion, *extra) -> dict:
+        out = tmp_path / "out"
+        assert evaluate.main(["--model", str(challenger), "--champion", str(champion), "--test", str(test),
+                              "--output", str(out), *extra], environ) == 0
+        return json.loads((out / "evaluation.json").read_text())["attrition"]
+
+    worse = judged(weak_model, trained_dir / "model")
+    assert worse["gate"]["passed"] is False and worse["champion"]["rows"] == worse["rows"] == 1470
+    assert worse["metrics"]["auc"] < worse["champion"]["metrics"]["auc"] - 0.05
+    assert worse["gate"]["reasons"][0].endswith("worse") and "tolerance 0.01" in worse["gate"]["reasons"][0]
+    better = judged(trained_dir / "model", weak_model)  # far better AUC, but flags more singles than the stumps
+    assert better["gate"]["passed"] is False and better["champion"]["model_version"] != better["model_version"]
+    assert any(line.startswith("bias: MaritalStatus=Single RD") for line in better["gate"]["reasons"])
+    assert judged(trained_dir / "model", weak_model, "--bias-facets", "Gender")["gate"]["passed"] is True
+    assert judged(weak_model, trained_dir / "model", "--auc-tolerance", "1")["gate"]["passed"] is True
+    same = judged(trained_dir / "model", trained_dir / "model")
+    assert same["gate"]["passed"] is True and "no group treated worse" in same["gate"]["reasons"][-1]
+
+
+def test_an_empty_champion_folder_means_none_and_a_bad_tolerance_is_refused(tmp_path, trained_dir, ibm_text):
+    test = tmp_path / "test"
+    test.mkdir()
+    (test / "test.csv").write_text(ibm_text)
+    (tmp_path / "champion").mkdir()
+    (tmp_path / "champion" / "no-champion.txt").write_text("none approved yet")
+    common = ["--model", str(trained_dir / "model"), "--test", str(test), "--output", str(tmp_path / "out"),
+              "--champion", str(tmp_path / "champion")]
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path / "opt_ml")}
+    assert evaluate.main(common, environ) == 0
+    assert "champion" not in json.loads((tmp_path / "out" / "evaluation.json").read_text())["attrition"]
+    assert evaluate.main(common + ["--auc-tolerance", "-0.1"], environ) == 2
+    assert "--auc-tolerance" in (tmp_path / "opt_ml" / "output" / "failure").read_text()
+    assert evaluate.main(common + ["--bias-tolerance", "x"], environ) == 2

@@ -13,7 +13,9 @@ threshold), group d (the facet's members) is compared with group a (everyone els
                                  FNRD = FNR_d - FNR_a, FPRD = FPR_d - FPR_a
 
 "Positive" is the positive class (an employee who leaves). A group with fewer than MIN_MEMBERS
-members (or with none left in group a) is reported as too small, not as numbers.
+members (or with none left in group a) is reported as too small, not as numbers; RD and FNRD need
+MIN_CASES leavers on each side, FPRD as many stayers (null otherwise): a recall over a handful of
+leavers swings by more than any acceptable range.
 """
 
 from collections.abc import Sequence
@@ -27,6 +29,10 @@ from .values import canonical_category, is_missing
 
 DEFAULT_FACETS = "Gender,MaritalStatus,Age>40"  # the IBM HR data's
 MIN_MEMBERS = 20
+MIN_CASES = 10
+# On a test split of a few hundred rows a group counts a few dozen leavers, and a rate among them
+# (recall, FNR) moves by about 0.1 between two equally fair models: "worse" means beyond that.
+WORSE_TOLERANCE = 0.1
 # The usual acceptable ranges (the four-fifths rule for DI; +-0.1 for differences), shown in the report.
 ACCEPTABLE = {"CI": (-0.5, 0.5), "DPL": (-0.1, 0.1), "DPPL": (-0.1, 0.1), "DI": (0.8, 1.25), "RD": (-0.1, 0.1),
               "AD": (-0.1, 0.1), "FNRD": (-0.1, 0.1), "FPRD": (-0.1, 0.1)}
@@ -115,7 +121,8 @@ def _metrics(d: np.ndarray, y: np.ndarray, predicted: np.ndarray | None) -> tupl
 
 
 def _both(y: np.ndarray, a: np.ndarray, d: np.ndarray, label: int) -> bool:
-    return bool((y[a] == label).any() and (y[d] == label).any())
+    """Enough employees with this label on both sides to measure a rate among them."""
+    return bool(min((y[a] == label).sum(), (y[d] == label).sum()) >= MIN_CASES)
 
 
 def _recall(y: np.ndarray, p: np.ndarray) -> float:
@@ -133,13 +140,42 @@ def _named(values: dict) -> list[dict]:
 
 def outside(report: dict) -> list[str]:
     """Every metric outside its acceptable range, as 'Gender=Female DI 0.71 (0.8..1.25)'."""
+    return [f"{key} {value:.2f} ({_range(key)})"
+            for stage in ("pre_training_bias_metrics", "post_training_bias_metrics")
+            for key, value in _values(report, stage).items() if _distance(key, value) > 0]
+
+
+def worse(challenger: dict, champion: dict, tolerance: float = 0.0) -> list[str]:
+    """The post-training metrics on which the challenger leaves its acceptable range, or moves
+    further out than the champion by more than `tolerance`, both audited on the same rows: a new
+    model may not treat a group worse than the approved one does. Metrics outside for both
+    (often the labels' own difference between groups) are the reviewer's, in the report."""
+    before = _values(champion, "post_training_bias_metrics")
     found = []
-    for stage in ("pre_training_bias_metrics", "post_training_bias_metrics"):
-        for column, groups in report.get(stage, {}).get("facets", {}).items():
-            for group in groups:
-                for metric in group.get("metrics", []):
-                    low, high = ACCEPTABLE[metric["name"]]
-                    if metric["value"] is not None and not low <= metric["value"] <= high:
-                        found.append(f"{column}={group['value_or_threshold']} {metric['name']} {metric['value']:.2f} "
-                                     f"({low:g}..{high:g})")
+    for key, value in _values(challenger, "post_training_bias_metrics").items():
+        gap = _distance(key, value)
+        if gap > 0 and gap > _distance(key, before.get(key)) + tolerance:
+            was = before.get(key)
+            found.append(f"{key} {value:.2f}, champion {'n/a' if was is None else f'{was:.2f}'} "
+                         f"(acceptable {_range(key)})")
     return found
+
+
+def _values(report: dict, stage: str) -> dict[str, float]:
+    """{'Gender=Female DI': 0.71, ...}: the measured metrics of one stage."""
+    return {f"{column}={group['value_or_threshold']} {metric['name']}": metric["value"]
+            for column, groups in report.get(stage, {}).get("facets", {}).items() for group in groups
+            for metric in group.get("metrics", []) if metric["value"] is not None}
+
+
+def _range(key: str) -> str:
+    low, high = ACCEPTABLE[key.split()[-1]]
+    return f"{low:g}..{high:g}"
+
+
+def _distance(key: str, value: float | None) -> float:
+    """How far a metric lies outside its acceptable range (0 inside; 0 when not measured)."""
+    if value is None:
+        return 0.0
+    low, high = ACCEPTABLE[key.split()[-1]]
+    return max(low - value, value - high, 0.0)

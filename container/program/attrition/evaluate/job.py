@@ -1,6 +1,7 @@
 """The `evaluate` job, on SageMaker's Processing contract: a trained model scored on the test split.
 
     /opt/ml/processing/model/        the model directory, or the model.tar.gz a training step wrote
+    /opt/ml/processing/champion/     optional: the approved model of the group, the same way
     /opt/ml/processing/test/         the test split's CSV files (prepare's test/test.csv)
     /opt/ml/processing/evaluation/evaluation.json, bias.json
 
@@ -10,6 +11,12 @@ section adds the model version, the test rows and their SHA-256, for a pipeline'
 audit trail. bias.json is the bias audit on the test split (the train job's, on unseen rows), and
 the evaluation lists the metrics outside their acceptable ranges. The model is loaded as `serve`
 loads it (text and JSON only); the test rows are read as `train` reads its channels.
+
+Champion vs challenger: when a champion is mounted, both models are scored on the same rows and
+"attrition.gate" says whether the new model may replace it: its AUC at least the champion's minus
+--auc-tolerance, and no group treated worse by more than --bias-tolerance (core/bias.worse).
+Without a champion the gate passes on quality alone and the bias findings go to the reviewer.
+The pipelines' Gate step reads it.
 """
 
 import argparse
@@ -26,7 +33,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
 
 def _work(paths: environment.Paths, argv: list[str] | None) -> str:
     args = _parser(paths).parse_args(argv)
-    jobs.leave_root("evaluate", reads=[args.model, args.test], writes=[args.output, paths.output_dir])
+    jobs.leave_root("evaluate", reads=[args.model, args.champion, args.test], writes=[args.output, paths.output_dir])
     quality = run(args)["binary_classification_metrics"]
     logs.say(f"test:auc={quality['auc']['value']:.4f}")
     return f"test:f1={quality['f1']['value']:.4f}"
@@ -34,6 +41,7 @@ def _work(paths: environment.Paths, argv: list[str] | None) -> str:
 
 def run(args: argparse.Namespace) -> dict:
     trained = model.load_any(args.model)
+    champion = _champion(args.champion)
     schema = trained.schema
     table = data.read_channel(args.test, schema.label_column, "auto")
     missing = sorted(set(schema.feature_names) - set(table.columns))
@@ -43,20 +51,61 @@ def run(args: argparse.Namespace) -> dict:
     if classes != schema.classes:
         raise UserError(f"test labels {classes} differ from the model's {schema.classes}")
     columns = table.column_values(rows)
-    probabilities = trained.predict(features.encode(schema, columns, len(rows)))
-    result = metrics.evaluate(y, probabilities, trained.threshold)
-    audit = bias.audit(args.bias_facets, columns, y, (probabilities >= trained.threshold).astype(int),
-                       schema.label_column, schema.classes[1])
+    result, audit = _score(trained, columns, y, args.bias_facets)
     evaluation = {
         **metrics.model_quality(result),
-        "attrition": {"model_version": trained.version, "decision_threshold": trained.threshold,
-                      "rows": result["rows"], "positives": result["positives"], "test_data": table.files,
-                      "metrics": {k: result[k] for k in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")},
-                      "bias_outside_acceptable_ranges": bias.outside(audit)},
+        "attrition": {**_summary(trained, result, audit), "test_data": table.files,
+                      "positives": result["positives"]},
     }
+    against = None
+    if champion is not None:
+        lacking = sorted(set(champion.schema.feature_names) - set(table.columns))
+        if lacking:
+            raise UserError(f"the test split lacks the champion's feature column(s): {', '.join(lacking)}")
+        against = _score(champion, columns, y, args.bias_facets)
+        evaluation["attrition"]["champion"] = _summary(champion, *against)
+    evaluation["attrition"]["gate"] = gate(result, audit, against, args.auc_tolerance, args.bias_tolerance)
     artifact.write_json(args.output / "bias.json", audit)
     artifact.write_json(args.output / "evaluation.json", evaluation)
     return evaluation
+
+
+def gate(result: dict, audit: dict, champion: tuple[dict, dict] | None, tolerance: float,
+         bias_tolerance: float) -> dict:
+    """Whether the challenger may replace the champion, and why, in words a reviewer reads."""
+    settings = {"auc_tolerance": tolerance, "bias_tolerance": bias_tolerance}
+    if champion is None:
+        return {"passed": True, **settings,
+                "reasons": ["no champion yet: the first approved model is judged on its own"]}
+    auc, best = result["auc"], champion[0]["auc"]
+    reasons = [f"AUC {auc:.4f} vs champion {best:.4f} (tolerance {tolerance:g}): "
+               + ("not worse" if auc >= best - tolerance else "worse")]
+    treated_worse = bias.worse(audit, champion[1], bias_tolerance)
+    reasons += [f"bias: {line}" for line in treated_worse] or ["bias: no group treated worse than by the champion"]
+    return {"passed": auc >= best - tolerance and not treated_worse, **settings, "reasons": reasons}
+
+
+def _score(trained: model.Model, columns: dict, y, facets: list[bias.Facet]) -> tuple[dict, dict]:
+    schema = trained.schema
+    probabilities = trained.predict(features.encode(schema, columns, len(y)))
+    predicted = (probabilities >= trained.threshold).astype(int)
+    return (metrics.evaluate(y, probabilities, trained.threshold),
+            bias.audit(facets, columns, y, predicted, schema.label_column, schema.classes[1]))
+
+
+def _summary(trained: model.Model, result: dict, audit: dict) -> dict:
+    return {"model_version": trained.version, "decision_threshold": trained.threshold, "rows": result["rows"],
+            "metrics": {k: result[k] for k in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")},
+            "bias_outside_acceptable_ranges": bias.outside(audit)}
+
+
+def _champion(source: Path | None) -> model.Model | None:
+    """The champion, or None when the folder is absent or holds no model (no approved model yet)."""
+    if source is None or not source.exists():
+        return None
+    if source.is_dir() and not ((source / artifact.MODEL_FILE).is_file() or (source / "model.tar.gz").is_file()):
+        return None
+    return model.load_any(source)
 
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
@@ -66,6 +115,23 @@ def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     parser.add_argument("--test", type=Path, default=processing / "test", help="the test split's CSV files")
     parser.add_argument("--output", type=Path, default=processing / "evaluation",
                         help="where evaluation.json and bias.json go")
+    parser.add_argument("--champion", type=Path, default=processing / "champion",
+                        help="the approved model to beat (absent or empty: there is none yet)")
+    parser.add_argument("--auc-tolerance", type=_tolerance, default=0.01,
+                        help="how much lower than the champion's the new model's AUC may be (default: %(default)s)")
+    parser.add_argument("--bias-tolerance", type=_tolerance, default=bias.WORSE_TOLERANCE,
+                        help="how much further outside an acceptable range than the champion a bias metric "
+                             "may move (default: %(default)s)")
     parser.add_argument("--bias-facets", type=bias.facets, default=bias.DEFAULT_FACETS,
                         help="the groups to audit, as the bias_facets hyperparameter (default: %(default)s)")
     return parser
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number in [0, 1]")
+    return value

@@ -1,0 +1,98 @@
+"""The audit trail's subcommands: `approve` (a human's decision on a model, recorded with who
+and why) and `history` (every recorded decision, newest first).
+
+Where each record lives:
+    locally (MLflow)   the audit log (audit.py) and a tag audit.<event> on the model version;
+                       approval is the tag `approval` and, when approved, the alias `champion`
+    on AWS             the model package: ModelApprovalStatus and ApprovalDescription (who, why)
+                       for approvals, CustomerMetadataProperties (model version, data SHA-256)
+                       for the lineage of a registration, CreatedBy/LastModifiedBy for who;
+                       SageMaker's own lineage tracking associates the pipeline's training job,
+                       data and package. `history --group` reads them back.
+"""
+
+import json
+from argparse import Namespace
+
+from . import audit, mlflow_registry
+from .aws import Runner, dump
+
+DESCRIPTION_LIMIT = 1024  # ApprovalDescription's length limit
+
+
+def approve(args: Namespace, aws: Runner) -> str:
+    status = "Rejected" if args.reject else "Approved"
+    who = audit.actor()
+    if bool(args.version) == bool(args.package):
+        raise ValueError("approve needs either --version NAME/VERSION (MLflow) or --package ARN (SageMaker)")
+    if args.package:
+        aws.call("sagemaker", "update_model_package", {
+            "ModelPackageArn": args.package, "ModelApprovalStatus": status,
+            "ApprovalDescription": f"{args.reason} (by {who})"[:DESCRIPTION_LIMIT]})
+        model = {"package": args.package}
+    else:
+        model = _mlflow_decision(args, status, aws.dry_run)
+    entry = audit.record("approved" if status == "Approved" else "rejected", actor=who,
+                         trigger="attrition-deploy approve", model=model, verdict=status, reasons=[args.reason])
+    if not aws.dry_run:
+        audit.append(args.audit_log, entry)
+        if args.version:
+            mlflow_registry.set_tag(args.mlflow, model["name"], model["version"], f"audit.{entry['event']}",
+                                    json.dumps(entry, sort_keys=True)[:5000])
+    return status
+
+
+def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> dict:
+    """The MLflow version's approval tag (and, approved, the champion alias); a dry run only looks."""
+    name, _, number = args.version.partition("/")
+    if not (name and number and args.mlflow):
+        raise ValueError("approve --version NAME/VERSION needs --mlflow URI (or MLFLOW_TRACKING_URI)")
+    found = mlflow_registry.version(args.mlflow, name, number)
+    if not dry_run:
+        mlflow_registry.set_tag(args.mlflow, name, number, "approval", status)
+        if status == "Approved":
+            mlflow_registry.set_alias(args.mlflow, name, "champion", number)
+    return {"name": name, "version": number, "model_version": found["tags"].get("model_version", "")}
+
+
+def history(args: Namespace, aws: Runner) -> str:
+    entries = _packages(args, aws) if args.group else audit.read(args.audit_log, args.model, args.limit)
+    if aws.dry_run:
+        return ""
+    if args.json:
+        return dump(entries)
+    return "\n".join(audit.line(entry) for entry in entries) or "(no records)"
+
+
+def _packages(args: Namespace, aws: Runner) -> list[dict]:
+    """A package group's registrations and approvals, newest first, as audit records."""
+    listed = aws.call("sagemaker", "list_model_packages", {
+        "ModelPackageGroupName": args.group, "SortBy": "CreationTime", "SortOrder": "Descending",
+        "MaxResults": min(args.limit, 100)})
+    entries = []
+    for summary in listed.get("ModelPackageSummaryList", []):
+        package = aws.call("sagemaker", "describe_model_package", {"ModelPackageName": summary["ModelPackageArn"]})
+        metadata = package.get("CustomerMetadataProperties") or {}
+        model = {"package": package["ModelPackageArn"], "version": str(package.get("ModelPackageVersion", "")),
+                 "model_version": metadata.get("model_version", "")}
+        status = package.get("ModelApprovalStatus", "")
+        if package.get("LastModifiedTime") and status != "PendingManualApproval":
+            entries.append(audit.record("approved" if status == "Approved" else "rejected",
+                                        actor=_who(package.get("LastModifiedBy")), trigger="SageMaker Model Registry",
+                                        model=model, verdict=status,
+                                        reasons=[package.get("ApprovalDescription", "")]) |
+                           {"time": _time(package["LastModifiedTime"])})
+        entries.append(audit.record("registered", actor=_who(package.get("CreatedBy")),
+                                    trigger="SageMaker Model Registry", model=model,
+                                    data={k: [v] for k, v in metadata.items() if k.startswith("data_")},
+                                    verdict=status) | {"time": _time(package.get("CreationTime"))})
+    return sorted(entries, key=lambda entry: entry["time"], reverse=True)
+
+
+def _who(user: dict | None) -> str:
+    user = user or {}
+    return str(user.get("UserProfileName") or (user.get("IamIdentity") or {}).get("Arn") or "unknown")
+
+
+def _time(value) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(value, "strftime") else str(value or "")

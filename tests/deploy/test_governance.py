@@ -1,0 +1,80 @@
+"""The audit trail: an append-only log that `history` prints newest first, and `approve` on a
+SageMaker package (moto in server mode); approving an MLflow version is in tests/pipelines."""
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from attrition_deploy import audit
+from tests.deploy.test_cli import IMAGE, ROLE, cli, client
+
+
+def _entry(event: str, version: str, **extra) -> dict:
+    return audit.record(event, actor="tester@host", trigger="a test",
+                        model={"name": "attrition", "version": version, "model_version": f"m{version}"}, **extra)
+
+
+def test_records_come_back_newest_first_and_a_damaged_line_is_named(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    for version in ("1", "2", "3"):
+        audit.append(log, _entry("registered", version))
+    audit.append(log, audit.record("deployed", actor="x", trigger="t", model={"endpoint": "e", "models": ["m"]}))
+    assert [e["model"].get("version") for e in audit.read(log)] == [None, "3", "2", "1"]
+    assert [e["model"]["version"] for e in audit.read(log, model="attrition", limit=2)] == ["3", "2"]
+    with log.open("a") as out:
+        out.write('{"cut short\n')
+    with pytest.raises(ValueError, match="line 5 is not JSON"):
+        audit.read(log)
+    with pytest.raises(ValueError, match="event 'deleted' must be one of"):
+        audit.record("deleted", actor="x", trigger="t")
+
+
+def _writer(log, number: int) -> None:
+    for i in range(200):
+        audit.append(log, _entry("refused", f"{number}.{i}", reasons=["x" * 500]))
+
+
+def test_concurrent_writers_never_interleave_inside_a_line(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    writers = [multiprocessing.Process(target=_writer, args=(log, n)) for n in range(4)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(60)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 800 and all(json.loads(line)["event"] == "refused" for line in lines)
+
+
+def test_history_prints_the_log_without_any_aws_configuration(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    audit.append(log, _entry("registered", "1", metrics={"auc": 0.8609}, verdict="PendingManualApproval"))
+    audit.append(log, _entry("promoted", "1", reasons=["AUC 0.8609 vs champion 0.8500 (tolerance 0.01): not worse"]))
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    shown = cli(env, "history", "--audit-log", log).stdout.splitlines()
+    assert "promoted  attrition v1 (model m1)" in shown[0] and "by tester@host" in shown[0]
+    assert shown[1].strip().startswith("AUC 0.8609 vs champion") and "auc=0.8609" in shown[2]
+    assert json.loads(cli(env, "history", "--audit-log", log, "--json").stdout)[0]["event"] == "promoted"
+    missing = cli(env, "history", "--audit-log", tmp_path / "nowhere.jsonl", check=False)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no audit log at" in missing.stderr
+
+
+def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, trained_dir):
+    model_dir = trained_dir / "model"
+    registered = cli(aws_env, "register", "--name", "attrition-gov", "--image", IMAGE, "--role", ROLE,
+                     "--model-data", "s3://hr-models/attrition/model.tar.gz", "--group", "attrition-gov",
+                     "--manifest", model_dir / "manifest.json").stdout.strip()
+    reason = "bias report reviewed: Age>40 DI 0.46 comes from the labels"
+    assert cli(aws_env, "approve", "--package", registered, "--reason", reason).stdout.strip() == "Approved"
+    package = client(aws_env, "sagemaker").describe_model_package(ModelPackageName=registered)
+    assert package["ModelApprovalStatus"] == "Approved" and package["ApprovalDescription"].startswith(reason + " (by ")
+    events = [e["event"] for e in audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"]))]
+    assert events == ["approved", "registered"]
+    from_aws = json.loads(cli(aws_env, "history", "--group", "attrition-gov", "--json").stdout)
+    assert {e["event"] for e in from_aws} == {"approved", "registered"}
+    assert all(e["model"]["package"] == registered for e in from_aws)
+    assert any(reason in " ".join(e["reasons"]) for e in from_aws)
+    both = cli(aws_env, "approve", "--package", registered, "--version", "attrition/1", "--reason", "x", check=False)
+    assert both.returncode == 2 and "either --version NAME/VERSION (MLflow) or --package ARN" in both.stderr
