@@ -1,55 +1,60 @@
-"""A "next year" HR export made from the bundled data, to try drift and retraining for free:
-incomes up 25 %, overtime spread (a third of those without it now work it), everyone a year
-older; labels as they were. Written as the export (with the label) and, with --traffic, as the
-JSON records a client would send the endpoint (without it).
+"""A "next year" HR export made from an existing one, to try drift and retraining for free:
+employees drawn at random from it, then shifted as a year might shift them: more overtime (35 %
+of those without it now work it), a new job role (Data Scientist, 12 %), incomes in Research &
+Development up 15 %. Labels stay as they were. --unshifted draws the sample without the shift (a
+window without drift). Written as the export (with the label) and, with --traffic, as the JSON
+records a client would send the endpoint (without it).
 
-    python pipelines/next_year.py --output next-year.csv [--traffic requests.json] [--seed 1]
+    python pipelines/next_year.py --data container/local_test/test_dir/input/data/train/ibm_hr_attrition.csv \\
+        --output next-year.csv --traffic requests.json
 """
 
 import argparse
 import csv
 import json
-import random
 import sys
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "deploy")]
-from local import BUNDLED  # noqa: E402
+import numpy as np
 
 LABEL = "Attrition"
 
 
-def shifted(rows: list[dict], seed: int) -> list[dict]:
-    draw = random.Random(seed)
-    changed = []
-    for row in rows:
-        row = dict(row)
-        row["MonthlyIncome"] = str(round(int(row["MonthlyIncome"]) * 1.25))
-        row["Age"] = str(int(row["Age"]) + 1)
-        if row["OverTime"] == "No" and draw.random() < 1 / 3:
-            row["OverTime"] = "Yes"
-        changed.append(row)
-    return changed
+def sample(employees: list[dict], rows: int, seed: int, shifted: bool) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    drawn = []
+    for i in rng.integers(0, len(employees), rows):
+        employee = dict(employees[i])
+        if shifted:
+            if employee["OverTime"] == "No" and rng.random() < 0.35:
+                employee["OverTime"] = "Yes"
+            if rng.random() < 0.12:
+                employee["JobRole"] = "Data Scientist"
+            if employee["Department"] == "Research & Development":
+                employee["MonthlyIncome"] = str(round(int(employee["MonthlyIncome"]) * 1.15))
+        drawn.append(employee)
+    return drawn
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=BUNDLED, help="the export to shift (default: the bundled one)")
-    parser.add_argument("--output", type=Path, required=True, help="the shifted export, CSV with the label")
+    parser.add_argument("--data", type=Path, required=True, help="the export to draw from (CSV with a header)")
+    parser.add_argument("--output", type=Path, required=True, help="the new export, CSV with the label")
     parser.add_argument("--traffic", type=Path, help="also the rows as JSON records without the label")
-    parser.add_argument("--unshifted", action="store_true", help="copy the rows unchanged (a window without drift)")
-    parser.add_argument("--seed", type=int, default=1, help="which employees start working overtime")
+    parser.add_argument("--rows", type=int, default=1470, help="how many employees (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=1, help="the draw's seed")
+    parser.add_argument("--unshifted", action="store_true", help="draw without shifting (a window without drift)")
     args = parser.parse_args(argv)
     with args.data.open(encoding="utf-8-sig", newline="") as source:
         reader = csv.DictReader(source)
-        fields, rows = list(reader.fieldnames or []), list(reader)
-    rows = rows if args.unshifted else shifted(rows, args.seed)
+        fields, employees = list(reader.fieldnames or []), list(reader)
+    drawn = sample(employees, args.rows, args.seed, not args.unshifted)
     with args.output.open("w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(drawn)
     if args.traffic:
-        args.traffic.write_text(json.dumps([{k: v for k, v in row.items() if k != LABEL} for row in rows]))
+        args.traffic.write_text(json.dumps([{k: v for k, v in row.items() if k != LABEL} for row in drawn]))
     return 0
 
 

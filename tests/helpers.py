@@ -11,6 +11,7 @@ import numpy as np
 
 from attrition.core import environment, schema
 from attrition.train import job as training
+from pipelines.next_year import sample
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CSV = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
@@ -41,22 +42,9 @@ def run_training(paths: environment.Paths) -> int:
 
 
 def next_year(ibm_text: str, rows: int, seed: int, shifted: bool) -> list:
-    """A sample of employees drawn from the bundled data; `shifted` adds known drift:
-    more overtime, a new job role, and incomes +15 % in Research & Development."""
-    employees = list(csv.DictReader(io.StringIO(ibm_text)))
-    rng = np.random.default_rng(seed)
-    sample = []
-    for i in rng.integers(0, len(employees), rows):
-        employee = dict(employees[i])
-        if shifted:
-            if employee["OverTime"] == "No" and rng.random() < 0.35:
-                employee["OverTime"] = "Yes"
-            if rng.random() < 0.12:
-                employee["JobRole"] = "Data Scientist"
-            if employee["Department"] == "Research & Development":
-                employee["MonthlyIncome"] = str(round(int(employee["MonthlyIncome"]) * 1.15))
-        sample.append(employee)
-    return sample
+    """A sample of employees drawn from the bundled data, `shifted` with known drift (more
+    overtime, a new job role, higher incomes in R&D): what pipelines/next_year.py writes."""
+    return sample(list(csv.DictReader(io.StringIO(ibm_text))), rows, seed, shifted)
 
 
 def as_csv(employees: list, header: bool = True) -> str:

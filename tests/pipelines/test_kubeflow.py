@@ -22,10 +22,19 @@ def test_the_committed_pipeline_yaml_is_what_the_code_compiles_to(tmp_path, pipe
 @pytest.mark.container
 def test_both_engines_run_locally_and_agree_on_the_test_auc(image, pipeline_env, mlflow_server):
     kubeflow = run_json([pipelines_python(), str(KUBEFLOW / "run_local.py"), "--image", image, "--seed", "5",
-                         "--mlflow", mlflow_server, "--batch-score"], pipeline_env)
+                         "--mlflow", mlflow_server, "--model-name", "attrition-kfp", "--promote", "--batch-score"],
+                        pipeline_env)
     sagemaker = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
                           "--seed", "5"], pipeline_env)
     assert kubeflow["status"] == sagemaker["status"] == "Succeeded"
     assert kubeflow["test_auc"] == pytest.approx(sagemaker["test_auc"], abs=1e-6)
-    assert kubeflow["gate_passed"] and kubeflow["registered"]["name"] == "attrition"
+    assert kubeflow["gate_passed"] and kubeflow["registered"]["name"] == "attrition-kfp"
+    assert kubeflow["replaced_champion"] and kubeflow["champion_before"] is None
     assert kubeflow["scored"] == 1470  # the batch step scored every employee of the scoring file
+    # The same data and seed again: the evaluate step scores the champion (the run above) beside the
+    # new model, which is as good and treats no group worse, so it passes the gate.
+    again = run_json([pipelines_python(), str(KUBEFLOW / "run_local.py"), "--image", image, "--seed", "5",
+                      "--mlflow", mlflow_server, "--model-name", "attrition-kfp"], pipeline_env)
+    assert again["champion_before"] == kubeflow["registered"]["version"] and again["gate_passed"]
+    assert again["reasons"][1].startswith(f"AUC {again['test_auc']:.4f} vs champion {kubeflow['test_auc']:.4f}")
+    assert not again["replaced_champion"]  # without --promote a passing model waits for a reviewer

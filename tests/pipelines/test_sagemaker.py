@@ -19,6 +19,7 @@ def test_the_pipeline_runs_locally_end_to_end_and_registers_in_mlflow(image, pip
     assert result["status"] == "Succeeded"
     assert {"Prepare", "Train", "Evaluate", "Gate"} <= {name for name, s in result["steps"].items() if s == "Succeeded"}
     assert 0.8 <= result["test_auc"] < 1
+    assert result["gate_passed"] and result["reasons"][1].startswith("no champion yet")
     assert result["steps"]["BatchScore"] == "Succeeded" and result["scored"] == 1470  # Batch Transform, locally
     version = result["registered"]
     probe = ("import json, sys; from mlflow.tracking import MlflowClient; c = MlflowClient(sys.argv[1]);"
@@ -54,4 +55,10 @@ print(pipeline.definition())
     assert package["ModelMetrics"]["Bias"]["Report"]["S3Uri"]["Std:Join"]["Values"][-1] == "bias.json"
     assert package["ModelApprovalStatus"] == {"Get": "Parameters.ApprovalStatus"}
     assert {p["Name"] for p in definition["Parameters"]} >= {"InputDataUrl", "Seed", "AucThreshold", "BatchScore"}
-    assert gate["Conditions"][0]["Type"] == "GreaterThanOrEqualTo"
+    assert [c["Type"] for c in gate["Conditions"]] == ["GreaterThanOrEqualTo", "Equals"]
+    assert gate["Conditions"][1]["LeftValue"]["Std:JsonGet"]["Path"] == "attrition.gate.passed"
+    evaluate = steps["Evaluate"]["Arguments"]
+    champion = next(i for i in evaluate["ProcessingInputs"] if i["S3Input"]["LocalPath"].endswith("/champion"))
+    assert champion["S3Input"]["S3Uri"] == {"Get": "Parameters.ChampionModelUrl"}
+    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    assert defaults["ChampionModelUrl"] == "s3://my-hr-models/attrition/champion/none/"

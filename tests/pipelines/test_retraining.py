@@ -1,0 +1,82 @@
+"""Drift triggers retraining, locally: a champion served with data capture, real traffic sent to
+it, then pipelines/retrain_on_drift.py on what was captured. A window shifted as a next year might
+be retrains and says whether the challenger replaced the champion and why; an unshifted window
+triggers nothing. Every decision lands in the audit trail."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from attrition_deploy import audit, mlflow_registry
+from tests.container.docker_helpers import ROOT, Server, request
+from tests.helpers import as_csv, next_year
+from tests.pipelines.conftest import pipelines_python, run_json
+
+pytestmark = pytest.mark.container
+LOOP = ROOT / "pipelines" / "retrain_on_drift.py"
+NAME = "attrition-loop"
+
+
+def served_traffic(image, model_dir, capture, employees) -> None:
+    """The employees sent to a served model, 100 a request, as JSON records; captured in `capture`."""
+    capture.mkdir(parents=True)
+    server = Server(image, model_dir, {"ATTRITION_CAPTURE_DIR": "/capture"},
+                    ["--user", f"{os.getuid()}:{os.getgid()}", "-v", f"{capture}:/capture"])
+    try:
+        server.wait_ready()
+        for start in range(0, len(employees), 100):
+            body = json.dumps([{k: v for k, v in e.items() if k != "Attrition"} for e in employees[start:start + 100]])
+            status, _, answer = request("POST", server.url + "/invocations", body.encode(),
+                                        {"Content-Type": "application/json"})
+            assert status == 200, answer
+    finally:
+        server.stop()
+
+
+def loop(image, env, mlflow_server, capture, export) -> subprocess.CompletedProcess:
+    return subprocess.run([pipelines_python(), str(LOOP), "--image", image, "--capture", str(capture),
+                           "--data", str(export), "--mlflow", mlflow_server, "--model-name", NAME],
+                          env=env, capture_output=True, text=True, timeout=1500)
+
+
+def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline_env, mlflow_server, tmp_path,
+                                                                   ibm_text):
+    nobody = loop(image, pipeline_env, mlflow_server, tmp_path, tmp_path / "none.csv")
+    assert nobody.returncode == 2 and "has no champion yet" in nobody.stderr and nobody.stderr.count("\n") == 1
+    first = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
+                      "--mlflow", mlflow_server, "--model-name", NAME, "--promote"], pipeline_env)
+    assert first["replaced_champion"], first
+    champion = tmp_path / "champion"
+    mlflow_registry.download(mlflow_server, first["registered"]["run_id"], champion)
+
+    steady = tmp_path / "steady"
+    served_traffic(image, champion, steady / "capture", next_year(ibm_text, 1000, seed=21, shifted=False))
+    (steady / "export.csv").write_text(ibm_text)
+    quiet = loop(image, pipeline_env, mlflow_server, steady / "capture", steady / "export.csv")
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    result = json.loads(quiet.stdout.splitlines()[-1])
+    assert result["drift"] is False and result["retrained"] is False
+    assert result["champion"] == first["registered"]["version"]
+    assert f"champion v{result['champion']} stays: nothing to retrain on" in quiet.stdout
+
+    shifted = tmp_path / "shifted"
+    served_traffic(image, champion, shifted / "capture", next_year(ibm_text, 1000, seed=22, shifted=True))
+    (shifted / "export.csv").write_text(as_csv(next_year(ibm_text, 1470, seed=23, shifted=True)))
+    retrained = loop(image, pipeline_env, mlflow_server, shifted / "capture", shifted / "export.csv")
+    assert retrained.returncode == 0, retrained.stderr[-3000:]
+    result = json.loads(retrained.stdout.splitlines()[-1])
+    assert result["drift"] is True and result["retrained"] is True
+    assert "OverTime (baseline_drift_check)" in result["monitor"]["reasons"]
+    outcome = result["pipeline"]
+    assert outcome["champion_before"] == first["registered"]["version"]
+    assert any(reason.startswith("AUC ") and "vs champion" in reason for reason in outcome["reasons"])
+    verdict = (f"challenger v{result['champion']} replaced champion v{first['registered']['version']}"
+               if result["replaced_champion"] else f"champion v{first['registered']['version']} stays")
+    assert verdict in retrained.stdout
+
+    events = [e["event"] for e in audit.read(Path(pipeline_env["ATTRITION_AUDIT_LOG"]), model=NAME)]
+    decided = ["promoted", "registered"] if result["replaced_champion"] else ["refused"]
+    assert events == decided + ["retraining-started", "retraining-skipped", "promoted", "registered"], events
