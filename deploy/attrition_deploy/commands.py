@@ -110,15 +110,17 @@ def tune(args: Namespace, aws: Runner) -> str:
 
 def pipeline(args: Namespace, aws: Runner) -> str:
     """upsert: create or update the pipeline from its definition; start: an execution (--wait follows
-    it step by step); describe: the pipeline and its latest execution."""
+    it step by step), the group's latest approved model as the champion to beat; describe: the
+    pipeline and its latest execution."""
     if args.action == "upsert":
         if not (args.definition and args.role):
             raise ValueError("pipeline upsert needs --definition and --role")
         definition = args.definition.read_text()
         try:
-            json.loads(definition)
+            document = json.loads(definition)
         except ValueError as error:
             raise ValueError(f"--definition {args.definition} is not JSON: {error}") from None
+        _no_champion_marker(aws, document, tuple(args.tag))
         exists = aws.look("sagemaker", "describe_pipeline", {"PipelineName": args.name},
                           ("does not exist", "Could not find pipeline", "ResourceNotFound"))
         request = {"PipelineName": args.name, "PipelineDefinition": definition, "RoleArn": args.role,
@@ -129,8 +131,13 @@ def pipeline(args: Namespace, aws: Runner) -> str:
             created = aws.call("sagemaker", "create_pipeline", {**request, **plans.tags(tuple(args.tag))})
         return str(created.get("PipelineArn", args.name))
     if args.action == "start":
+        parameters = dict(args.param)
+        if "ChampionModelUrl" not in parameters:
+            champion = approved_model_data(aws, args.group)
+            if champion:
+                parameters["ChampionModelUrl"] = champion
         started = aws.call("sagemaker", "start_pipeline_execution", {
-            "PipelineName": args.name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in args.param]})
+            "PipelineName": args.name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in parameters.items()]})
         arn = str(started.get("PipelineExecutionArn", ""))
         if args.wait and arn:
             waiting.pipeline_execution(aws, arn)
@@ -144,6 +151,30 @@ def pipeline(args: Namespace, aws: Runner) -> str:
         "LatestExecution": {k: latest.get(k) for k in ("PipelineExecutionArn", "PipelineExecutionStatus",
                                                        "StartTime")},
         "Steps": waiting.pipeline_steps(aws, latest["PipelineExecutionArn"]) if latest else []})
+
+
+def _no_champion_marker(aws: Runner, definition: dict, tag_pairs: tuple[tuple[str, str], ...]) -> None:
+    """The default ChampionModelUrl must hold a file (a Processing input may not be empty): one
+    that says there is no champion yet."""
+    for parameter in definition.get("Parameters") or []:
+        default = str(parameter.get("DefaultValue", ""))
+        if parameter.get("Name") == "ChampionModelUrl" and default.startswith("s3://"):
+            bucket, key = plans.s3_parts(default)
+            aws.call("s3", "put_object", plans.upload(bucket, f"{key.rstrip('/')}/no-champion.txt",
+                                                      b"no approved model yet\n", None, tag_pairs))
+
+
+def approved_model_data(aws: Runner, group: str) -> str | None:
+    """The model.tar.gz of the group's newest approved package (None in a dry run, or when none is)."""
+    listed = aws.look("sagemaker", "list_model_packages", {
+        "ModelPackageGroupName": group, "ModelApprovalStatus": "Approved", "SortBy": "CreationTime",
+        "SortOrder": "Descending", "MaxResults": 1}, ("does not exist", "ResourceNotFound"))
+    summaries = (listed or {}).get("ModelPackageSummaryList") or []
+    if not summaries:
+        return None
+    package = aws.call("sagemaker", "describe_model_package", {"ModelPackageName": summaries[0]["ModelPackageArn"]})
+    containers = package.get("InferenceSpecification", {}).get("Containers") or [{}]
+    return containers[0].get("ModelDataUrl")
 
 
 def best_of(aws: Runner, tuning_job: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import audit, commands, governance, plans
+from . import audit, commands, governance, monitoring, plans
 from .plans import Autoscale, Variant
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
@@ -160,6 +160,29 @@ def build() -> argparse.ArgumentParser:
     waits(p, "endpoint")
     audited(p)
 
+    p = command("monitor-schedule", monitoring.monitor_schedule, "drift triggers retraining: a monitoring "
+                "schedule running the image's monitor on an endpoint's captured data, an alarm on its verdict, "
+                "and an EventBridge rule that starts the retraining pipeline")
+    p.add_argument("--endpoint", required=True, type=sagemaker_name, help="the endpoint (with data capture on)")
+    p.add_argument("--name", type=sagemaker_name, help="the schedule's name (default: <endpoint>-drift)")
+    p.add_argument("--image", required=True, help="image URI in ECR (its `monitor` entry runs)")
+    p.add_argument("--role", required=True, help="execution role ARN of the monitoring jobs (see `role`)")
+    p.add_argument("--baseline", required=True, type=s3_uri,
+                   help="s3:// prefix holding the model's statistics.json and constraints.json")
+    p.add_argument("--model-dir", type=Path, help="upload the baseline from this model directory first")
+    p.add_argument("--reports", required=True, type=s3_uri, help="s3:// prefix for the monitoring reports")
+    p.add_argument("--schedule", default="cron(0 * ? * * *)", type=cron,
+                   help="when to run: cron(...) as SageMaker takes it (default: hourly)")
+    p.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="monitoring instance type")
+    p.add_argument("--volume-gb", type=bounded(int, 1, 16384), default=10, help="storage per instance, GB")
+    p.add_argument("--max-runtime", type=bounded(int, 1, 86400), default=1800, help="seconds per run")
+    p.add_argument("--pipeline", required=True, type=sagemaker_name, help="the retraining pipeline's name")
+    p.add_argument("--retrain-data", required=True, type=s3_uri,
+                   help="s3:// prefix of the newest labelled export: the pipeline's InputDataUrl")
+    p.add_argument("--champion-model-data", type=s3_uri,
+                   help="the champion's model.tar.gz (default: the model the endpoint serves)")
+    p.add_argument("--events-role", type=iam_name, help="the role EventBridge assumes (default: <name>-events)")
+
     p = command("approve", governance.approve, "approve or reject a model: an MLflow version (approved: the "
                 "new champion) or a Model Registry package; recorded with who and why", creates=False)
     p.add_argument("--version", metavar="NAME/VERSION", help="an MLflow model version")
@@ -187,6 +210,9 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--role", help="upsert: the role the pipeline runs as")
     p.add_argument("--param", action="append", default=[], type=pair, metavar="NAME=VALUE",
                    help="start: a pipeline parameter, e.g. Seed=1, AucThreshold=0.85, BatchScore=true (repeat)")
+    p.add_argument("--group", default="AttritionModels", type=sagemaker_name,
+                   help="start: the package group whose newest approved model is the champion to beat, unless "
+                        "--param ChampionModelUrl=... names one (default: %(default)s)")
     waits(p, "pipeline execution (start), step by step")
 
     p = command("delete", commands.delete, "delete an endpoint, its configs, the models only it uses, its scaling",
@@ -300,6 +326,15 @@ def s3_uri(text: str) -> str:
 def instance_type(text: str) -> str:
     if not re.fullmatch(r"ml\.[a-z0-9]+\.[a-z0-9]+", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a SageMaker instance type such as ml.m5.large")
+    return text
+
+
+def cron(text: str) -> str:
+    """A schedule expression as Model Monitor takes it: cron(...) with six fields."""
+    fields = text.removeprefix("cron(").removesuffix(")").split()
+    if not (text.startswith("cron(") and text.endswith(")") and len(fields) == 6):
+        raise argparse.ArgumentTypeError(f"{text!r} is not cron(minutes hours day-of-month month "
+                                         "day-of-week year), e.g. cron(0 * ? * * *)")
     return text
 
 

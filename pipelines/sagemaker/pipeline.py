@@ -7,7 +7,7 @@
     when BatchScore is "true")
 
 ChampionModelUrl names the approved model to beat (a model.tar.gz); its default, a prefix holding
-only NO_CHAMPION, means there is none yet. `attrition-deploy pipeline upsert` writes that marker
+only a no-champion.txt marker, means there is none yet. `attrition-deploy pipeline upsert` writes that marker
 and `pipeline start` passes the group's latest approved package; run_local.py the MLflow
 registry's `champion` alias.
 
@@ -37,7 +37,6 @@ from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 from attrition_deploy.plans import metric_definitions
 
 PROCESSING = "/opt/ml/processing"
-NO_CHAMPION = "no-champion.txt"
 CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
 
 

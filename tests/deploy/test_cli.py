@@ -331,12 +331,23 @@ def test_tune_over_the_declared_ranges_waits_and_registers_the_best_model(aws_en
 
 def test_pipeline_upsert_start_and_describe(aws_env, tmp_path):
     definition = tmp_path / "definition.json"
-    definition.write_text('{"Version": "2020-12-01", "Parameters": [], "Steps": []}')
+    definition.write_text(json.dumps({"Version": "2020-12-01", "Steps": [], "Parameters": [
+        {"Name": "ChampionModelUrl", "Type": "String", "DefaultValue": "s3://hr-data/attrition/champion/none/"}]}))
+    client(aws_env, "s3").create_bucket(Bucket="hr-data")
     arn = cli(aws_env, "pipeline", "upsert", "--definition", definition, "--role", ROLE).stdout.strip()
     assert arn.endswith(":pipeline/AttritionPipeline")
+    assert client(aws_env, "s3").get_object(Bucket="hr-data", Key="attrition/champion/none/no-champion.txt")
     assert cli(aws_env, "pipeline", "upsert", "--definition", definition, "--role", ROLE).stdout.strip() == arn
-    started = cli(aws_env, "pipeline", "start", "--param", "Seed=3", "--param", "BatchScore=true", "--wait")
+    for approval in ("Approved", "PendingManualApproval"):  # the newest approved one is the champion
+        cli(aws_env, "register", "--name", f"attrition-{approval.lower()}", "--image", IMAGE, "--role", ROLE,
+            "--model-data", f"s3://hr-data/{approval}/model.tar.gz", "--group", "attrition-pipe",
+            "--approval", approval)
+    started = cli(aws_env, "pipeline", "start", "--param", "Seed=3", "--param", "BatchScore=true", "--wait",
+                  "--group", "attrition-pipe")
     assert "AttritionPipeline/execution/" in started.stdout and ": Succeeded" in started.stderr
+    passed = client(aws_env, "sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=started.stdout.strip())["PipelineParameters"]
+    assert {"Name": "ChampionModelUrl", "Value": "s3://hr-data/Approved/model.tar.gz"} in passed
     described = json.loads(cli(aws_env, "pipeline", "describe").stdout)
     assert described["PipelineName"] == "AttritionPipeline"
     assert described["LatestExecution"]["PipelineExecutionStatus"] == "Succeeded"

@@ -49,9 +49,16 @@ EVERYTHING = {
     "approve": ["--package", "arn:aws:sagemaker:eu-west-1:123456789012:model-package/attrition-models/3", "--reject",
                 "--reason", "DI for Age>40 outside 0.8..1.25 in the bias report", "--audit-log", "AUDIT"],
     "history": ["--group", "attrition-models", "--limit", "10", "--json", "--audit-log", "AUDIT"],
+    "monitor-schedule": ["--endpoint", "attrition", "--name", "attrition-drift", "--image", IMAGE, "--role", ROLE,
+                         "--baseline", "s3://hr-models/attrition/baseline/", "--model-dir", "MODEL",
+                         "--reports", "s3://hr-models/attrition/monitoring/", "--schedule", "cron(0 */6 ? * * *)",
+                         "--instance-type", "ml.m5.xlarge", "--volume-gb", "20", "--max-runtime", "3000",
+                         "--pipeline", "AttritionPipeline", "--retrain-data", "s3://hr-models/attrition/export/",
+                         "--champion-model-data", "s3://hr-models/attrition/models/v1/model.tar.gz",
+                         "--events-role", "attrition-drift-events"],
     "delete": ["--endpoint", "attrition"],
     "pipeline": ["upsert", "--name", "AttritionPipeline", "--definition", "DEFINITION", "--role", ROLE,
-                 "--param", "Seed=1", "--wait"],
+                 "--param", "Seed=1", "--wait", "--group", "attrition-models"],
     "transform": ["--model", "attrition-v1", "--input", "s3://hr-models/attrition/batch/in/",
                   "--output", "s3://hr-models/attrition/batch/out/", "--name", "attrition-batch-1",
                   "--instance-type", "ml.m5.large", "--instance-count", "2", "--join", "--output-kms-key", KEY,
@@ -67,7 +74,8 @@ GLOBAL = ["--region", "eu-west-1", "--profile", "default", "--dry-run"]
 # approve --version and history --model work on MLflow and the local audit log (tests/deploy/test_governance.py).
 LIVE_ONLY = {"register": {"--from-tuning-job", "--from-mlflow", "--mlflow", "--bucket", "--prefix"},
              "approve": {"--version", "--mlflow"}, "history": {"--model"}}
-for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr", "pipeline"):
+for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr", "pipeline",
+              "monitor-schedule"):
     EVERYTHING[_name] += ["--tag", "team=hr-analytics"]
 
 

@@ -112,7 +112,10 @@ def test_plain_csv_of_recent_employees_with_the_model_mounted(tmp_path, trained_
     assert code == 0 and ("OverTime", "baseline_drift_check") in flagged(violations)
     assert report["prediction"]["available"] and report["prediction"]["rows"] == 800
     metrics = (tmp_path / "opt_ml" / "output" / "metrics" / "cloudwatch" / "metrics.jsonl").read_text()
-    assert '"MetricName": "feature_psi_OverTime"' in metrics
+    records = {r["MetricName"]: r for r in map(json.loads, metrics.splitlines())}
+    assert records["retraining_recommended"]["Value"] == 1.0 and records["violations"]["Value"] >= 1
+    assert "feature_psi_OverTime" in records and records["violations"]["Timestamp"].endswith("Z")
+    assert {d["Name"] for d in records["violations"]["Dimensions"]} == {"Endpoint", "MonitoringSchedule"}
 
 
 def test_missing_baseline_fails_clearly(tmp_path, trained_dir):

@@ -76,7 +76,7 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     artifact.write_json(output / artifact.STATISTICS_FILE, current)
     artifact.write_json(output / "drift_report.json", report)
     if settings.publish_cloudwatch_metrics:
-        _cloudwatch(paths, settings, rows, prediction)
+        _cloudwatch(paths, settings, report, len(found))
     return report
 
 
@@ -118,17 +118,23 @@ def _verdict(data: window.Window, found: list, thresholds: baseline.Thresholds) 
     return {"retraining_recommended": bool(found), "summary": summary, "reasons": reasons}
 
 
-def _cloudwatch(paths: environment.Paths, settings: environment.MonitorSettings, rows: list,
-                prediction: dict) -> None:
+def _cloudwatch(paths: environment.Paths, settings: environment.MonitorSettings, report: dict,
+                violations: int) -> None:
+    """Metric records in the custom-monitor contract, one JSON object a line: the verdict
+    (retraining_recommended, 0 or 1: what an alarm watches), the violations, each feature's PSI
+    and the mean predicted probability. SageMaker publishes them to the namespace
+    /aws/sagemaker/Endpoint/data-metrics with these dimensions."""
     folder = paths.output_dir / "metrics" / "cloudwatch"
     dimensions = [{"Name": "Endpoint", "Value": settings.endpoint_name},
                   {"Name": "MonitoringSchedule", "Value": settings.schedule_name}]
-    stamp = int(time.time())
-    records = [{"MetricName": f"feature_psi_{row['feature']}", "Timestamp": stamp,
-                "Dimensions": dimensions, "Value": row["psi"], "Unit": "None"} for row in rows]
-    if prediction.get("available"):
-        records.append({"MetricName": "predicted_attrition_probability", "Timestamp": stamp,
-                        "Dimensions": dimensions, "Value": prediction["mean_probability"], "Unit": "None"})
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    values = {"retraining_recommended": float(report["verdict"]["retraining_recommended"]),
+              "violations": float(violations),
+              **{f"feature_psi_{row['feature']}": row["psi"] for row in report["features"]}}
+    if report["prediction"].get("available"):
+        values["predicted_attrition_probability"] = report["prediction"]["mean_probability"]
+    records = [{"MetricName": name, "Timestamp": stamp, "Dimensions": dimensions, "Value": value,
+                "Unit": "Count" if name == "violations" else "None"} for name, value in values.items()]
     artifact.write_text(folder / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
 
 

@@ -1,0 +1,75 @@
+"""monitor-schedule: drift on AWS starts the retraining pipeline. moto has no monitoring
+schedules, so these are dry runs, every request checked against botocore's model; the alarm is
+checked against the metric records the image's monitor really writes."""
+
+import json
+
+from attrition.monitor import job as monitoring
+from tests.deploy.offline import run
+from tests.helpers import as_csv, next_year
+
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/attrition-sagemaker:abc1234"
+ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
+COMMON = ["monitor-schedule", "--endpoint", "attrition", "--image", IMAGE, "--role", ROLE,
+          "--baseline", "s3://hr-models/attrition/baseline/", "--reports", "s3://hr-models/attrition/monitoring/",
+          "--pipeline", "AttritionPipeline", "--retrain-data", "s3://hr-models/attrition/export/",
+          "--region", "eu-west-1", "--dry-run"]
+
+
+def plan(capsys, *extra) -> dict:
+    code, out, err = run(capsys, *COMMON, *extra)
+    assert code == 0, err
+    return {call["operation"]: call["params"] for call in json.loads(out)}
+
+
+def test_the_schedule_runs_the_image_s_monitor_on_the_endpoint_s_capture(offline, capsys, trained_dir):
+    calls = plan(capsys, "--model-dir", trained_dir / "model")
+    assert list(calls) == ["put_object", "create_monitoring_schedule", "put_metric_alarm", "create_role",
+                           "put_role_policy", "put_rule", "put_targets"]
+    schedule = calls["create_monitoring_schedule"]
+    assert schedule["MonitoringScheduleName"] == "attrition-drift"
+    job = schedule["MonitoringScheduleConfig"]["MonitoringJobDefinition"]
+    assert job["MonitoringAppSpecification"] == {"ImageUri": IMAGE, "ContainerEntrypoint": ["monitor"]}
+    assert job["MonitoringInputs"][0]["EndpointInput"]["EndpointName"] == "attrition"
+    assert job["BaselineConfig"]["StatisticsResource"]["S3Uri"] == "s3://hr-models/attrition/baseline/statistics.json"
+    assert job["Environment"]["publish_cloudwatch_metrics"] == "Enabled" and job["RoleArn"] == ROLE
+
+
+def test_the_alarm_watches_the_metric_the_monitor_writes(offline, capsys, tmp_path, trained_dir, ibm_text):
+    alarm = plan(capsys)["put_metric_alarm"]
+    window = tmp_path / "window"
+    window.mkdir()
+    (window / "recent.csv").write_text(as_csv(next_year(ibm_text, 500, seed=7, shifted=True)))
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path / "opt_ml"), "dataset_source": str(window),
+               "baseline_statistics": str(trained_dir / "model" / "statistics.json"),
+               "baseline_constraints": str(trained_dir / "model" / "constraints.json"),
+               "output_path": str(tmp_path / "out"), "publish_cloudwatch_metrics": "Enabled",
+               "sagemaker_endpoint_name": "attrition", "sagemaker_monitoring_schedule_name": "attrition-drift"}
+    assert monitoring.main(environ) == 0
+    lines = (tmp_path / "opt_ml" / "output" / "metrics" / "cloudwatch" / "metrics.jsonl").read_text().splitlines()
+    written = {r["MetricName"]: r for r in map(json.loads, lines)}[alarm["MetricName"]]
+    assert written["Dimensions"] == alarm["Dimensions"] and written["Value"] >= alarm["Threshold"]
+    assert alarm["TreatMissingData"] == "notBreaching"  # a run that wrote nothing is not drift
+
+
+def test_eventbridge_may_start_that_pipeline_and_nothing_else(offline, capsys):
+    calls = plan(capsys, "--champion-model-data", "s3://hr-models/attrition/models/v3/model.tar.gz")
+    trust = json.loads(calls["create_role"]["AssumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+    (statement,) = json.loads(calls["put_role_policy"]["PolicyDocument"])["Statement"]
+    pipeline = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/attritionpipeline"
+    assert (statement["Action"], statement["Resource"]) == ("sagemaker:StartPipelineExecution", pipeline)
+    pattern = json.loads(calls["put_rule"]["EventPattern"])
+    assert pattern["detail"] == {"state": {"value": ["ALARM"]}}
+    alarm = calls["put_metric_alarm"]["AlarmName"]
+    assert pattern["resources"] == [f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{alarm}"]
+    (target,) = calls["put_targets"]["Targets"]
+    assert target["Arn"] == pipeline and target["RoleArn"].endswith(":role/attrition-drift-events")
+    assert {p["Name"]: p["Value"] for p in target["SageMakerPipelineParameters"]["PipelineParameterList"]} == {
+        "InputDataUrl": "s3://hr-models/attrition/export/",
+        "ChampionModelUrl": "s3://hr-models/attrition/models/v3/model.tar.gz"}
+
+
+def test_a_model_directory_without_a_baseline_is_one_line(offline, capsys, tmp_path):
+    code, out, err = run(capsys, *COMMON, "--model-dir", tmp_path)
+    assert code == 2 and out == "" and "has no statistics.json" in err and err.count("\n") == 1
