@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         result = run(args, Path(tempfile.mkdtemp(prefix="attrition-drift-")))
-    except ValueError as error:
+    except (ValueError, OSError) as error:  # bad input, a failed step, no docker: one line
         print(f"retrain_on_drift: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result))  # the last line: one JSON object
@@ -45,6 +45,8 @@ def run(args, work: Path) -> dict:
         raise ValueError("--mlflow (or MLFLOW_TRACKING_URI) is needed: the champion lives in the registry")
     if not args.capture.is_dir():
         raise ValueError(f"--capture {args.capture} is not a folder")
+    if not args.data.is_file():
+        raise ValueError(f"--data {args.data} is not a file: give the new labelled export")
     champion = local.champion(args, work / "champion")
     if champion is None:
         raise ValueError(f"registered model {args.model_name!r} has no champion yet: run a local pipeline with "

@@ -3,6 +3,7 @@ local mode, and 3.x ModelTrainer in local-container mode (which starts the image
 Both through deploy/attrition_deploy/sdk.py, each SDK in its own venv."""
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -60,7 +61,7 @@ def run_sdk(major, script, image, sdk_env, work) -> dict:
                           env=sdk_env, capture_output=True, text=True, timeout=900)
     result = work / "result.json"  # a file: the SDK's local mode takes over the script's stdout
     assert done.returncode == 0 and result.is_file(), (done.stdout + done.stderr)[-4000:]
-    return json.loads(result.read_text())
+    return {**json.loads(result.read_text()), "log": done.stdout + done.stderr}
 
 
 def test_sdk2_estimator_and_predictor_in_local_mode(image, sdk_env, tmp_path):
@@ -75,3 +76,31 @@ def test_sdk2_estimator_and_predictor_in_local_mode(image, sdk_env, tmp_path):
 def test_sdk3_model_trainer_starts_the_image_with_no_command(image, sdk_env, tmp_path):
     found = run_sdk("3", SDK3, image, sdk_env, tmp_path)["found"]
     assert "artifacts/model/model.txt" in found and "artifacts/output/data/metrics.json" in found
+
+
+SDK2_TWO_HOSTS = """
+import json, sys, tarfile
+from sagemaker.local import LocalSession
+from attrition_deploy import sdk
+
+image, data, work, fast = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+session = LocalSession()
+session.config = {"local": {"local_code": True, "container_root": work}}
+estimator = sdk.estimator(image, "arn:aws:iam::123456789012:role/attrition", instance_count=2, instance_type="local",
+                          output_path=f"file://{work}/out", sagemaker_session=session,
+                          hyperparameters={**fast, "num_threads": 1})
+estimator.fit({"train": f"file://{data}"})
+with tarfile.open(estimator.model_data.removeprefix("file://")) as tar:
+    names = tar.getnames()
+json.dump({"model": estimator.model_data, "files": names}, open(f"{work}/result.json", "w"))
+"""
+
+
+def test_sdk2_two_instances_in_local_mode_give_one_model(image, sdk_env, tmp_path):
+    """SageMaker's local mode runs both hosts with docker-compose and stops both when one exits:
+    the model is there only if no host leaves before the leader has written it."""
+    result = run_sdk("2", SDK2_TWO_HOSTS, image, sdk_env, tmp_path)
+    files = {name.lstrip("./") for name in result["files"]}
+    assert {"model.txt", "metadata.json", "manifest.json", "statistics.json"} <= files
+    shares = re.findall(r"distributed: host=(algo-\d-\w+) rank=(\d)/2 rows=(\d+)", result["log"])
+    assert sorted((rank, rows) for _, rank, rows in shares) == [("0", "735"), ("1", "735")], result["log"][-3000:]

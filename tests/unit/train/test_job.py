@@ -133,11 +133,12 @@ def test_builtin_layout_without_header(tmp_path):
     assert metadata["schema"]["classes"] == ["0", "1"]
 
 
-def test_only_the_leader_host_trains(tmp_path):
+def test_sharded_rows_on_several_hosts_are_refused_with_the_reason(tmp_path):
     paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
     paths.resource_config_file.write_text(json.dumps({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]}))
-    assert run_training(paths) == 0
-    assert not paths.model_dir.exists()
+    paths.input_data_config_file.write_text(json.dumps({"train": {"S3DistributionType": "ShardedByS3Key"}}))
+    assert run_training(paths) == 2
+    assert "needs every row on every host (FullyReplicated)" in paths.failure_file.read_text()
 
 
 @pytest.mark.parametrize(

@@ -197,6 +197,21 @@ def capture_settings(environ: Environ = os.environ) -> CaptureSettings:
 
 
 @dataclass(frozen=True)
+class DistributedSettings:
+    """Training on several hosts: host k of resourceconfig.json's hosts listens on port + k."""
+
+    port: int
+    timeout_minutes: int
+
+
+def distributed_settings(environ: Environ = os.environ) -> DistributedSettings:
+    return DistributedSettings(
+        port=setting(environ, "ATTRITION_DISTRIBUTED_PORT", int, 12400, 1024, 65000),
+        timeout_minutes=setting(environ, "ATTRITION_DISTRIBUTED_TIMEOUT", int, 30, 1, 1440),
+    )
+
+
+@dataclass(frozen=True)
 class MonitorSettings:
     """The monitor job's inputs (Model Monitor's processing contract) and drift thresholds."""
 

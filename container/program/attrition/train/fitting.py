@@ -2,7 +2,10 @@
 
 Cross-validation picks the number of trees (early stopping on the mean AUC across folds)
 and yields out-of-fold probabilities, from which the metrics and the decision threshold
-are computed without ever scoring a row with a model that saw it.
+are computed without ever scoring a row with a model that saw it. Across several hosts
+(distributed.py) every host holds every row: each fold is one model grown by all of them,
+each on its share of the fold's training rows, and every host scores the fold's held-out
+rows whole, so all see the same mean AUC and stop at the same tree.
 """
 
 import math
@@ -15,6 +18,7 @@ import numpy as np
 from ..core import metrics
 from ..core.errors import UserError
 from . import hyperparameters
+from .distributed import Cluster
 
 
 @dataclass
@@ -52,15 +56,18 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list:
     return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
 
 
-def cross_validate(x, y, categorical: list, hp: dict) -> CrossValidation:
+def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = None) -> CrossValidation:
     folds = stratified_folds(y, hp["folds"], hp["seed"])
+    params = lightgbm_params(hp)
+    trained_on = folds
+    if group is not None:  # each host trains on its share of a fold's rows; all score its held-out rows
+        mine = np.zeros(len(y), dtype=bool)
+        mine[group.share(len(y))] = True
+        trained_on = [(train[mine[train]], test) for train, test in folds]
+        params.update(group.params())
     dataset = lightgbm.Dataset(x, label=y, categorical_feature=categorical, free_raw_data=False)
-    callbacks = []
-    if hp["early_stopping_rounds"] > 0 and hp["boosting"] != "dart":
-        callbacks.append(lightgbm.early_stopping(hp["early_stopping_rounds"], verbose=False))
-    result = _call(lightgbm.cv, lightgbm_params(hp), dataset,
-                   num_boost_round=hp["num_boost_round"], folds=folds, callbacks=callbacks,
-                   return_cvbooster=True)
+    result = _call(lightgbm.cv, params, dataset, num_boost_round=hp["num_boost_round"], folds=trained_on,
+                   callbacks=_stopping(hp), return_cvbooster=True)
     boosters = result["cvbooster"]
     iterations = boosters.best_iteration if boosters.best_iteration > 0 else hp["num_boost_round"]
     out_of_fold = np.empty(len(y))
@@ -70,13 +77,24 @@ def cross_validate(x, y, categorical: list, hp: dict) -> CrossValidation:
     return CrossValidation(iterations, out_of_fold, fold_auc)
 
 
-def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int):
+def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int, group: Cluster | None = None):
+    """The final model on every row (across hosts: each its share, one model; the bins, as in
+    cross-validation, from every row)."""
     dataset = lightgbm.Dataset(x, label=y, feature_name=_lightgbm_names(feature_names),
-                               categorical_feature=categorical)
-    return _call(lightgbm.train, lightgbm_params(hp), dataset, num_boost_round=iterations)
+                               categorical_feature=categorical, free_raw_data=False)
+    if group is None:
+        return _call(lightgbm.train, lightgbm_params(hp), dataset, num_boost_round=iterations)
+    share = dataset.subset(group.share(len(y)).tolist())
+    return _call(lightgbm.train, {**lightgbm_params(hp), **group.params()}, share, num_boost_round=iterations)
 
 
-def tune(x, y, categorical: list, hp: dict, log=print) -> tuple:
+def _stopping(hp: dict) -> list:
+    if hp["early_stopping_rounds"] > 0 and hp["boosting"] != "dart":
+        return [lightgbm.early_stopping(hp["early_stopping_rounds"], verbose=False)]
+    return []
+
+
+def tune(x, y, categorical: list, hp: dict, log=print, group: Cluster | None = None) -> tuple:
     """Random search over the parameters that matter most on small tabular data.
 
     Every trial is scored by cross-validated AUC on the same folds, so the best score is
@@ -86,7 +104,7 @@ def tune(x, y, categorical: list, hp: dict, log=print) -> tuple:
     trials, best_hp, best_auc = [], hp, -math.inf
     for number in range(1, hp["tuning_trials"] + 1):
         candidate = {**hp, **_sample(rng)}
-        result = cross_validate(x, y, categorical, candidate)
+        result = cross_validate(x, y, categorical, candidate, group)
         auc = float(np.mean(result.fold_auc))
         trials.append({"trial": number, "auc": auc, "iterations": result.iterations,
                        "params": {spec.name: candidate[spec.name] for spec in hyperparameters.SEARCHED}})
@@ -117,6 +135,9 @@ def _call(function, *args, **kwargs):
         return function(*args, **kwargs)
     except lightgbm.basic.LightGBMError as error:
         reason = str(error).split(" at /")[0]  # drop LightGBM's source file location
+        if "socket" in reason.lower() or "network" in reason.lower():
+            raise UserError(f"the network between the training hosts failed: {reason}; another host "
+                            "failed or stopped (see its failure)") from None
         raise UserError(f"LightGBM rejected the settings: {reason}") from None
 
 

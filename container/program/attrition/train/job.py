@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core import artifact, baseline, bias, data, environment, features, jobs, logs, metrics, model, schema
 from ..core.errors import UserError
-from . import fitting, hyperparameters, lineage, report, thresholds
+from . import distributed, fitting, hyperparameters, lineage, report, thresholds
 
 METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
@@ -50,22 +50,54 @@ def run(paths: environment.Paths, environ) -> None:
     hp = hyperparameters.parse(environment.read_json_file(paths.hyperparameters_file, {}))
     facets = bias.facets(hp["bias_facets"])
     data_config = environment.read_json_file(paths.input_data_config_file, {})
-    resources = environment.read_json_file(paths.resource_config_file, {})
-    if not _is_leader(resources):
-        logs.say(f"host {resources.get('current_host')} is not the leader; only hosts[0] trains")
-        return
-    _check_input_modes(data_config)
+    group = distributed.cluster(environment.read_json_file(paths.resource_config_file, {}),
+                                environment.distributed_settings(environ))
+    _check_input_modes(data_config, group)
     started = time.time()
 
-    channel = _train_channel(paths)
-    train_table = _read(paths, channel, hp)
-    rows, y, classes = _labelled(train_table, hp)
-    columns = train_table.column_values(rows)
-    features_schema = _infer_schema(train_table, columns, classes, hp)
-    x = features.encode(features_schema, columns, len(rows))
-    categorical = [i for i, f in enumerate(features_schema.features) if f.kind == schema.CATEGORICAL]
+    training = _training_set(paths, hp)
+    with distributed.network(group, paths.failure_file):
+        fit = _fit(training.x, training.y, training.categorical, training.schema, hp, group)
+        if group is not None:
+            logs.say(f"distributed: host={group.current} rank={group.rank}/{group.size} "
+                     f"rows={len(group.share(len(training.y)))}")
+        if group is None or group.leader:
+            _write_everything(paths, environ, fit, training, facets, started)
+        if group is not None:
+            distributed.barrier(group)  # the others wait here until the leader has written the model
 
-    fit = _fit(x, y, categorical, features_schema, hp)
+
+@dataclass
+class TrainingSet:
+    """The training channel as read and encoded."""
+
+    channel: str
+    table: data.Table
+    schema: schema.Schema
+    columns: dict
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def categorical(self) -> list[int]:
+        return [i for i, f in enumerate(self.schema.features) if f.kind == schema.CATEGORICAL]
+
+
+def _training_set(paths: environment.Paths, hp: dict) -> TrainingSet:
+    channel = _train_channel(paths)
+    table = _read(paths, channel, hp)
+    rows, y, classes = _labelled(table, hp)
+    columns = table.column_values(rows)
+    features_schema = _infer_schema(table, columns, classes, hp)
+    return TrainingSet(channel, table, features_schema, columns, features.encode(features_schema, columns, len(rows)),
+                       y)
+
+
+def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: list, started: float) -> None:
+    """The model directory and the outputs, from the fitted model (the leader's job on several hosts)."""
+    train_table, features_schema, columns, x, y = (training.table, training.schema, training.columns, training.x,
+                                                   training.y)
+    rows, channel = len(y), training.channel
     hp, booster, results = fit.hp, fit.booster, fit.results
     threshold, p_train = results["threshold"], np.asarray(booster.predict(x))
     data_files = {channel: train_table.files}
@@ -88,7 +120,7 @@ def run(paths: environment.Paths, environ) -> None:
     try:
         model.save(staging, booster, {"schema": features_schema.to_dict(), "decision_threshold": threshold,
                                       "feature_importance": importance})
-        _write_baseline(staging, features_schema, columns, len(rows), p_train, threshold)
+        _write_baseline(staging, features_schema, columns, rows, p_train, threshold)
         manifest = lineage.manifest(staging / artifact.MODEL_FILE, data_files, hp, results,
                                     environment.job_identity(environ), started)
         artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
@@ -131,17 +163,17 @@ def _warnings(y: np.ndarray, results: dict) -> list[str]:
     return found
 
 
-def _fit(x, y, categorical, features_schema, hp: dict) -> Fit:
+def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluster | None) -> Fit:
     """(Tune,) cross-validate, choose the threshold, refit on every row; with the metrics."""
     trials: list[dict] = []
     if hp["tuning_trials"]:
-        hp, trials = fitting.tune(x, y, categorical, hp)
-    cv = fitting.cross_validate(x, y, categorical, hp)
+        hp, trials = fitting.tune(x, y, categorical, hp, group=group)
+    cv = fitting.cross_validate(x, y, categorical, hp, group)
     threshold, threshold_note = thresholds.choose(
         y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
         hp["decision_threshold"],
     )
-    booster = fitting.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations)
+    booster = fitting.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations, group)
     results = {
         "cross_validation": {
             **metrics.evaluate(y, cv.out_of_fold, threshold),
@@ -286,13 +318,11 @@ def _print_report(features_schema, results: dict, version: str) -> None:
             logs.say(f"{split}:{name}={results[split][name]:.4f}")
 
 
-def _is_leader(resources: dict) -> bool:
-    hosts = resources.get("hosts") or []
-    return not hosts or resources.get("current_host", hosts[0]) == sorted(hosts)[0]
-
-
-def _check_input_modes(data_config: dict) -> None:
+def _check_input_modes(data_config: dict, group: distributed.Cluster | None) -> None:
     for channel, config in data_config.items():
+        if group is not None and isinstance(config, dict) and config.get("S3DistributionType") == "ShardedByS3Key":
+            raise UserError(f"channel {channel!r} is ShardedByS3Key: training on several hosts needs every "
+                            "row on every host (FullyReplicated), as each fold's held-out rows are scored whole")
         if isinstance(config, dict) and config.get("TrainingInputMode") == "Pipe":
             raise UserError(
                 f"channel {channel!r} uses Pipe mode, which this container does not read; "

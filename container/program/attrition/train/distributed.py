@@ -1,0 +1,140 @@
+"""Training on several hosts, with LightGBM's own data-parallel network.
+
+SageMaker (and the SDK's local mode) start the image on every host of a training job; each reads
+resourceconfig.json: the hosts, its own name, its network interface. The leader is hosts[0].
+Host k listens on ATTRITION_DISTRIBUTED_PORT + k, and the hosts open one LightGBM network for the
+whole job (LightGBM binds its port when the network opens, so it is opened once, not per model).
+
+Every host holds every training row (FullyReplicated) and trains on its share, the rows whose
+index modulo the number of hosts is its rank: LightGBM's data-parallel learner sums the hosts'
+histograms, so every host grows the same trees, as if one machine held all the rows. Held-out
+rows (a fold, the validation channel) are scored whole on every host, so every host sees the same
+scores and stops at the same tree. The leader then writes every artifact; the others wait at a
+barrier (one more collective call on the same network) until it has, so no host exits before the
+model exists: SageMaker's local mode stops all hosts as soon as one exits.
+"""
+
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+
+from ..core import logs
+from ..core.environment import DistributedSettings
+from ..core.errors import UserError
+
+RESOLVE_SECONDS = 120  # a container network's names may take a moment to appear
+
+
+@dataclass(frozen=True)
+class Cluster:
+    hosts: tuple[str, ...]
+    current: str
+    interface: str
+    settings: DistributedSettings
+
+    @property
+    def rank(self) -> int:
+        return self.hosts.index(self.current)
+
+    @property
+    def size(self) -> int:
+        return len(self.hosts)
+
+    @property
+    def leader(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def name(self) -> str:
+        return f"host {self.current} (rank {self.rank}/{self.size})"
+
+    def params(self) -> dict:
+        """LightGBM's parameters for a model grown across the hosts (the network is already open)."""
+        return {"tree_learner": "data", "num_machines": self.size, "pre_partition": True}
+
+    def share(self, rows: int) -> np.ndarray:
+        """The indices of the rows this host trains on: every size-th row from its rank."""
+        return np.arange(self.rank, rows, self.size)
+
+
+def cluster(resources: dict, settings: DistributedSettings) -> Cluster | None:
+    """The cluster resourceconfig.json describes; None for a single host."""
+    hosts = resources.get("hosts") or []
+    if len(hosts) < 2:
+        return None
+    current = resources.get("current_host")
+    if current not in hosts or len(set(hosts)) != len(hosts):
+        raise UserError(f"resourceconfig.json: current_host {current!r} must be one of the distinct hosts {hosts}")
+    return Cluster(tuple(hosts), str(current), str(resources.get("network_interface_name", "")), settings)
+
+
+@contextlib.contextmanager
+def network(group: Cluster | None, failure_file: Path) -> Iterator[None]:
+    """LightGBM's network, open while the block runs; nothing for a single host.
+
+    When a host never comes (or leaves), LightGBM can end the process with a segmentation fault
+    instead of an error, after ATTRITION_DISTRIBUTED_TIMEOUT minutes: the failure file is written
+    before joining and removed only when the block succeeds, so even then the job's failure names
+    this host and why. An error of ours in the block overwrites it with the real reason."""
+    if group is None:
+        yield
+        return
+    machines = ",".join(f"{_address(host)}:{group.settings.port + k}" for k, host in enumerate(group.hosts))
+    holder = _holder()
+    logs.say(f"distributed: {group.name} joins {machines} (interface {group.interface or 'any'})")
+    failure_file.parent.mkdir(parents=True, exist_ok=True)
+    failure_file.write_text(f"{group.name}: lost the other hosts at {machines} (waited up to "
+                            f"{group.settings.timeout_minutes} minute(s)): a host failed (see its failure) "
+                            "or cannot be reached on its port\n")
+    try:
+        holder.set_network(machines, local_listen_port=group.settings.port + group.rank,
+                           listen_time_out=group.settings.timeout_minutes, num_machines=group.size)
+    except lightgbm.basic.LightGBMError as error:
+        raise UserError(f"{group.name}: could not join the other hosts: {_reason(error)}") from None
+    try:
+        yield
+    except UserError as error:
+        raise UserError(f"{group.name}: {error}") from None
+    finally:
+        holder.free_network()
+    failure_file.unlink()
+
+
+def barrier(group: Cluster) -> None:
+    """Return when every host has called it: building a tiny Dataset across the network is a
+    collective step (the hosts exchange their bin boundaries)."""
+    try:
+        lightgbm.Dataset(np.arange(8, dtype=float).reshape(-1, 1), label=np.arange(8) % 2,
+                         params={"verbosity": -1, "min_data_in_bin": 1, **group.params()}).construct()
+    except lightgbm.basic.LightGBMError as error:
+        raise UserError(f"lost the other hosts at the end of training: {_reason(error)}; another host "
+                        "failed or stopped (see its failure)") from None
+
+
+def _holder() -> lightgbm.Booster:
+    """A Booster to hold the network open (LightGBM opens it from a Booster): one stump."""
+    tiny = lightgbm.train({"objective": "binary", "verbosity": -1, "num_leaves": 2, "min_data_in_leaf": 1,
+                           "min_data_in_bin": 1}, lightgbm.Dataset(np.arange(4, dtype=float).reshape(-1, 1),
+                                                                    label=[0, 1, 0, 1]), num_boost_round=1)
+    return lightgbm.Booster(model_str=tiny.model_to_string())
+
+
+def _address(host: str) -> str:
+    deadline = time.monotonic() + RESOLVE_SECONDS
+    while True:
+        try:
+            return socket.gethostbyname(host)
+        except OSError as error:
+            if time.monotonic() > deadline:
+                raise UserError(f"cannot resolve training host {host!r}: {error}") from None
+            time.sleep(1)
+
+
+def _reason(error: Exception) -> str:
+    return str(error).split(" at /")[0]

@@ -1,0 +1,105 @@
+"""Training on two hosts with LightGBM's data-parallel network: two real processes on loopback,
+each its own /opt/ml, as SageMaker starts one container per host."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from attrition.core import features, metrics, model
+from attrition.core.environment import DistributedSettings
+from attrition.core.errors import UserError
+from attrition.train import distributed
+from tests.helpers import ROOT, make_opt_ml
+
+SETTINGS = DistributedSettings(port=12400, timeout_minutes=1)
+# Early stopping on, as by default, but fewer trees; one thread each: the two share the cores.
+HP = {"num_boost_round": "400", "early_stopping_rounds": "40", "num_threads": "1"}
+
+
+def test_one_host_is_no_cluster_and_the_leader_is_hosts_0():
+    assert distributed.cluster({}, SETTINGS) is None
+    assert distributed.cluster({"current_host": "algo-1", "hosts": ["algo-1"]}, SETTINGS) is None
+    group = distributed.cluster({"current_host": "algo-2", "hosts": ["algo-2", "algo-1"],
+                                 "network_interface_name": "eth0"}, SETTINGS)
+    assert group is not None and group.leader and (group.rank, group.size, group.interface) == (0, 2, "eth0")
+    with pytest.raises(UserError, match="current_host 'algo-3' must be one of"):
+        distributed.cluster({"current_host": "algo-3", "hosts": ["algo-1", "algo-2"]}, SETTINGS)
+
+
+def test_the_shares_split_the_rows_exactly_once():
+    hosts = ("a", "b", "c")
+    shares = [distributed.Cluster(hosts, h, "", SETTINGS).share(10) for h in hosts]
+    assert sorted(np.concatenate(shares).tolist()) == list(range(10))
+    assert [len(s) for s in shares] == [4, 3, 3]
+
+
+def _free_pair() -> int:
+    for base in range(23000, 40000, 17):
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", base))
+                b.bind(("127.0.0.1", base + 1))
+            return base
+        except OSError:
+            continue
+    raise AssertionError("no two free ports in a row")
+
+
+def _split(ibm_text: str) -> tuple[str, str]:
+    """Every fifth employee held out: the comparison's test rows."""
+    header, *lines = ibm_text.splitlines()
+    train = [line for i, line in enumerate(lines) if i % 5]
+    test = [line for i, line in enumerate(lines) if not i % 5]
+    return "\n".join([header, *train]) + "\n", "\n".join([header, *test]) + "\n"
+
+
+def _train(base, train_text, resources=None, port=0):
+    paths = make_opt_ml(base, HP, {"train": {"ibm.csv": train_text}})
+    if resources:
+        paths.resource_config_file.write_text(json.dumps(resources))
+    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base), "ATTRITION_DISTRIBUTED_TIMEOUT": "1",
+           "PYTHONPATH": str(ROOT / "container" / "program")}
+    if port:
+        env["ATTRITION_DISTRIBUTED_PORT"] = str(port)
+    return subprocess.Popen([sys.executable, "-c", "import sys; from attrition.train import job; sys.exit(job.main())"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _held_out_auc(model_dir, test_text) -> float:
+    import csv
+    import io
+
+    trained = model.load(model_dir)
+    rows = list(csv.DictReader(io.StringIO(test_text)))
+    columns = {name: [r[name] for r in rows] for name in rows[0]}
+    y = np.array([r["Attrition"] == "Yes" for r in rows], dtype=float)
+    return metrics.roc_auc(y, trained.predict(features.encode(trained.schema, columns, len(rows))))
+
+
+def test_two_hosts_train_one_model_as_good_as_one_host(tmp_path, ibm_text):
+    train_text, test_text = _split(ibm_text)
+    port = _free_pair()
+    hosts = ["localhost", "127.0.0.1"]  # two names for loopback: LightGBM tells the hosts apart by port
+    workers = [_train(tmp_path / f"host{k}", train_text, {"current_host": h, "hosts": hosts}, port)
+               for k, h in enumerate(hosts)]
+    single = _train(tmp_path / "single", train_text)
+    logs = [w.communicate(timeout=300)[0] for w in workers]
+    assert single.wait(timeout=300) == 0
+    assert [w.returncode for w in workers] == [0, 0], logs
+    trained = [int(line.rsplit("rows=", 1)[1]) for log in logs for line in log.splitlines()
+               if line.startswith("distributed: host=")]
+    assert trained == [588, 588] and sum(trained) == len(train_text.splitlines()) - 1
+    assert "rank=0/2" in logs[0] and "rank=1/2" in logs[1]
+    assert (tmp_path / "host0" / "model" / "model.txt").is_file()
+    assert not any((tmp_path / f"host{k}" / "output" / "failure").exists() for k in (0, 1))
+    assert not (tmp_path / "host1" / "model" / "model.txt").exists()  # only the leader writes
+    for name in ("metrics.json", "evaluation.json", "report.html", "bias.json"):
+        assert (tmp_path / "host0" / "output" / "data" / name).is_file()
+    two = _held_out_auc(tmp_path / "host0" / "model", test_text)
+    one = _held_out_auc(tmp_path / "single" / "model", test_text)
+    assert abs(two - one) < 0.01, (two, one)
