@@ -63,6 +63,11 @@ class Paths:
         return self.base / "model"
 
     @property
+    def checkpoint_dir(self) -> Path:
+        """Where SageMaker's CheckpointConfig puts (and restores) checkpoints."""
+        return self.base / "checkpoints"
+
+    @property
     def output_dir(self) -> Path:
         return self.base / "output"
 
@@ -202,6 +207,11 @@ class DistributedSettings:
 
     port: int
     timeout_minutes: int
+
+
+def checkpoint_seconds(environ: Environ = os.environ) -> float:
+    """How often training saves a checkpoint, at most (when /opt/ml/checkpoints exists)."""
+    return setting(environ, "ATTRITION_CHECKPOINT_SECONDS", float, 60.0, 0.0, 86400.0)
 
 
 def distributed_settings(environ: Environ = os.environ) -> DistributedSettings:

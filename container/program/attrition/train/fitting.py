@@ -77,15 +77,21 @@ def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = No
     return CrossValidation(iterations, out_of_fold, fold_auc)
 
 
-def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int, group: Cluster | None = None):
+def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int, group: Cluster | None = None,
+        resume: tuple = (None, 0), callbacks: tuple = ()):
     """The final model on every row (across hosts: each its share, one model; the bins, as in
-    cross-validation, from every row)."""
+    cross-validation, from every row); `resume` (a model, its rounds) goes on from a checkpoint."""
     dataset = lightgbm.Dataset(x, label=y, feature_name=_lightgbm_names(feature_names),
                                categorical_feature=categorical, free_raw_data=False)
-    if group is None:
-        return _call(lightgbm.train, lightgbm_params(hp), dataset, num_boost_round=iterations)
-    share = dataset.subset(group.share(len(y)).tolist())
-    return _call(lightgbm.train, {**lightgbm_params(hp), **group.params()}, share, num_boost_round=iterations)
+    params = lightgbm_params(hp)
+    if group is not None:
+        dataset = dataset.subset(group.share(len(y)).tolist())
+        params.update(group.params())
+    model, done = resume
+    if model is not None and done >= iterations:
+        return model
+    return _call(lightgbm.train, params, dataset, num_boost_round=iterations - done, init_model=model,
+                 callbacks=list(callbacks))
 
 
 def _stopping(hp: dict) -> list:

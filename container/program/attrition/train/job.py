@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core import artifact, baseline, bias, data, environment, features, jobs, logs, metrics, model, schema
 from ..core.errors import UserError
-from . import distributed, fitting, hyperparameters, lineage, report, thresholds
+from . import checkpoints, distributed, fitting, hyperparameters, lineage, report, thresholds
 
 METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
@@ -56,8 +56,11 @@ def run(paths: environment.Paths, environ) -> None:
     started = time.time()
 
     training = _training_set(paths, hp)
+    # On several hosts each would save its own; checkpoints are a single host's (README).
+    saved = checkpoints.Checkpoints.open(paths.checkpoint_dir if group is None else None, hp, training.table.files,
+                                         environment.checkpoint_seconds(environ))
     with distributed.network(group, paths.failure_file):
-        fit = _fit(training.x, training.y, training.categorical, training.schema, hp, group)
+        fit = _fit(training.x, training.y, training.categorical, training.schema, hp, group, saved)
         if group is not None:
             logs.say(f"distributed: host={group.current} rank={group.rank}/{group.size} "
                      f"rows={len(group.share(len(training.y)))}")
@@ -163,17 +166,27 @@ def _warnings(y: np.ndarray, results: dict) -> list[str]:
     return found
 
 
-def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluster | None) -> Fit:
-    """(Tune,) cross-validate, choose the threshold, refit on every row; with the metrics."""
+def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluster | None,
+         saved: checkpoints.Checkpoints) -> Fit:
+    """(Tune,) cross-validate, choose the threshold, refit on every row; with the metrics. What a
+    checkpoint holds already is not done again."""
+    done = saved.stage("cross_validation")
     trials: list[dict] = []
-    if hp["tuning_trials"]:
-        hp, trials = fitting.tune(x, y, categorical, hp, group=group)
-    cv = fitting.cross_validate(x, y, categorical, hp, group)
+    if done:
+        hp, trials = done["hp"], done["trials"]
+        cv = fitting.CrossValidation(done["iterations"], np.array(done["out_of_fold"]), done["fold_auc"])
+    else:
+        if hp["tuning_trials"]:
+            hp, trials = fitting.tune(x, y, categorical, hp, group=group)
+        cv = fitting.cross_validate(x, y, categorical, hp, group)
+        saved.save_stage("cross_validation", {"hp": hp, "trials": trials, "iterations": cv.iterations,
+                                              "out_of_fold": cv.out_of_fold.tolist(), "fold_auc": cv.fold_auc})
     threshold, threshold_note = thresholds.choose(
         y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
         hp["decision_threshold"],
     )
-    booster = fitting.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations, group)
+    booster = fitting.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations, group,
+                          saved.final_model(), (saved.saver(),))
     results = {
         "cross_validation": {
             **metrics.evaluate(y, cv.out_of_fold, threshold),

@@ -1,0 +1,87 @@
+"""Checkpoints for spot training: when /opt/ml/checkpoints exists (SageMaker's CheckpointConfig,
+which `attrition-deploy train-job --checkpoint` sets, syncs it with S3 and restores it after an
+interruption), training saves how far it got, and a job restarted on the same data and settings
+resumes there. LightGBM text and JSON only, each file written whole or not at all.
+
+    state.json   the job's fingerprint (the settings and the training data's SHA-256), the
+                 finished stages: the settings after tuning, the cross-validation (trees,
+                 out-of-fold probabilities, fold AUCs, trials), and the final model's rounds so far
+    final.txt    the final model so far
+
+The folds of cross-validation grow in lockstep and are not saved mid-way: a job stopped during
+cross-validation repeats it; one stopped during the final fit resumes from its last saved round.
+A checkpoint of other data or settings is set aside, not resumed.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import lightgbm
+
+from ..core import artifact, logs
+
+STATE, FINAL = "state.json", "final.txt"
+
+
+class Checkpoints:
+    def __init__(self, folder: Path | None, fingerprint: str, every_seconds: float):
+        self.folder = folder
+        self.fingerprint = fingerprint
+        self.every_seconds = every_seconds
+        self.state: dict = self._load()
+
+    @classmethod
+    def open(cls, folder: Path | None, hp: dict, data_files: list, every_seconds: float) -> "Checkpoints":
+        """Checkpoints in `folder` when it exists; otherwise an object that saves nothing."""
+        identity = json.dumps({"hp": hp, "data": [f["sha256"] for f in data_files]}, sort_keys=True, default=str)
+        fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        return cls(folder if folder is not None and folder.is_dir() else None, fingerprint, every_seconds)
+
+    def stage(self, name: str) -> dict | None:
+        return self.state.get(name)
+
+    def save_stage(self, name: str, value: dict, note: str = "") -> None:
+        if self.folder is None:
+            return
+        self.state[name] = value
+        artifact.write_json(self.folder / STATE, self.state)
+        logs.say(f"checkpoint: {note or name + ' saved'}")
+
+    def final_model(self) -> tuple[lightgbm.Booster | None, int]:
+        """The final model so far and its rounds, when a checkpoint holds one."""
+        rounds = (self.stage("final") or {}).get("rounds", 0)
+        if not rounds or self.folder is None or not (self.folder / FINAL).is_file():
+            return None, 0
+        artifact.check_model_text(self.folder / FINAL)
+        logs.say(f"checkpoint: resuming the final model from round {rounds}")
+        return lightgbm.Booster(model_file=str(self.folder / FINAL)), rounds
+
+    def saver(self):
+        """A LightGBM callback saving the model being grown every `every_seconds` at most."""
+        last = [time.monotonic()]
+
+        def save(env) -> None:
+            if self.folder is None or time.monotonic() - last[0] < self.every_seconds:
+                return
+            artifact.write_text(self.folder / FINAL, env.model.model_to_string())
+            self.save_stage("final", {"rounds": env.iteration + 1},
+                            f"final model saved at round {env.iteration + 1}")
+            last[0] = time.monotonic()
+
+        return save
+
+    def _load(self) -> dict:
+        if self.folder is None or not (self.folder / STATE).is_file():
+            return {"fingerprint": self.fingerprint}
+        try:
+            state = json.loads((self.folder / STATE).read_text())
+        except ValueError:
+            state = {}
+        if state.get("fingerprint") != self.fingerprint:
+            logs.say("checkpoint: the one found is of other data or settings (or damaged): starting over")
+            (self.folder / STATE).replace(self.folder / f"{STATE}.set-aside")
+            return {"fingerprint": self.fingerprint}
+        logs.say(f"checkpoint: resuming; done: {', '.join(k for k in state if k != 'fingerprint') or 'nothing'}")
+        return state
