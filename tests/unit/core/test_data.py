@@ -101,3 +101,16 @@ def test_header_without_the_label_hints_at_label_column(tmp_path):
 
 
 
+
+
+def test_a_pipe_of_gzip_is_read_like_a_file(tmp_path):
+    import os
+    import subprocess
+
+    fifo = tmp_path / "train_0"
+    os.mkfifo(fifo)
+    (tmp_path / "body.gz").write_bytes(gzip.compress(b"Age,Attrition\n30,Yes\n40,No\nAge,Attrition\n50,No\n"))
+    writer = subprocess.Popen(["sh", "-c", f"cat '{tmp_path / 'body.gz'}' > '{fifo}'"])
+    table = data.read_pipe(fifo, "Attrition", "auto")
+    assert writer.wait(10) == 0
+    assert table.rows == [["30", "Yes"], ["40", "No"], ["50", "No"]] and table.columns == ["Age", "Attrition"]

@@ -168,11 +168,26 @@ def test_failures_write_a_failure_file_and_exit_non_zero(tmp_path, hyperparamete
     assert not paths.model_dir.exists()
 
 
-def test_pipe_mode_is_refused_clearly(tmp_path):
-    paths = make_opt_ml(tmp_path, {}, {"train": {"a.csv": SMALL}})
+def test_pipe_mode_streams_the_channel_through_its_fifo(tmp_path, ibm_text):
+    """SageMaker's Pipe mode: no folder, a FIFO named train_0 carrying the files one after another,
+    written by another process (as SageMaker's agent does)."""
+    import os
+    import subprocess
+
+    paths = make_opt_ml(tmp_path, FAST)
     paths.input_data_config_file.write_text(json.dumps({"train": {"TrainingInputMode": "Pipe"}}))
-    assert run_training(paths) == 2
-    assert "Pipe mode" in paths.failure_file.read_text()
+    paths.data_dir.mkdir(parents=True)
+    fifo = paths.channel_pipe("train")
+    os.mkfifo(fifo)
+    header, *lines = ibm_text.splitlines()
+    halves = ["\n".join([header, *lines[:700]]) + "\n", "\n".join([header, *lines[700:]]) + "\n"]
+    (tmp_path / "stream.csv").write_text("".join(halves))
+    writer = subprocess.Popen(["sh", "-c", f"cat '{tmp_path / 'stream.csv'}' > '{fifo}'"])
+    assert run_training(paths) == 0
+    assert writer.wait(10) == 0
+    manifest = json.loads((paths.model_dir / "manifest.json").read_text())
+    assert manifest["data"]["train"][0]["rows"] == 1470  # the second file's header is not a row
+    assert manifest["data"]["train"][0]["file"] == "data/train_0 (Pipe mode)"
 
 
 def test_unreadable_hyperparameters_file_is_a_user_error(tmp_path):

@@ -1,5 +1,6 @@
-"""Read an HR export (a folder of one or more CSV files) into one table of strings, and its label:
-a training channel for `train`, the raw export for `prepare`, a test split for `evaluate`.
+"""Read an HR export (a folder of one or more CSV files, or a Pipe mode FIFO) into one table of
+strings, and its label: a training channel for `train`, the raw export for `prepare`, a test
+split for `evaluate`.
 
 Two layouts are accepted: a header row that names the columns (the label is `label_column`),
 or SageMaker's built-in convention: no header, label in the first column. Files are read
@@ -77,6 +78,27 @@ def read_channel(directory: Path, label_column: str, header: str) -> Table:
     return table
 
 
+def read_pipe(fifo: Path, label_column: str, header: str) -> Table:
+    """A channel in Pipe mode: SageMaker streams the channel's files, one after another, through
+    one FIFO. A header row repeated at the start of each later file is dropped."""
+    digest, chunks = hashlib.sha256(), []
+    with open(fifo, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+            chunks.append(chunk)
+    rows = parse_csv(_decode(b"".join(chunks), fifo), _name(fifo))
+    if not rows:
+        raise UserError(f"{_name(fifo)} (Pipe mode) carried no data")
+    has_header, columns, body = _split_header(rows, label_column, header, fifo)
+    if has_header:
+        body = [row for row in body if row != rows[0]]
+    table = Table(columns, label_column, has_header, body,
+                  [{"file": f"{_name(fifo)} (Pipe mode)", "sha256": digest.hexdigest(), "rows": len(body)}])
+    if not table.rows:
+        raise UserError(f"{_name(fifo)} (Pipe mode) has a header but no data rows")
+    return table
+
+
 def label_vector(table: Table, positive_class: str):
     """Return (kept row indices, 0/1 labels, [negative, positive]) for a binary label."""
     raw = [row[table.label_position] for row in table.rows]
@@ -142,19 +164,22 @@ def _align(rows: list, columns: list, expected: list, path: Path) -> list:
 
 def _read_rows(path: Path):
     raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    if path.name.endswith(".gz"):
+    return parse_csv(_decode(raw, path), _name(path)), hashlib.sha256(raw).hexdigest()
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """The text of a file's bytes: gunzipped when they are gzip (by name, or by magic number)."""
+    if path.name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except OSError as error:
             raise UserError(f"{_name(path)} is not a readable gzip file: {error}") from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UserError(
             f"{_name(path)} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV"
         ) from None
-    return parse_csv(text, _name(path)), digest
 
 
 def _is_csv_name(name: str) -> bool:

@@ -86,6 +86,10 @@ class Paths:
     def channel_dir(self, name: str) -> Path:
         return self.data_dir / name
 
+    def channel_pipe(self, name: str) -> Path:
+        """Pipe mode's FIFO of a channel's first pass (SageMaker names them <channel>_<epoch>)."""
+        return self.data_dir / f"{name}_0"
+
     def write_failure(self, message: str) -> str:
         """Write the one-line reason SageMaker shows for a failed job (its first 1024 characters)."""
         text = escape(message.strip())[:1000]

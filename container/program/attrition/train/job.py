@@ -52,7 +52,7 @@ def run(paths: environment.Paths, environ) -> None:
     data_config = environment.read_json_file(paths.input_data_config_file, {})
     group = distributed.cluster(environment.read_json_file(paths.resource_config_file, {}),
                                 environment.distributed_settings(environ))
-    _check_input_modes(data_config, group)
+    _check_distribution(data_config, group)
     started = time.time()
 
     training = _training_set(paths, hp)
@@ -104,7 +104,7 @@ def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: l
     hp, booster, results = fit.hp, fit.booster, fit.results
     threshold, p_train = results["threshold"], np.asarray(booster.predict(x))
     data_files = {channel: train_table.files}
-    if paths.channel_dir(environment.VALIDATION_CHANNEL).is_dir():
+    if _has_channel(paths, environment.VALIDATION_CHANNEL):
         x_valid, y_valid, data_files["validation"] = _validation_set(paths, hp, train_table,
                                                                      features_schema)
         p_valid = np.asarray(booster.predict(x_valid))
@@ -203,7 +203,7 @@ def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluste
 
 def _train_channel(paths):
     for name in environment.TRAIN_CHANNELS:
-        if paths.channel_dir(name).is_dir():
+        if _has_channel(paths, name):
             return name
     raise UserError(
         f"no training data: expected a channel named 'train' (or 'training') at "
@@ -211,8 +211,15 @@ def _train_channel(paths):
     )
 
 
+def _has_channel(paths, name: str) -> bool:
+    return paths.channel_dir(name).is_dir() or paths.channel_pipe(name).exists()
+
+
 def _read(paths, channel: str, hp: dict) -> data.Table:
-    return data.read_channel(paths.channel_dir(channel), hp["label_column"], hp["header"])
+    """A channel's files (File or FastFile mode), or its FIFO (Pipe mode)."""
+    if paths.channel_dir(channel).is_dir():
+        return data.read_channel(paths.channel_dir(channel), hp["label_column"], hp["header"])
+    return data.read_pipe(paths.channel_pipe(channel), hp["label_column"], hp["header"])
 
 
 def _labelled(table: data.Table, hp: dict):
@@ -331,16 +338,11 @@ def _print_report(features_schema, results: dict, version: str) -> None:
             logs.say(f"{split}:{name}={results[split][name]:.4f}")
 
 
-def _check_input_modes(data_config: dict, group: distributed.Cluster | None) -> None:
+def _check_distribution(data_config: dict, group: distributed.Cluster | None) -> None:
     for channel, config in data_config.items():
         if group is not None and isinstance(config, dict) and config.get("S3DistributionType") == "ShardedByS3Key":
             raise UserError(f"channel {channel!r} is ShardedByS3Key: training on several hosts needs every "
                             "row on every host (FullyReplicated), as each fold's held-out rows are scored whole")
-        if isinstance(config, dict) and config.get("TrainingInputMode") == "Pipe":
-            raise UserError(
-                f"channel {channel!r} uses Pipe mode, which this container does not read; "
-                "use File or FastFile"
-            )
 
 
 def _stop(signum, frame):
