@@ -23,3 +23,10 @@ def test_columns_are_the_rows_transposed(text):
 def test_lines_of_different_widths_are_refused_even_when_the_total_adds_up():
     with pytest.raises(UserError, match="body line 2 has 4 fields; expected 3"):
         csvtext.parse_csv_columns("a,b,c\n1,2,3,4\n5,6\n", "body")
+
+
+@pytest.mark.parametrize("text", ["a,b\nYes,1\nYes,1\nNo,2\n", 'a,b\n"Yes",1\nYes,1\nNo,"2"\n'])
+def test_shared_values_are_the_same_cells_one_object_each(text):
+    shared = csvtext.parse_csv(text, "t.csv", share_values=True)
+    assert shared == csvtext.parse_csv(text, "t.csv")
+    assert shared[1][0] is shared[2][0] and shared[1][1] is shared[2][1]

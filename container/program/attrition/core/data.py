@@ -86,7 +86,7 @@ def read_pipe(fifo: Path, label_column: str, header: str) -> Table:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
             chunks.append(chunk)
-    rows = parse_csv(_decode(b"".join(chunks), fifo), _name(fifo))
+    rows = parse_csv(_decode(b"".join(chunks), fifo), _name(fifo), share_values=True)
     if not rows:
         raise UserError(f"{_name(fifo)} (Pipe mode) carried no data")
     has_header, columns, body = _split_header(rows, label_column, header, fifo)
@@ -164,7 +164,7 @@ def _align(rows: list, columns: list, expected: list, path: Path) -> list:
 
 def _read_rows(path: Path):
     raw = path.read_bytes()
-    return parse_csv(_decode(raw, path), _name(path)), hashlib.sha256(raw).hexdigest()
+    return parse_csv(_decode(raw, path), _name(path), share_values=True), hashlib.sha256(raw).hexdigest()
 
 
 def _decode(raw: bytes, path: Path) -> str:

@@ -91,6 +91,7 @@ def _training_set(paths: environment.Paths, hp: dict) -> TrainingSet:
     table = _read(paths, channel, hp)
     rows, y, classes = _labelled(table, hp)
     columns = table.column_values(rows)
+    table.rows = []  # the columns hold the same cells: the row lists would only take memory
     features_schema = _infer_schema(table, columns, classes, hp)
     return TrainingSet(channel, table, features_schema, columns, features.encode(features_schema, columns, len(rows)),
                        y)
