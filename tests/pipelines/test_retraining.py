@@ -44,8 +44,11 @@ def loop(image, env, mlflow_server, capture, export) -> subprocess.CompletedProc
 
 def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline_env, mlflow_server, tmp_path,
                                                                    ibm_text):
-    nobody = loop(image, pipeline_env, mlflow_server, tmp_path, tmp_path / "none.csv")
+    (tmp_path / "export.csv").write_text(ibm_text)
+    nobody = loop(image, pipeline_env, mlflow_server, tmp_path, tmp_path / "export.csv")
     assert nobody.returncode == 2 and "has no champion yet" in nobody.stderr and nobody.stderr.count("\n") == 1
+    no_data = loop(image, pipeline_env, mlflow_server, tmp_path, tmp_path / "none.csv")
+    assert no_data.returncode == 2 and "give the new labelled export" in no_data.stderr
     first = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
                       "--mlflow", mlflow_server, "--model-name", NAME, "--promote"], pipeline_env)
     assert first["replaced_champion"], first
