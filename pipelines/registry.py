@@ -82,8 +82,10 @@ def champion(name: str, folder: Path, tracking_uri: str | None = None) -> dict |
     client = MlflowClient()
     try:
         found = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:  # no such model, or no version has the alias
-        return None
+    except mlflow.exceptions.MlflowException as error:
+        if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None  # no such model, or no version has the alias: there is no champion yet
+        raise ValueError(f"MLflow registry: {str(error).splitlines()[0]}") from None
     folder.mkdir(parents=True, exist_ok=True)
     mlflow.artifacts.download_artifacts(run_id=found.run_id, artifact_path="model", dst_path=str(folder))
     return {"name": name, "version": found.version, "run_id": found.run_id,

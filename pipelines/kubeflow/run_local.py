@@ -21,7 +21,11 @@ import local  # noqa: E402
 
 def main(argv=None) -> int:
     args = local.arguments(__doc__.splitlines()[0], argv)
-    result = run(args, Path(tempfile.mkdtemp(prefix="attrition-kfp-")))
+    try:
+        result = run(args, Path(tempfile.mkdtemp(prefix="attrition-kfp-")))
+    except ValueError as error:  # the registry said no, or is not there: one line
+        print(f"run_local: {error}", file=sys.stderr)
+        return 2
     print(json.dumps(result))  # the last line: one JSON object
     return 0
 

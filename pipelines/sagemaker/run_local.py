@@ -32,6 +32,9 @@ def main(argv=None) -> int:
     server = _local_s3()
     try:
         result = run(args, work)
+    except ValueError as error:  # the registry said no, or is not there: one line
+        print(f"run_local: {error}", file=sys.stderr)
+        return 2
     finally:
         if server:
             server.stop()
