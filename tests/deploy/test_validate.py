@@ -12,27 +12,22 @@ IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/attrition-sagemaker:abc123
 ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:attrition"
-# Every subcommand with every option it has: the test below checks that none is left out.
+# The options train-job and tune share (parser.py's training()), then every subcommand with every
+# option it has: the test below checks that none is left out.
+TRAINING = ["--image", IMAGE, "--role", ROLE, "--train", "s3://hr-models/attrition/train/",
+            "--validation", "s3://hr-models/attrition/validation/", "--output", "s3://hr-models/attrition/out/",
+            "--instance-type", "ml.m5.xlarge", "--volume-gb", "30", "--hp", "folds=5", "--spot", "--max-wait", "9000",
+            "--checkpoint", "s3://hr-models/attrition/checkpoints/", "--volume-kms-key", KEY, "--output-kms-key", KEY,
+            "--inter-container-encryption", "--subnet", "subnet-0abc", "--security-group", "sg-0abc",
+            "--network-isolation"]
 EVERYTHING = {
     "package": ["MODEL", "--bucket", "hr-models", "--prefix", "attrition/models", "--kms-key", KEY],
     "role": ["--name", "attrition-role", "--bucket", "hr-models", "--prefix", "attrition", "--s3",
              "s3://hr-capture/attrition/", "--kms-key", KEY, "--repository", "attrition-sagemaker"],
-    "train-job": ["--image", IMAGE, "--role", ROLE, "--train", "s3://hr-models/attrition/train/",
-                  "--validation", "s3://hr-models/attrition/validation/", "--output", "s3://hr-models/attrition/out/",
-                  "--name", "attrition-1", "--instance-type", "ml.m5.xlarge", "--instance-count", "2",
-                  "--volume-gb", "30", "--max-runtime", "7200", "--hp", "folds=5", "--spot", "--max-wait", "9000",
-                  "--checkpoint", "s3://hr-models/attrition/checkpoints/", "--volume-kms-key", KEY,
-                  "--output-kms-key", KEY, "--inter-container-encryption", "--subnet", "subnet-0abc",
-                  "--security-group", "sg-0abc", "--network-isolation", "--wait"],
-    "tune": ["--image", IMAGE, "--role", ROLE, "--train", "s3://hr-models/attrition/train/",
-             "--validation", "s3://hr-models/attrition/validation/", "--output", "s3://hr-models/attrition/out/",
-             "--name", "attrition-tune-1", "--instance-type", "ml.m5.xlarge", "--instance-count", "1",
-             "--volume-gb", "30", "--max-runtime", "3600", "--hp", "folds=5", "--spot", "--max-wait", "9000",
-             "--checkpoint", "s3://hr-models/attrition/checkpoints/", "--volume-kms-key", KEY,
-             "--output-kms-key", KEY, "--inter-container-encryption", "--subnet", "subnet-0abc",
-             "--security-group", "sg-0abc", "--network-isolation", "--strategy", "Hyperband", "--max-jobs", "30",
-             "--max-parallel", "3", "--early-stopping", "--warm-start-from", "attrition-tune-0",
-             "--only", "learning_rate", "--only", "num_leaves", "--wait"],
+    "train-job": [*TRAINING, "--name", "attrition-1", "--instance-count", "2", "--max-runtime", "7200", "--wait"],
+    "tune": [*TRAINING, "--name", "attrition-tune-1", "--instance-count", "1", "--max-runtime", "3600",
+             "--strategy", "Hyperband", "--max-jobs", "30", "--max-parallel", "3", "--early-stopping",
+             "--warm-start-from", "attrition-tune-0", "--only", "learning_rate", "--only", "num_leaves", "--wait"],
     "register": ["--name", "attrition-v1", "--image", IMAGE, "--model-data", "s3://hr-models/attrition/m.tar.gz",
                  "--role", ROLE, "--env", "SAGEMAKER_MODEL_SERVER_WORKERS=2", "--group", "attrition-models",
                  "--approval", "Approved", "--metrics", "s3://hr-models/attrition/out/evaluation.json",
