@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attrition.core import columns as columns_module
 from attrition.core import environment, schema
 from attrition.train import job as training
 from pipelines.next_year import sample
@@ -34,7 +35,8 @@ def make_opt_ml(base: Path, hyperparameters=None, channels=None) -> environment.
 def small_schema(columns: dict, drop=(), categorical=()) -> schema.Schema:
     """A schema inferred from a few named columns, the label last."""
     names = list(columns)
-    return schema.infer(names, columns, "Attrition", len(names), ["No", "Yes"], list(drop), list(categorical))
+    held = {name: columns_module.of(values) for name, values in columns.items()}
+    return schema.infer(names, held, "Attrition", len(names), ["No", "Yes"], list(drop), list(categorical))
 
 
 def run_training(paths: environment.Paths) -> int:

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from attrition.core import bias
+from attrition.core import bias, columns
 from attrition.core.errors import UserError
 
 # 20 women (10 left) and 40 men (10 left). The model flags 8 of the women who left and 2 who
 # stayed; 5 of the men who left and none who stayed.
-GENDER = ["Female"] * 20 + ["Male"] * 40
+GENDER = columns.of(["Female"] * 20 + ["Male"] * 40)
 Y = np.array([1] * 10 + [0] * 10 + [1] * 10 + [0] * 30)
 PREDICTED = np.array([1] * 8 + [0] * 2 + [1] * 2 + [0] * 8 + [1] * 5 + [0] * 5 + [0] * 30)
 
@@ -37,14 +37,14 @@ def test_metrics_match_a_hand_computation():
 
 
 def test_numeric_facet_compares_those_above_the_threshold_with_everyone_else():
-    ages = [50] * 20 + [30] * 40
+    ages = columns.of(["50"] * 20 + ["30"] * 40)
     report = bias.audit([bias.Facet.parse("Age>40")], {"Age": ages}, Y, None, "Attrition", "Yes")
     assert "post_training_bias_metrics" not in report
     assert _metrics(report, "pre_training_bias_metrics", "Age", "(40, inf)")["DPL"] == pytest.approx(-0.25)
 
 
 def test_small_groups_are_reported_as_too_small_not_measured():
-    gender = ["Female"] * 5 + ["Male"] * 55
+    gender = columns.of(["Female"] * 5 + ["Male"] * 55)
     report = bias.audit([bias.Facet("Gender")], {"Gender": gender}, Y, PREDICTED, "Attrition", "Yes")
     female = report["post_training_bias_metrics"]["facets"]["Gender"][0]
     assert female["members"] == 5 and "too_few_members" in female and "metrics" not in female

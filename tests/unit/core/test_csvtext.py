@@ -1,6 +1,8 @@
 """CSV text -> rows and columns, for training files and request bodies alike."""
 
 
+import io
+
 import pytest
 
 from attrition.core import csvtext
@@ -25,8 +27,16 @@ def test_lines_of_different_widths_are_refused_even_when_the_total_adds_up():
         csvtext.parse_csv_columns("a,b,c\n1,2,3,4\n5,6\n", "body")
 
 
-@pytest.mark.parametrize("text", ["a,b\nYes,1\nYes,1\nNo,2\n", 'a,b\n"Yes",1\nYes,1\nNo,"2"\n'])
-def test_shared_values_are_the_same_cells_one_object_each(text):
-    shared = csvtext.parse_csv(text, "t.csv", share_values=True)
-    assert shared == csvtext.parse_csv(text, "t.csv")
-    assert shared[1][0] is shared[2][0] and shared[1][1] is shared[2][1]
+def test_a_stream_is_read_in_batches_with_the_same_rows_as_the_whole_text():
+    text = 'a,b\n1,"x, y"\n\n2,"two\nlines"\n3,z\n'
+    found = list(csvtext.batches(io.StringIO(text, newline=""), "t.csv", size=2))
+    assert [len(batch) for batch in found] == [2, 2]
+    assert [row for batch in found for row in batch] == csvtext.parse_csv(text, "t.csv")
+
+
+def test_a_stream_names_the_bad_line_after_earlier_batches():
+    text = "a,b\n" + "1,2\n" * 5 + "3\n"
+    with pytest.raises(UserError, match="t.csv line 7 has 1 fields; expected 2"):
+        list(csvtext.batches(io.StringIO(text), "t.csv", size=2))
+    with pytest.raises(UserError, match="NUL bytes"):
+        list(csvtext.batches(io.StringIO("a,b\n1,\x002\n"), "t.csv"))

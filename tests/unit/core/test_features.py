@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from attrition.core import codecs, features, mediatypes
+from attrition.core import codecs, columns, features, mediatypes
 from attrition.core.errors import RequestError
 from tests.helpers import shaken_employees, small_schema
 
@@ -32,6 +32,16 @@ def test_encode_names_missing_columns_and_bad_numbers():
         features.encode(s, {"age": ["1", "forty"], "dept": ["HR", "HR"]}, 2)
     with pytest.raises(RequestError, match="row 1: .* is not a number"):
         features.encode(s, {"age": [[1]], "dept": ["HR"]}, 1)
+
+
+def test_a_table_encodes_as_its_raw_cells_do():
+    s = small_schema({"age": ["30", "40"] * 6, "dept": ["HR", "Sales"] * 6})
+    raw = {"age": ["31", "", "NA", "7", "31"] * 5, "dept": ["Sales", "Legal", "", " HR", "HR"] * 5}
+    table = features.encode_table(s, {name: columns.of(values) for name, values in raw.items()}, 25)
+    np.testing.assert_array_equal(table, features.encode(s, raw, 25))
+    assert table.flags.f_contiguous  # LightGBM reads it without a copy
+    with pytest.raises(RequestError, match="column 'age', row 3: 'forty' is not a number"):
+        features.encode_table(s, {"age": columns.of(["1", "1", "forty"]), "dept": columns.of(["HR"] * 3)}, 3)
 
 
 def test_small_and_large_requests_encode_alike(trained_model, shaken):

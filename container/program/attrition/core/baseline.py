@@ -6,12 +6,14 @@ included) into statistics.json's shape. Numeric features keep decile buckets (fo
 population stability index) and 101 quantiles (for a two-sample Kolmogorov-Smirnov test).
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .features import encode_numbers
+from .columns import Column
+from .features import column_numbers
 from .schema import CATEGORICAL
 from .values import canonical_category, is_missing
 
@@ -29,15 +31,22 @@ class Thresholds:
 
 
 def feature_values(schema, columns: dict, n_rows: int) -> dict:
-    """name -> float array (numeric) or list of category spellings, None where missing."""
+    """name -> float array (numeric) or list of category spellings, None where missing; from
+    raw cells (a window of requests) or Columns (the training table)."""
     values: dict[str, list | np.ndarray] = {}
     for feature in schema.features:
         raw = columns.get(feature.name, [None] * n_rows)
-        if feature.kind == CATEGORICAL:
-            values[feature.name] = [None if is_missing(v) else canonical_category(v) for v in raw]
+        if feature.kind != CATEGORICAL:
+            values[feature.name] = column_numbers(feature.name, raw)
+        elif isinstance(raw, Column):
+            values[feature.name] = raw.map(_spelling)
         else:
-            values[feature.name] = np.asarray(encode_numbers(feature.name, raw), dtype=np.float64)
+            values[feature.name] = [_spelling(v) for v in raw]
     return values
+
+
+def _spelling(value) -> str | None:
+    return None if is_missing(value) else canonical_category(value)
 
 
 def statistics(schema, values: dict, n_rows: int, edges: dict | None = None) -> dict:
@@ -118,17 +127,17 @@ def _numeric_statistics(name: str, values: np.ndarray, edges) -> dict:
 
 
 def _string_statistics(name: str, values: list) -> dict:
-    present = [v for v in values if v is not None]
-    levels, counts = (np.unique(np.array(present, dtype=object), return_counts=True) if present
-                      else (np.array([]), np.array([])))
+    counts = Counter(values)
+    missing = counts.pop(None, 0)
+    levels = sorted(counts)
     return {
         "name": name,
         "inferred_type": "String",
         "string_statistics": {
-            "common": {"num_present": len(present), "num_missing": len(values) - len(present)},
+            "common": {"num_present": len(values) - missing, "num_missing": missing},
             "distinct_count": len(levels),
             "distribution": {"categorical": {"buckets": [
-                {"value": str(v), "count": int(c)} for v, c in zip(levels, counts)
+                {"value": str(v), "count": counts[v]} for v in levels
             ]}},
         },
     }

@@ -89,12 +89,17 @@ def audit(facets: Sequence[Facet], columns: dict, y: np.ndarray, predicted: np.n
     return report
 
 
-def _groups(facet: Facet, values) -> list[tuple[str, np.ndarray]]:
+def _groups(facet: Facet, column) -> list[tuple[str, np.ndarray]]:
+    """(group name, membership per row) for a facet's column (a core.columns.Column)."""
     if facet.threshold is not None:
-        numbers = np.array([np.nan if is_missing(v) else float(v) for v in values])
+        numbers = np.array(column.map(_number), dtype=np.float64)
         return [(f"({facet.threshold:g}, inf)", numbers > facet.threshold)]
-    spelled = np.array(["" if is_missing(v) else canonical_category(v) for v in values], dtype=object)
+    spelled = np.array(column.map(lambda v: "" if is_missing(v) else canonical_category(v)), dtype=object)
     return [(str(level), spelled == level) for level in sorted(set(spelled) - {""})]
+
+
+def _number(value) -> float:
+    return np.nan if is_missing(value) else float(value)
 
 
 def _metrics(d: np.ndarray, y: np.ndarray, predicted: np.ndarray | None) -> tuple[dict, dict]:

@@ -6,35 +6,30 @@ anything else goes through the csv module. Every row must have the same number o
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from itertools import repeat
 
 from .errors import UserError
 
+NUL = "{source} contains NUL bytes: it is not a CSV text file"
 
-def parse_csv(text: str, source: str, first_line: int = 1, share_values: bool = False) -> list:
-    """Parse CSV text into rows of equal length; blank lines are skipped.
 
-    share_values: equal cells become one string object, as each line is split. An HR export
-    repeats few values (Yes, Travel_Rarely, 3, ...), so a training file held as cells takes about
-    a third of the memory it would (each cell a pointer, not a string of its own)."""
+def parse_csv(text: str, source: str, first_line: int = 1) -> list:
+    """Parse CSV text into rows of equal length; blank lines are skipped."""
     if "\x00" in text:
-        raise UserError(f"{source} contains NUL bytes: it is not a CSV text file")
-    shared = _sharer() if share_values else None
+        raise UserError(NUL.format(source=source))
     if '"' in text or "\r" in text:
         try:
-            reader = csv.reader(io.StringIO(text))
-            rows = [shared(row) for row in reader] if shared else list(reader)
+            rows = list(csv.reader(io.StringIO(text)))
         except csv.Error:
             rows = None  # let the line-by-line pass below say where
     else:  # no quoting: plain splitting means the same as the csv module, and is faster
-        lines = text.split("\n")
-        rows = [shared(line.split(",")) for line in lines] if shared else [line.split(",") for line in lines]
-        del lines
+        rows = [line.split(",") for line in text.split("\n")]
         if rows[-1] == [""]:
             rows.pop()
     if rows and len(set(map(len, rows))) == 1 and (len(rows[0]) > 1 or all(r[0].strip() for r in rows)):
         return rows  # the common case, checked at C speed
-    return _parse_lines(text, source, first_line)
+    return [row for batch in batches(io.StringIO(text), source, first_line=first_line) for row in batch]
 
 
 def parse_csv_columns(text: str, source: str, first_line: int = 1) -> list:
@@ -55,16 +50,12 @@ def parse_csv_columns(text: str, source: str, first_line: int = 1) -> list:
     return [list(column) for column in zip(*parse_csv(text, source, first_line))]
 
 
-def _sharer():
-    """A function turning a row of cells into the same cells, each equal value one object."""
-    seen: dict = {}
-    one = seen.setdefault
-    return lambda row: [one(cell, cell) for cell in row]
-
-
-def _parse_lines(text: str, source: str, first_line: int) -> list:
-    rows, width = [], None
-    reader = csv.reader(io.StringIO(text))
+def batches(lines: Iterable[str], source: str, size: int = 1 << 14, first_line: int = 1) -> Iterator[list]:
+    """parse_csv for a stream: its rows, `size` at a time, read from an iterable of lines (an open
+    text file), so that a big file is never held whole. A bad line is named by its number."""
+    rows: list = []
+    width = None
+    reader = csv.reader(_checked(lines, source))
     try:
         for row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -76,6 +67,17 @@ def _parse_lines(text: str, source: str, first_line: int) -> list:
                     f"{source} line {reader.line_num + first_line - 1} has {len(row)} fields; expected {width}"
                 )
             rows.append(row)
+            if len(rows) == size:
+                yield rows
+                rows = []
     except csv.Error as error:
         raise UserError(f"{source} line {reader.line_num + first_line - 1} is not valid CSV: {error}") from None
-    return rows
+    if rows:
+        yield rows
+
+
+def _checked(lines: Iterable[str], source: str) -> Iterator[str]:
+    for line in lines:
+        if "\x00" in line:
+            raise UserError(NUL.format(source=source))
+        yield line

@@ -1,24 +1,32 @@
 """Read an HR export (a folder of one or more CSV files, or a Pipe mode FIFO) into one table of
-strings, and its label: a training channel for `train`, the raw export for `prepare`, a test
+compact columns, and its label: a training channel for `train`, the raw export for `prepare`, a test
 split for `evaluate`.
 
 Two layouts are accepted: a header row that names the columns (the label is `label_column`),
 or SageMaker's built-in convention: no header, label in the first column. Files are read
-with core.csvtext, the same parser that serving uses.
+with core.csvtext, the same parser that serving uses, a batch of rows at a time: a file is
+never held whole, and a 209 MB export trains inside a 1 GiB container.
 """
 
 import gzip
 import hashlib
+import io
+import zlib
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
-from .csvtext import parse_csv
+from .columns import Column
+from .csvtext import batches
 from .errors import UserError
 from .values import canonical_category, is_missing
 
 CSV_SUFFIXES = (".csv", ".txt", ".csv.gz")
+BLOCK = 1 << 20  # bytes read from a file at a time
 
 
 @dataclass
@@ -26,7 +34,7 @@ class Table:
     columns: list  # column names, label included
     label_column: str
     has_header: bool = True
-    rows: list = field(default_factory=list)  # lists of strings, one per data row
+    values: dict = field(default_factory=dict)  # column name -> core.columns.Column
     files: list = field(default_factory=list)  # {"file", "sha256", "rows"} per file read
 
     @property
@@ -37,12 +45,27 @@ class Table:
     def input_columns(self) -> list:
         return [c for c in self.columns if c != self.label_column]
 
-    def column_values(self, row_indices) -> dict:
-        """Column name -> tuple of raw values, for the given rows."""
-        rows = [self.rows[i] for i in row_indices]
-        if not rows:
-            return dict.fromkeys(self.columns, ())
-        return dict(zip(self.columns, zip(*rows)))
+    @property
+    def n_rows(self) -> int:
+        return len(self.values[self.columns[0]])
+
+    def column_values(self, rows: np.ndarray) -> dict:
+        """Column name -> Column, at the given rows."""
+        if len(rows) == self.n_rows and np.array_equal(rows, np.arange(self.n_rows)):
+            return dict(self.values)
+        return {name: column.take(rows) for name, column in self.values.items()}
+
+    def rows_at(self, rows: np.ndarray) -> Iterator[tuple]:
+        """The given rows as read (one spelling per column), to be written back out."""
+        return zip(*(self.values[name].take(rows) for name in self.columns))
+
+    def add(self, batch: list, order: list) -> int:
+        """Append a batch of rows whose column j is this table's column order[j]."""
+        if batch:
+            cells = list(zip(*batch))
+            for name, j in zip(self.columns, order):
+                self.values[name].extend(cells[j])
+        return len(batch)
 
 
 def channel_files(directory: Path) -> list:
@@ -55,56 +78,103 @@ def channel_files(directory: Path) -> list:
     return files
 
 
-def read_channel(directory: Path, label_column: str, header: str) -> Table:
-    """Read every CSV file of a channel; all must share one layout and one set of columns."""
+def read_channel(directory: Path, label_column: str, header: str, categorical: Collection[str] | None = None
+                 ) -> Table:
+    """Read every CSV file of a channel; all must share one layout and one set of columns.
+
+    Files are read a batch of rows at a time into compact columns (core.columns). `categorical`
+    names the columns whose spellings must be kept (besides the label); None keeps every
+    column's, as `prepare` needs to write the rows back out."""
     table: Table | None = None
     for path in channel_files(directory):
-        rows, digest = _read_rows(path)
-        if not rows:
-            raise UserError(f"{_name(path)} is empty")
-        has_header, columns, body = _split_header(rows, label_column, header, path)
-        if table is None:
-            table = Table(columns, label_column, has_header)
-        elif has_header != table.has_header:
-            raise UserError(
-                f"{_name(path)} and {table.files[0]['file']} differ: only one of them has a "
-                f"header row naming the label column {label_column!r}"
-            )
-        body = _align(body, columns, table.columns, path)
-        table.rows.extend(body)
-        table.files.append({"file": _name(path), "sha256": digest, "rows": len(body)})
-    if table is None or not table.rows:
+        table = _read_file(path, _name(path), label_column, header, categorical, table)
+    assert table is not None
+    if not table.n_rows:
         raise UserError(f"channel {directory.name!r} has a header but no data rows")
     return table
 
 
-def read_pipe(fifo: Path, label_column: str, header: str) -> Table:
+def read_pipe(fifo: Path, label_column: str, header: str, categorical: Collection[str] | None = None) -> Table:
     """A channel in Pipe mode: SageMaker streams the channel's files, one after another, through
     one FIFO. A header row repeated at the start of each later file is dropped."""
-    digest, chunks = hashlib.sha256(), []
-    with open(fifo, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-            chunks.append(chunk)
-    rows = parse_csv(_decode(b"".join(chunks), fifo), _name(fifo), share_values=True)
-    if not rows:
-        raise UserError(f"{_name(fifo)} (Pipe mode) carried no data")
-    has_header, columns, body = _split_header(rows, label_column, header, fifo)
-    if has_header:
-        body = [row for row in body if row != rows[0]]
-    table = Table(columns, label_column, has_header, body,
-                  [{"file": f"{_name(fifo)} (Pipe mode)", "sha256": digest.hexdigest(), "rows": len(body)}])
-    if not table.rows:
-        raise UserError(f"{_name(fifo)} (Pipe mode) has a header but no data rows")
+    source = f"{_name(fifo)} (Pipe mode)"
+    table = _read_file(fifo, source, label_column, header, categorical, None, pipe=True)
+    if not table.n_rows:
+        raise UserError(f"{source} has a header but no data rows")
     return table
+
+
+def _read_file(path: Path, source: str, label_column: str, header: str, categorical: Collection[str] | None,
+               table: Table | None, pipe: bool = False) -> Table:
+    with _text(path, source) as (lines, digest):
+        rows = batches(lines, source)
+        first = next(rows, None)
+        if first is None:
+            raise UserError(f"{source} carried no data" if pipe else f"{source} is empty")
+        header_row = first[0]
+        has_header, columns, first = _split_header(first, label_column, header, source)
+        if table is None:
+            keep = set(columns) if categorical is None else {label_column, *categorical}
+            table = Table(columns, label_column, has_header, {name: Column(name in keep) for name in columns})
+        elif has_header != table.has_header:
+            raise UserError(
+                f"{source} and {table.files[0]['file']} differ: only one of them has a "
+                f"header row naming the label column {label_column!r}"
+            )
+        order = _order(columns, table.columns, source)
+        count = 0
+        for batch in chain([first], rows):
+            if pipe and has_header:
+                batch = [row for row in batch if row != header_row]
+            count += table.add(batch, order)
+    table.files.append({"file": source, "sha256": digest.hexdigest(), "rows": count})
+    return table
+
+
+class _Digesting(io.RawIOBase):
+    """A binary file that hashes every byte read from it (the lineage records each file's sha256)."""
+
+    def __init__(self, raw):
+        self.raw, self.sha256 = raw, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        if n:
+            self.sha256.update(memoryview(buffer)[:n])
+        return n
+
+
+@contextmanager
+def _text(path: Path, source: str):
+    """(lines of the file's text, its sha256 so far): gunzipped when it is gzip (by name, or by
+    magic number); read errors become one line naming the file."""
+    with open(path, "rb", buffering=0) as raw:
+        digesting = _Digesting(raw)
+        binary = io.BufferedReader(digesting, BLOCK)
+        zipped = path.name.endswith(".gz") or binary.peek(2)[:2] == b"\x1f\x8b"
+        stream = gzip.GzipFile(fileobj=binary) if zipped else binary
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        try:
+            yield text, digesting.sha256
+        except UnicodeDecodeError:
+            raise UserError(f"{source} is not UTF-8 text; save it as UTF-8 CSV") from None
+        except (OSError, EOFError, zlib.error) as error:
+            if not zipped:
+                raise
+            raise UserError(f"{source} is not a readable gzip file: {error}") from None
 
 
 def label_vector(table: Table, positive_class: str):
     """Return (kept row indices, 0/1 labels, [negative, positive]) for a binary label."""
-    raw = [row[table.label_position] for row in table.rows]
-    kept = [i for i, v in enumerate(raw) if not is_missing(v)]
-    values = [canonical_category(raw[i]) for i in kept]
-    classes = sorted(set(values))
+    column = table.values[table.label_column]
+    missing = np.array([is_missing(level) for level in column.levels], dtype=bool)
+    codes = column.codes
+    kept = np.flatnonzero(~missing[codes]) if missing.any() else np.arange(len(codes))
+    spelled = [canonical_category(level) for level in column.levels]
+    classes = sorted({s for s, lost in zip(spelled, missing) if not lost})
     name = table.label_column
     if len(classes) < 2:
         found = f"only {classes[0]!r}" if classes else "no value"
@@ -117,8 +187,8 @@ def label_vector(table: Table, positive_class: str):
         )
     positive = _positive(classes, positive_class, name)
     negative = classes[0] if classes[1] == positive else classes[1]
-    labels = np.array([v == positive for v in values], dtype=np.float64)
-    return np.array(kept, dtype=np.int64), labels, [negative, positive]
+    labels = np.array([s == positive for s in spelled], dtype=np.float64)[codes[kept]]
+    return kept, labels, [negative, positive]
 
 
 def _positive(classes: list, positive_class: str, name: str) -> str:
@@ -133,53 +203,30 @@ def _positive(classes: list, positive_class: str, name: str) -> str:
     )
 
 
-def _split_header(rows: list, label_column: str, header: str, path: Path):
+def _split_header(rows: list, label_column: str, header: str, source: str):
     first = [cell.strip() for cell in rows[0]]
     has_header = header == "true" or (header == "auto" and label_column in first)
     if not has_header:
         return False, [label_column] + [f"feature_{i}" for i in range(1, len(first))], rows
     if label_column not in first:
         raise UserError(
-            f"label column {label_column!r} is not in the header of {_name(path)}; "
+            f"label column {label_column!r} is not in the header of {source}; "
             f"columns are: {', '.join(first[:40])}"
         )
     duplicates = sorted({c for c in first if first.count(c) > 1})
     if duplicates:
-        raise UserError(f"{_name(path)} repeats column name(s): {', '.join(duplicates)}")
+        raise UserError(f"{source} repeats column name(s): {', '.join(duplicates)}")
     return True, first, rows[1:]
 
 
-def _align(rows: list, columns: list, expected: list, path: Path) -> list:
-    """Reorder a later file's rows to the first file's column order."""
-    if columns == expected:
-        return rows
+def _order(columns: list, expected: list, source: str) -> list:
+    """Where each of the first file's columns is in a later file's rows."""
     if sorted(columns) != sorted(expected):
         raise UserError(
-            f"{_name(path)} has different columns from the first file: "
+            f"{source} has different columns from the first file: "
             f"missing {sorted(set(expected) - set(columns))}, extra {sorted(set(columns) - set(expected))}"
         )
-    order = [columns.index(name) for name in expected]
-    return [[row[i] for i in order] for row in rows]
-
-
-def _read_rows(path: Path):
-    raw = path.read_bytes()
-    return parse_csv(_decode(raw, path), _name(path), share_values=True), hashlib.sha256(raw).hexdigest()
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    """The text of a file's bytes: gunzipped when they are gzip (by name, or by magic number)."""
-    if path.name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except OSError as error:
-            raise UserError(f"{_name(path)} is not a readable gzip file: {error}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise UserError(
-            f"{_name(path)} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV"
-        ) from None
+    return [columns.index(name) for name in expected]
 
 
 def _is_csv_name(name: str) -> bool:

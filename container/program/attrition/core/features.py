@@ -7,6 +7,7 @@ down the same branch as missing values. No pandas: this runs on every request.
 
 import numpy as np
 
+from .columns import Column
 from .errors import RequestError
 from .schema import CATEGORICAL
 from .values import canonical_category, is_missing
@@ -28,6 +29,41 @@ def encode(schema, columns: dict, n_rows: int) -> np.ndarray:
             for f in schema.features
         ]
     return np.array(cells, dtype=np.float64).reshape(len(schema.features), n_rows).T
+
+
+def encode_table(schema, columns: dict, n_rows: int) -> np.ndarray:
+    """encode() for a table read by core.data (name -> Column): each distinct spelling is encoded
+    once, then spread over the rows. Column-major, which LightGBM reads without a copy, and
+    float32, half the memory of float64 for a big export: LightGBM bins the values the same (whole
+    numbers below 2**24 are exact; others keep 7 significant digits, finer than its bins)."""
+    missing = [name for name in schema.feature_names if name not in columns]
+    if missing:
+        raise RequestError(f"missing required column(s): {', '.join(missing)}")
+    x = np.empty((n_rows, len(schema.features)), dtype=np.float32, order="F")
+    for j, f in enumerate(schema.features):
+        column = columns[f.name]
+        if f.kind != CATEGORICAL:
+            x[:, j] = column_numbers(f.name, column)
+        elif column.numbers is None:
+            x[:, j] = column.spread(_encode_categories(column.levels, f.codes))
+        else:
+            x[:, j] = _encode_categories(list(column), f.codes)
+    return x
+
+
+def column_numbers(name: str, values) -> np.ndarray:
+    """A numeric feature's values as float64, from raw cells or from a Column."""
+    if not isinstance(values, Column):
+        return np.asarray(encode_numbers(name, values), dtype=np.float64)
+    if values.numbers is not None:
+        return values.numbers
+    per_level = []
+    for i, level in enumerate(values.levels):
+        try:
+            per_level.append(_number(name, 0, level))
+        except RequestError:
+            _number(name, int(np.argmax(values.codes == i)) + 1, level)  # raises, naming the first row
+    return values.spread(np.array(per_level, dtype=np.float64))
 
 
 def _encode_few(features: list, columns: dict) -> list:

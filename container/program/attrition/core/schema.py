@@ -58,7 +58,7 @@ class Schema:
 
 def infer(input_columns: list, columns: dict, label_column: str, label_position: int,
           classes: list, drop: list, categorical: list) -> Schema:
-    """Choose the features and their kinds from the training columns (name -> raw values)."""
+    """Choose the features and their kinds from the training columns (name -> core.columns.Column)."""
     unknown = [name for name in drop + categorical if name not in columns]
     if unknown:
         raise UserError(
@@ -79,22 +79,47 @@ def infer(input_columns: list, columns: dict, label_column: str, label_position:
     return Schema(list(input_columns), label_column, label_position, features, dropped, classes)
 
 
-def _profile(name: str, values, force_categorical: bool):
-    present = [v for v in values if not is_missing(v)]
+def _profile(name: str, column, force_categorical: bool):
+    """A column (core.columns.Column) as a feature, or None and the reason it is dropped. Every
+    decision is made on the column's distinct spellings and their counts, not row by row."""
+    if column.numbers is not None:
+        return _profile_numbers(name, column)
+    counts = column.counts()
+    used = [(level, count) for level, count in zip(column.levels, counts.tolist())
+            if count and not is_missing(level)]
+    present = sum(count for _, count in used)
     if not present:
         return None, "empty: every value is missing"
-    numbers = None if force_categorical else _as_numbers(present)
+    numbers = None if force_categorical else _as_numbers([level for level, _ in used])
     if numbers is None:
-        levels = sorted({canonical_category(v) for v in present})
+        levels = sorted({canonical_category(level) for level, _ in used})
         if len(levels) == 1:
             return None, f"constant: every value is {levels[0]!r}"
-        if len(levels) == len(present) and len(present) >= 10:
+        if len(levels) == present and present >= 10:
             return None, "identifier-like: every value is different"
         return Feature(name, CATEGORICAL, levels), ""
-    distinct = np.unique(numbers)
+    return _numeric(name, numbers, np.array([count for _, count in used]))
+
+
+def _profile_numbers(name: str, column):
+    """A column held as float64 (it has many distinct numbers)."""
+    if column.not_numbers is not None:
+        value, row = column.not_numbers
+        return None, f"mixes numbers and text ({value[:40]!r} in row {row})"
+    numbers = column.numbers[~np.isnan(column.numbers)]
+    if not len(numbers):
+        return None, "empty: every value is missing"
+    distinct, counts = np.unique(numbers, return_counts=True)
+    return _numeric(name, distinct, counts)
+
+
+def _numeric(name: str, numbers: np.ndarray, counts: np.ndarray):
+    """A numeric feature from its values and how many rows hold each (equal values may repeat)."""
+    distinct, inverse = np.unique(numbers, return_inverse=True)
+    rows = np.bincount(inverse, weights=counts)
     if len(distinct) == 1:
         return None, f"constant: every value is {distinct[0]:g}"
-    if _is_identifier(name, numbers, len(distinct)):
+    if _is_identifier(name, distinct, int(rows.sum())):
         return None, "identifier-like: distinct integers, one per row"
     return Feature(name, NUMERIC), ""
 
@@ -107,13 +132,13 @@ def _as_numbers(present):
     return numbers if np.isfinite(numbers).all() else None
 
 
-def _is_identifier(name: str, numbers, n_distinct: int) -> bool:
-    """Distinct whole numbers under an identifier's name (EmployeeNumber, staff_id, ...).
+def _is_identifier(name: str, distinct: np.ndarray, rows: int) -> bool:
+    """Distinct whole numbers, one per row, under an identifier's name (EmployeeNumber, staff_id, ...).
 
     The name matters: a sorted, all-distinct salary column must stay a feature.
     """
     return (
-        n_distinct == len(numbers) >= 10
-        and bool(np.all(numbers == np.round(numbers)))
+        len(distinct) == rows >= 10
+        and bool(np.all(distinct == np.round(distinct)))
         and bool(_ID_NAME.search(name))
     )

@@ -87,7 +87,7 @@ def gate(result: dict, audit: dict, champion: tuple[dict, dict] | None, toleranc
 
 def _score(trained: model.Model, columns: dict, y, facets: list[bias.Facet]) -> tuple[dict, dict]:
     schema = trained.schema
-    probabilities = trained.predict(features.encode(schema, columns, len(y)))
+    probabilities = trained.predict(features.encode_table(schema, columns, len(y)))
     predicted = (probabilities >= trained.threshold).astype(int)
     return (metrics.evaluate(y, probabilities, trained.threshold),
             bias.audit(facets, columns, y, predicted, schema.label_column, schema.classes[1]))

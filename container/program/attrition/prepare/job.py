@@ -74,7 +74,7 @@ def split(y: np.ndarray, test: float, validation: float, seed: int, classes: lis
 
 
 def _duplicates(table: data.Table, rows: np.ndarray) -> int:
-    counts = Counter(tuple(table.rows[i]) for i in rows)
+    counts = Counter(table.rows_at(rows))
     return sum(count - 1 for count in counts.values())
 
 
@@ -84,7 +84,7 @@ def _profile(table, rows, y, classes, duplicates, parts, args) -> dict:
     kinds = {f.name: f.kind for f in inferred.features}
     return {
         "rows": int(len(rows)),
-        "rows_without_label": len(table.rows) - int(len(rows)),
+        "rows_without_label": table.n_rows - int(len(rows)),
         "files": table.files,
         "label": {"column": table.label_column, "classes": classes, "positives": int(y.sum())},
         "duplicates": {"rows": duplicates, "share": duplicates / len(rows)},
@@ -112,7 +112,7 @@ def _csv(table: data.Table, indices) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.columns)
-    writer.writerows(table.rows[i] for i in indices)
+    writer.writerows(table.rows_at(indices))
     return out.getvalue()
 
 

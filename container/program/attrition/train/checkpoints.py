@@ -4,13 +4,14 @@ interruption), training saves how far it got, and a job restarted on the same da
 resumes there. LightGBM text and JSON only, each file written whole or not at all.
 
     state.json   the job's fingerprint (the settings and the training data's SHA-256), the
-                 finished stages: the settings after tuning, the cross-validation (trees,
-                 out-of-fold probabilities, fold AUCs, trials), and the final model's rounds so far
+                 finished stages: each finished fold (trees, held-out probabilities, AUC), the
+                 cross-validation (the settings after tuning, trees, out-of-fold probabilities,
+                 fold AUCs, trials), and the final model's rounds so far
     final.txt    the final model so far
 
-The folds of cross-validation grow in lockstep and are not saved mid-way: a job stopped during
-cross-validation repeats it; one stopped during the final fit resumes from its last saved round.
-A checkpoint of other data or settings is set aside, not resumed.
+A job stopped during cross-validation repeats only the fold it was in; one stopped during the
+final fit resumes from its last saved round. Tuning trials are not saved. A checkpoint of other
+data or settings is set aside, not resumed.
 """
 
 import hashlib

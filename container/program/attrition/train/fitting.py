@@ -1,11 +1,11 @@
 """LightGBM fitting: stratified cross-validation, the final refit, and a local random search.
 
-Cross-validation picks the number of trees (early stopping on the mean AUC across folds)
-and yields out-of-fold probabilities, from which the metrics and the decision threshold
-are computed without ever scoring a row with a model that saw it. Across several hosts
-(distributed.py) every host holds every row: each fold is one model grown by all of them,
-each on its share of the fold's training rows, and every host scores the fold's held-out
-rows whole, so all see the same mean AUC and stop at the same tree.
+Cross-validation picks the number of trees (each fold stops early on its held-out AUC; the
+final model gets their mean) and yields out-of-fold probabilities, from which the metrics and
+the decision threshold are computed without ever scoring a row with a model that saw it.
+Across several hosts (distributed.py) every host holds every row: each fold is one model grown
+by all of them, each on its share of the fold's training rows, and every host scores the fold's
+held-out rows whole, so all see the same AUC and stop at the same tree.
 """
 
 import math
@@ -19,6 +19,8 @@ from ..core import metrics
 from ..core.errors import UserError
 from . import hyperparameters
 from .distributed import Cluster
+
+STOPPING_ROWS = 50_000
 
 
 @dataclass
@@ -56,25 +58,47 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list:
     return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
 
 
-def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = None) -> CrossValidation:
+def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = None, done: list | tuple = (),
+                   on_fold=None) -> CrossValidation:
+    """The folds one after another, so that one fold's data is in memory at a time: each grows its
+    own model, stops early on its own held-out AUC (watched on up to STOPPING_ROWS of its held-out
+    rows: the AUC's sort is the cost of every round) and scores all of its held-out rows at its
+    best round. The final model gets the folds' mean number of trees.
+
+    `done` holds the folds finished before (a checkpoint); `on_fold(folds)` is told of each new one.
+    A fold is {"iterations", "auc", "scores": its held-out rows' probabilities}."""
     folds = stratified_folds(y, hp["folds"], hp["seed"])
     params = lightgbm_params(hp)
-    trained_on = folds
+    mine = None
     if group is not None:  # each host trains on its share of a fold's rows; all score its held-out rows
         mine = np.zeros(len(y), dtype=bool)
         mine[group.share(len(y))] = True
-        trained_on = [(train[mine[train]], test) for train, test in folds]
         params.update(group.params())
-    dataset = lightgbm.Dataset(x, label=y, categorical_feature=categorical, free_raw_data=False)
-    result = _call(lightgbm.cv, params, dataset, num_boost_round=hp["num_boost_round"], folds=trained_on,
-                   callbacks=_stopping(hp), return_cvbooster=True)
-    boosters = result["cvbooster"]
-    iterations = boosters.best_iteration if boosters.best_iteration > 0 else hp["num_boost_round"]
+    dataset = lightgbm.Dataset(x, label=y, categorical_feature=categorical)
+    finished = list(done)
+    for train, test in folds[len(finished):]:
+        trained_on = train if mine is None else train[mine[train]]
+        booster = _call(lightgbm.train, params, dataset.subset(trained_on.tolist()),
+                        num_boost_round=hp["num_boost_round"], valid_sets=[dataset.subset(_watched(test, hp).tolist())],
+                        callbacks=_stopping(hp))
+        iterations = booster.best_iteration or hp["num_boost_round"]
+        scores = booster.predict(x[test], num_iteration=iterations)
+        finished.append({"iterations": iterations, "auc": metrics.roc_auc(y[test], scores), "scores": scores})
+        del booster
+        if on_fold is not None:
+            on_fold(finished)
     out_of_fold = np.empty(len(y))
-    for booster, (_, test) in zip(boosters.boosters, folds):
-        out_of_fold[test] = booster.predict(x[test], num_iteration=iterations)
-    fold_auc = [metrics.roc_auc(y[test], out_of_fold[test]) for _, test in folds]
-    return CrossValidation(iterations, out_of_fold, fold_auc)
+    for fold, (_, test) in zip(finished, folds):
+        out_of_fold[test] = fold["scores"]
+    iterations = round(float(np.mean([fold["iterations"] for fold in finished])))
+    return CrossValidation(iterations, out_of_fold, [fold["auc"] for fold in finished])
+
+
+def _watched(test: np.ndarray, hp: dict) -> np.ndarray:
+    """The held-out rows early stopping watches: all, or a seeded sample of STOPPING_ROWS."""
+    if len(test) <= STOPPING_ROWS:
+        return test
+    return np.sort(np.random.default_rng(hp["seed"]).choice(test, STOPPING_ROWS, replace=False))
 
 
 def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int, group: Cluster | None = None,
@@ -82,7 +106,7 @@ def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int,
     """The final model on every row (across hosts: each its share, one model; the bins, as in
     cross-validation, from every row); `resume` (a model, its rounds) goes on from a checkpoint."""
     dataset = lightgbm.Dataset(x, label=y, feature_name=_lightgbm_names(feature_names),
-                               categorical_feature=categorical, free_raw_data=False)
+                               categorical_feature=categorical)
     params = lightgbm_params(hp)
     if group is not None:
         dataset = dataset.subset(group.share(len(y)).tolist())

@@ -22,6 +22,7 @@ from . import checkpoints, distributed, fitting, hyperparameters, lineage, repor
 METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
 MIN_ROWS, MIN_CLASS_ROWS, CHANCE_AUC = 100, 20, 0.6  # below these, training warns
+SHAP_ROWS = 100_000
 
 
 def main(environ=None) -> int:
@@ -43,6 +44,7 @@ class Fit:
     booster: lightgbm.Booster
     results: dict[str, Any]  # metrics.json: cross-validation, train, threshold, trees
     out_of_fold: np.ndarray
+    train_probabilities: np.ndarray  # the final model's, for every training row
     trials: list[dict] = field(default_factory=list)  # the local random search, when it ran
 
 
@@ -88,13 +90,12 @@ class TrainingSet:
 
 def _training_set(paths: environment.Paths, hp: dict) -> TrainingSet:
     channel = _train_channel(paths)
-    table = _read(paths, channel, hp)
+    table = _read(paths, channel, hp, hyperparameters.split_list(hp["categorical_columns"]))
     rows, y, classes = _labelled(table, hp)
-    columns = table.column_values(rows)
-    table.rows = []  # the columns hold the same cells: the row lists would only take memory
-    features_schema = _infer_schema(table, columns, classes, hp)
-    return TrainingSet(channel, table, features_schema, columns, features.encode(features_schema, columns, len(rows)),
-                       y)
+    table.values = table.column_values(rows)  # the labelled rows only, from here on
+    features_schema = _infer_schema(table, table.values, classes, hp)
+    return TrainingSet(channel, table, features_schema, table.values,
+                       features.encode_table(features_schema, table.values, len(rows)), y)
 
 
 def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: list, started: float) -> None:
@@ -103,7 +104,7 @@ def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: l
                                                    training.y)
     rows, channel = len(y), training.channel
     hp, booster, results = fit.hp, fit.booster, fit.results
-    threshold, p_train = results["threshold"], np.asarray(booster.predict(x))
+    threshold, p_train = results["threshold"], fit.train_probabilities
     data_files = {channel: train_table.files}
     if _has_channel(paths, environment.VALIDATION_CHANNEL):
         x_valid, y_valid, data_files["validation"] = _validation_set(paths, hp, train_table,
@@ -116,7 +117,7 @@ def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: l
         results["validation"] = results["cross_validation"]
         results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
         report_y, report_p = y, fit.out_of_fold
-    importance, expected_value = _importance(booster, x, features_schema)
+    importance, expected_value, shap_rows = _importance(booster, x, features_schema)
     results["warnings"] = _warnings(y, results)
     bias_report = _bias_audit(facets, hp, columns, y, fit.out_of_fold >= threshold)
 
@@ -130,7 +131,8 @@ def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: l
         artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
         _write_outputs(paths, results, fit.trials)
         artifact.write_json(paths.output_data_dir / "bias.json", bias_report)
-        artifact.write_json(paths.output_data_dir / "explainability.json", _explainability(importance, expected_value))
+        artifact.write_json(paths.output_data_dir / "explainability.json",
+                            _explainability(importance, expected_value, shap_rows))
         summary = _report_summary(results, hp, features_schema, importance, len(y), y)
         summary["bias"] = bias.outside(bias_report)
         artifact.write_text(paths.output_data_dir / "report.html",
@@ -179,7 +181,7 @@ def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluste
     else:
         if hp["tuning_trials"]:
             hp, trials = fitting.tune(x, y, categorical, hp, group=group)
-        cv = fitting.cross_validate(x, y, categorical, hp, group)
+        cv = fitting.cross_validate(x, y, categorical, hp, group, *_fold_checkpoints(saved, hp))
         saved.save_stage("cross_validation", {"hp": hp, "trials": trials, "iterations": cv.iterations,
                                               "out_of_fold": cv.out_of_fold.tolist(), "fold_auc": cv.fold_auc})
     threshold, threshold_note = thresholds.choose(
@@ -188,18 +190,31 @@ def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluste
     )
     booster = fitting.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations, group,
                           saved.final_model(), (saved.saver(),))
+    p_train = np.asarray(booster.predict(x))
     results = {
         "cross_validation": {
             **metrics.evaluate(y, cv.out_of_fold, threshold),
             "folds": hp["folds"], "fold_auc": cv.fold_auc,
             "auc_mean": float(np.mean(cv.fold_auc)), "auc_std": float(np.std(cv.fold_auc)),
         },
-        "train": metrics.evaluate(y, booster.predict(x), threshold),
+        "train": metrics.evaluate(y, p_train, threshold),
         "iterations": cv.iterations,
         "threshold": threshold,
         "threshold_note": threshold_note,
     }
-    return Fit(hp, booster, results, cv.out_of_fold, trials)
+    return Fit(hp, booster, results, cv.out_of_fold, p_train, trials)
+
+
+def _fold_checkpoints(saved: checkpoints.Checkpoints, hp: dict) -> tuple:
+    """The folds a checkpoint holds for these settings, and a callback saving each new one."""
+    held = saved.stage("folds") or {}
+    done = held["folds"] if held.get("hp") == hp else []
+
+    def save(folds: list) -> None:
+        plain = [{**fold, "scores": np.asarray(fold["scores"]).tolist()} for fold in folds]
+        saved.save_stage("folds", {"hp": hp, "folds": plain}, f"fold {len(folds)} of {hp['folds']} saved")
+
+    return done, save if saved.folder is not None else None
 
 
 def _train_channel(paths):
@@ -216,16 +231,17 @@ def _has_channel(paths, name: str) -> bool:
     return paths.channel_dir(name).is_dir() or paths.channel_pipe(name).exists()
 
 
-def _read(paths, channel: str, hp: dict) -> data.Table:
-    """A channel's files (File or FastFile mode), or its FIFO (Pipe mode)."""
+def _read(paths, channel: str, hp: dict, categorical: list) -> data.Table:
+    """A channel's files (File or FastFile mode), or its FIFO (Pipe mode); `categorical` names
+    the columns whose spellings are categories (core.columns)."""
     if paths.channel_dir(channel).is_dir():
-        return data.read_channel(paths.channel_dir(channel), hp["label_column"], hp["header"])
-    return data.read_pipe(paths.channel_pipe(channel), hp["label_column"], hp["header"])
+        return data.read_channel(paths.channel_dir(channel), hp["label_column"], hp["header"], categorical)
+    return data.read_pipe(paths.channel_pipe(channel), hp["label_column"], hp["header"], categorical)
 
 
 def _labelled(table: data.Table, hp: dict):
     kept, y, classes = data.label_vector(table, hp["positive_class"])
-    skipped = len(table.rows) - len(kept)
+    skipped = table.n_rows - len(kept)
     if skipped:
         logs.say(f"skipped {skipped} row(s) whose label {table.label_column!r} is missing")
     return kept, y, classes
@@ -240,7 +256,8 @@ def _infer_schema(table: data.Table, columns: dict, classes: list, hp: dict) -> 
 
 
 def _validation_set(paths, hp, train_table, features_schema):
-    table = _read(paths, environment.VALIDATION_CHANNEL, hp)
+    table = _read(paths, environment.VALIDATION_CHANNEL, hp,
+                  [f.name for f in features_schema.features if f.kind == schema.CATEGORICAL])
     if sorted(table.columns) != sorted(train_table.columns):
         raise UserError(
             "the validation channel's columns differ from the training channel's: "
@@ -252,7 +269,7 @@ def _validation_set(paths, hp, train_table, features_schema):
         raise UserError(
             f"validation labels {classes} differ from training labels {features_schema.classes}"
         )
-    return features.encode(features_schema, table.column_values(rows), len(rows)), y, table.files
+    return features.encode_table(features_schema, table.column_values(rows), len(rows)), y, table.files
 
 
 def _bias_audit(facets: list, hp: dict, columns: dict, y: np.ndarray, predicted: np.ndarray) -> dict:
@@ -263,23 +280,27 @@ def _bias_audit(facets: list, hp: dict, columns: dict, y: np.ndarray, predicted:
     return report
 
 
-def _importance(booster, x, features_schema) -> tuple[list, float]:
-    """Gain and mean |SHAP| (LightGBM's TreeSHAP, in log-odds) per feature, largest first; and
-    the expected value (the log-odds every explanation starts from)."""
+def _importance(booster, x, features_schema) -> tuple[list, float, int]:
+    """Gain and mean |SHAP| (LightGBM's TreeSHAP, in log-odds) per feature, largest first; the
+    expected value (the log-odds every explanation starts from); and how many rows the mean is
+    over: every training row, or SHAP_ROWS spread evenly over them (SHAP costs a pass over every
+    tree per row)."""
     gains = booster.feature_importance(importance_type="gain")
-    contributions = booster.predict(x, pred_contrib=True)
+    rows = x if len(x) <= SHAP_ROWS else x[np.linspace(0, len(x) - 1, SHAP_ROWS).astype(np.int64)]
+    contributions = booster.predict(rows, pred_contrib=True)
     shap = np.abs(contributions[:, :-1]).mean(axis=0)
-    rows = [
+    found = [
         {"feature": name, "gain": float(g), "mean_abs_shap": float(m)}
         for name, g, m in zip(features_schema.feature_names, gains, shap)
     ]
-    return sorted(rows, key=lambda row: -row["mean_abs_shap"]), float(contributions[0, -1])
+    return sorted(found, key=lambda row: -row["mean_abs_shap"]), float(contributions[0, -1]), len(rows)
 
 
-def _explainability(importance: list, expected_value: float) -> dict:
+def _explainability(importance: list, expected_value: float, rows: int) -> dict:
     """Global importance in Clarify's explainability analysis.json shape. Clarify names its section
     after its method (Kernel SHAP); these values are exact TreeSHAP, as "method" says."""
-    return {"version": "1.0", "method": "LightGBM TreeSHAP (exact), mean |SHAP| over the training rows, log-odds",
+    return {"version": "1.0",
+            "method": f"LightGBM TreeSHAP (exact), mean |SHAP| over {rows} training rows, log-odds",
             "explanations": {"kernel_shap": {"label0": {
                 "global_shap_values": {row["feature"]: row["mean_abs_shap"] for row in importance},
                 "expected_value": expected_value}}}}
