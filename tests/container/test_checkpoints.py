@@ -67,7 +67,7 @@ def test_a_killed_job_resumes_from_its_last_round(image, tmp_path, ibm_text):
     state = json.loads((tmp_path / "spot" / "checkpoints" / "state.json").read_text())
     assert 0 < state["final"]["rounds"] < 1500 and not (tmp_path / "spot" / "model" / "model.txt").exists()
     resumed = _wait(_start(image, tmp_path / "spot"))
-    assert "checkpoint: resuming; done: cross_validation, final" in resumed
+    assert "checkpoint: resuming; done: folds, cross_validation, final" in resumed
     rounds = int(resumed.split("resuming the final model from round ")[1].split()[0])
     assert rounds >= state["final"]["rounds"]
     _wait(_start(image, _opt_ml(tmp_path / "whole", train)))

@@ -50,7 +50,7 @@ def parse_csv_columns(text: str, source: str, first_line: int = 1) -> list:
     return [list(column) for column in zip(*parse_csv(text, source, first_line))]
 
 
-def batches(lines: Iterable[str], source: str, size: int = 1 << 14, first_line: int = 1) -> Iterator[list]:
+def batches(lines: Iterable[str], source: str, size: int = 1 << 12, first_line: int = 1) -> Iterator[list]:
     """parse_csv for a stream: its rows, `size` at a time, read from an iterable of lines (an open
     text file), so that a big file is never held whole. A bad line is named by its number."""
     rows: list = []

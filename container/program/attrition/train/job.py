@@ -30,7 +30,7 @@ def main(environ=None) -> int:
 
 
 def _work(paths: environment.Paths, environ) -> str:
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, lambda signum, frame: _stop(paths))
     jobs.leave_root("train", reads=[paths.base / "input"], writes=[paths.model_dir, paths.output_dir])
     run(paths, os.environ if environ is None else environ)
     return ""
@@ -367,5 +367,7 @@ def _check_distribution(data_config: dict, group: distributed.Cluster | None) ->
                             "row on every host (FullyReplicated), as each fold's held-out rows are scored whole")
 
 
-def _stop(signum, frame):
-    raise UserError("training was stopped (SIGTERM) before it finished; no model was written")
+def _stop(paths: environment.Paths):
+    kept = (f"; what it had done is in {paths.checkpoint_dir}: a job started again on the same data and "
+            "settings resumes from there") if paths.checkpoint_dir.is_dir() else ""
+    raise UserError(f"training was stopped (SIGTERM) before it finished; no model was written{kept}")
