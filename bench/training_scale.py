@@ -12,6 +12,10 @@ BENCH_TRAIN_TIMEOUT (seconds per size, default 3600) bound the run. Serving: the
 smallest export behind the real `serve` (gunicorn, 2 workers) on a free loopback port, sent
 headerless CSV requests of at most SageMaker's default MaxPayloadInMB (6 MB), one at a time, as
 Batch Transform's MultiRecord strategy sends them; stopped by its PID at the end.
+
+With BENCH_IMAGE set (an image built from container/), the largest export is trained once more
+in that image under `docker run --memory BENCH_MEMORY` (default 1g, no network), and its time,
+exit status and the container's peak memory (cgroup, page cache included) are printed.
 """
 
 import csv
@@ -37,8 +41,12 @@ SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "15000,150000,1500000").s
 TIMEOUT = int(os.environ.get("BENCH_TRAIN_TIMEOUT", "3600"))
 JITTERED = ("MonthlyIncome", "DailyRate", "HourlyRate", "MonthlyRate")
 PAYLOAD_BYTES = 6 * 1024 * 1024  # SageMaker Batch Transform's default MaxPayloadInMB
-TRAIN = ("import resource, sys, time; from attrition.train import job; start = time.time(); code = job.main(); "
-         "print('BENCH', code, time.time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+# VmHWM, not ru_maxrss: after fork and exec, ru_maxrss starts from the parent's peak
+TRAIN = ("import time; from attrition.train import job; start = time.time(); code = job.main(); "
+         "peak = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]; "
+         "print('BENCH', code, time.time() - start, peak)")
+IMAGE, MEMORY = os.environ.get("BENCH_IMAGE"), os.environ.get("BENCH_MEMORY", "1g")
+CGROUP_PEAK = "/sys/fs/cgroup/memory/memory.max_usage_in_bytes /sys/fs/cgroup/memory.peak"
 
 
 def main() -> None:
@@ -58,6 +66,12 @@ def main() -> None:
         if len(done) >= 2:
             print(f"\ngrowth exponent (time ~ rows^k, least squares): k = {exponent(done, 'seconds'):.2f}; "
                   f"memory: k = {exponent(done, 'peak_mb'):.2f}")
+        if IMAGE:
+            print(f"\n| in `docker run --memory {MEMORY}` | export MB | exit | training (s) | container peak (MB) |")
+            print("|---|---|---|---|---|")
+            r = in_docker(work / str(SIZES[-1]))
+            print(f"| {SIZES[-1]:,} employees | {rows[-1]['mb']:.0f} | {r['code']} | {r['seconds']:.1f} "
+                  f"| {r['peak_mb']:.0f} |")
         print("\n| rows through /invocations | requests (≤ 6 MB CSV) | seconds | rows/s |")
         print("|---|---|---|---|")
         for n, requests, seconds in serve_rate(work / str(SIZES[0]), employees):
@@ -94,6 +108,21 @@ def train(base: Path, employees: list) -> dict:
     if line[1] != "0":
         raise SystemExit(f"training failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     return {"rows": len(employees), "mb": mb, "seconds": float(line[2]), "peak_mb": int(line[3]) / 1024}
+
+
+def in_docker(base: Path) -> dict:
+    """The same export's training in the image, memory capped; the model is written to a folder of
+    its own. The container's cgroup reports its peak (v1 or v2) before it exits."""
+    (base / "docker-model").mkdir()
+    (base / "docker-model").chmod(0o777)
+    script = f"train; code=$?; cat {CGROUP_PEAK} 2>/dev/null | head -1; exit $code"
+    start = time.monotonic()
+    done = subprocess.run(["docker", "run", "--rm", "--network", "none", "--memory", MEMORY, "--memory-swap", MEMORY,
+                           "-v", f"{base / 'input'}:/opt/ml/input:ro", "-v", f"{base / 'docker-model'}:/opt/ml/model",
+                           IMAGE, "sh", "-c", script], capture_output=True, text=True, timeout=TIMEOUT)
+    seconds = time.monotonic() - start
+    peak = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "0"
+    return {"code": done.returncode, "seconds": seconds, "peak_mb": int(peak) / 2**20 if peak.isdigit() else 0}
 
 
 def exponent(rows: list, key: str) -> float:

@@ -58,10 +58,16 @@ def _split(ibm_text: str) -> tuple[str, str]:
     return "\n".join([header, *train]) + "\n", "\n".join([header, *test]) + "\n"
 
 
-def _train(base, train_text, resources=None, port=0):
-    paths = make_opt_ml(base, HP, {"train": {"ibm.csv": train_text}})
+def _train(base, train_text, resources=None, port=0, validation_text=None, sharded=False, hp=HP):
+    channels = {"train": {"ibm.csv": train_text}}
+    if validation_text:
+        channels["validation"] = {"v.csv": validation_text}
+    paths = make_opt_ml(base, hp, channels)
     if resources:
         paths.resource_config_file.write_text(json.dumps(resources))
+    if sharded:
+        paths.input_data_config_file.write_text(json.dumps({"train": {"S3DistributionType": "ShardedByS3Key"},
+                                                            "validation": {"S3DistributionType": "FullyReplicated"}}))
     env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base), "ATTRITION_DISTRIBUTED_TIMEOUT": "1",
            "PYTHONPATH": str(ROOT / "container" / "program")}
     if port:
@@ -103,3 +109,33 @@ def test_two_hosts_train_one_model_as_good_as_one_host(tmp_path, ibm_text):
     two = _held_out_auc(tmp_path / "host0" / "model", test_text)
     one = _held_out_auc(tmp_path / "single" / "model", test_text)
     assert abs(two - one) < 0.01, (two, one)
+
+
+def test_sharded_hosts_train_one_model_on_their_own_files(tmp_path, ibm_text):
+    """ShardedByS3Key: host 1 received 700 employees' file, host 2 the rest; both hold the same
+    validation channel, which stops the model early and chooses its threshold."""
+    train_text, test_text = _split(ibm_text)
+    header, *lines = train_text.splitlines()
+    validation = [line for i, line in enumerate(lines) if i % 6 == 0]
+    rest = [line for i, line in enumerate(lines) if i % 6]
+    files = ["\n".join([header, *part]) + "\n" for part in (rest[:700], rest[700:])]
+    validation_text = "\n".join([header, *validation]) + "\n"
+    port = _free_pair()
+    hosts = ["localhost", "127.0.0.1"]
+    # patience as long as the trees: 196 validation rows give a noisy AUC, which an early peak can fool
+    hp = {**HP, "early_stopping_rounds": HP["num_boost_round"]}
+    workers = [_train(tmp_path / f"host{k}", files[k], {"current_host": h, "hosts": hosts}, port, validation_text,
+                      sharded=True, hp=hp) for k, h in enumerate(hosts)]
+    single = _train(tmp_path / "single", "\n".join([header, *rest]) + "\n", validation_text=validation_text, hp=hp)
+    logs = [w.communicate(timeout=300)[0] for w in workers]
+    assert single.wait(timeout=300) == 0
+    assert [w.returncode for w in workers] == [0, 0], logs
+    trained = [int(line.rsplit("rows=", 1)[1]) for log in logs for line in log.splitlines()
+               if line.startswith("distributed: host=")]
+    assert trained == [700, len(rest) - 700]
+    metrics_json = json.loads((tmp_path / "host0" / "output" / "data" / "metrics.json").read_text())
+    assert "ShardedByS3Key" in metrics_json["validation_source"] and metrics_json["cross_validation"]["folds"] == 0
+    assert not (tmp_path / "host1" / "model" / "model.txt").exists()  # only the leader writes
+    two = _held_out_auc(tmp_path / "host0" / "model", test_text)
+    one = _held_out_auc(tmp_path / "single" / "model", test_text)
+    assert abs(two - one) < 0.02, (two, one)

@@ -133,12 +133,21 @@ def test_builtin_layout_without_header(tmp_path):
     assert metadata["schema"]["classes"] == ["0", "1"]
 
 
-def test_sharded_rows_on_several_hosts_are_refused_with_the_reason(tmp_path):
-    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
+@pytest.mark.parametrize("hyperparameters, channels, validation, message", [
+    (FAST, {}, None, "each of the 2 hosts trains on its own files.*add a 'validation' channel \\(FullyReplicated\\)"),
+    (FAST, {"validation": {"v.csv": SMALL}}, "ShardedByS3Key", "validation channel must be FullyReplicated"),
+    ({**FAST, "tuning_trials": "2"}, {"validation": {"v.csv": SMALL}}, None, "tune with `attrition-deploy tune`"),
+])
+def test_sharded_rows_on_several_hosts_need_a_replicated_validation_channel(tmp_path, hyperparameters, channels,
+                                                                             validation, message):
+    paths = make_opt_ml(tmp_path, hyperparameters, {"train": {"a.csv": SMALL}, **channels})
     paths.resource_config_file.write_text(json.dumps({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]}))
-    paths.input_data_config_file.write_text(json.dumps({"train": {"S3DistributionType": "ShardedByS3Key"}}))
+    config = {"train": {"S3DistributionType": "ShardedByS3Key"}}
+    if validation:
+        config["validation"] = {"S3DistributionType": validation}
+    paths.input_data_config_file.write_text(json.dumps(config))
     assert run_training(paths) == 2
-    assert "needs every row on every host (FullyReplicated)" in paths.failure_file.read_text()
+    assert re.search(message, paths.failure_file.read_text())
 
 
 @pytest.mark.parametrize(

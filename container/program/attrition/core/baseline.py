@@ -30,35 +30,33 @@ class Thresholds:
     min_rows: int = 100  # fewer rows than this: report, but recommend nothing
 
 
-def feature_values(schema, columns: dict, n_rows: int) -> dict:
-    """name -> float array (numeric) or list of category spellings, None where missing; from
-    raw cells (a window of requests) or Columns (the training table)."""
-    values: dict[str, list | np.ndarray] = {}
+def statistics(schema, columns: dict, n_rows: int, edges: dict | None = None) -> dict:
+    """statistics.json of raw columns (a window of requests) or Columns (the training table), one
+    feature's values at a time: a big table's would not fit in memory together. `edges` (name ->
+    bucket edges) lets a window reuse the baseline's buckets."""
+    features = []
     for feature in schema.features:
-        raw = columns.get(feature.name, [None] * n_rows)
-        if feature.kind != CATEGORICAL:
-            values[feature.name] = column_numbers(feature.name, raw)
-        elif isinstance(raw, Column):
-            values[feature.name] = raw.map(_spelling)
+        values = _values(feature, columns.get(feature.name, [None] * n_rows))
+        if feature.kind == CATEGORICAL:
+            features.append(_string_statistics(feature.name, values))
         else:
-            values[feature.name] = [_spelling(v) for v in raw]
-    return values
+            column_edges = (edges or {}).get(feature.name)
+            features.append(_numeric_statistics(feature.name, values, column_edges))
+        del values
+    return {"version": 0, "dataset": {"item_count": n_rows}, "features": features}
+
+
+def _values(feature, raw):
+    """A float array (numeric) or a list of category spellings, None where missing."""
+    if feature.kind != CATEGORICAL:
+        return column_numbers(feature.name, raw)
+    if isinstance(raw, Column):
+        return raw.map(_spelling)
+    return [_spelling(v) for v in raw]
 
 
 def _spelling(value) -> str | None:
     return None if is_missing(value) else canonical_category(value)
-
-
-def statistics(schema, values: dict, n_rows: int, edges: dict | None = None) -> dict:
-    """statistics.json; `edges` (name -> bucket edges) lets a window reuse the baseline's buckets."""
-    features = []
-    for feature in schema.features:
-        if feature.kind == CATEGORICAL:
-            features.append(_string_statistics(feature.name, values[feature.name]))
-        else:
-            column_edges = (edges or {}).get(feature.name)
-            features.append(_numeric_statistics(feature.name, values[feature.name], column_edges))
-    return {"version": 0, "dataset": {"item_count": n_rows}, "features": features}
 
 
 def constraints(schema, stats: dict, thresholds: Thresholds, extra: dict) -> dict:

@@ -55,8 +55,7 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in data.skipped.most_common())
         raise UserError(f"no usable record in the window at {source}: {data.refused} of {data.records} "
                         f"refused ({reasons})")
-    values = baseline.feature_values(schema, data.frame.columns, data.frame.n_rows)
-    current = baseline.statistics(schema, values, data.frame.n_rows, baseline.bucket_edges(reference))
+    current = baseline.statistics(schema, data.frame.columns, data.frame.n_rows, baseline.bucket_edges(reference))
     probabilities = _probabilities(data, schema, paths)
     rows = drift.compare(reference, current) if data.frame.n_rows else []
     found = drift.violations(rows, thresholds) if data.frame.n_rows else []

@@ -5,11 +5,12 @@ resourceconfig.json: the hosts, its own name, its network interface. The leader 
 Host k listens on ATTRITION_DISTRIBUTED_PORT + k, and the hosts open one LightGBM network for the
 whole job (LightGBM binds its port when the network opens, so it is opened once, not per model).
 
-Every host holds every training row (FullyReplicated) and trains on its share, the rows whose
-index modulo the number of hosts is its rank: LightGBM's data-parallel learner sums the hosts'
-histograms, so every host grows the same trees, as if one machine held all the rows. Held-out
-rows (a fold, the validation channel) are scored whole on every host, so every host sees the same
-scores and stops at the same tree. The leader then writes every artifact; the others wait at a
+With FullyReplicated input every host holds every training row and trains on its share, the
+rows whose index modulo the number of hosts is its rank; with ShardedByS3Key each host trains on
+the files it received. LightGBM's data-parallel learner sums the hosts' histograms, so every host
+grows the same trees, as if one machine held all the rows. Held-out rows (a fold, the validation
+channel) are scored whole on every host, so every host sees the same scores and stops at the
+same tree. The leader then writes every artifact; the others wait at a
 barrier (one more collective call on the same network) until it has, so no host exits before the
 model exists: SageMaker's local mode stops all hosts as soon as one exits.
 """
@@ -37,6 +38,7 @@ class Cluster:
     current: str
     interface: str
     settings: DistributedSettings
+    sharded: bool = False  # each host holds only its own training rows (ShardedByS3Key)
 
     @property
     def rank(self) -> int:
@@ -59,8 +61,9 @@ class Cluster:
         return {"tree_learner": "data", "num_machines": self.size, "pre_partition": True}
 
     def share(self, rows: int) -> np.ndarray:
-        """The indices of the rows this host trains on: every size-th row from its rank."""
-        return np.arange(self.rank, rows, self.size)
+        """The indices of the rows this host trains on: its own rows when sharded, otherwise
+        every size-th row from its rank."""
+        return np.arange(rows) if self.sharded else np.arange(self.rank, rows, self.size)
 
 
 def cluster(resources: dict, settings: DistributedSettings) -> Cluster | None:

@@ -102,20 +102,24 @@ def _watched(test: np.ndarray, hp: dict) -> np.ndarray:
 
 
 def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int, group: Cluster | None = None,
-        resume: tuple = (None, 0), callbacks: tuple = ()):
+        resume: tuple = (None, 0), callbacks: tuple = (), watch: tuple | None = None):
     """The final model on every row (across hosts: each its share, one model; the bins, as in
-    cross-validation, from every row); `resume` (a model, its rounds) goes on from a checkpoint."""
+    cross-validation, from every row); `resume` (a model, its rounds) goes on from a checkpoint.
+    `watch` (x, y of held-out rows every host holds) stops it early on their AUC: `iterations` is
+    then the most trees it may grow."""
     dataset = lightgbm.Dataset(x, label=y, feature_name=_lightgbm_names(feature_names),
                                categorical_feature=categorical)
     params = lightgbm_params(hp)
     if group is not None:
-        dataset = dataset.subset(group.share(len(y)).tolist())
+        if not group.sharded:
+            dataset = dataset.subset(group.share(len(y)).tolist())
         params.update(group.params())
     model, done = resume
     if model is not None and done >= iterations:
         return model
+    watching = {} if watch is None else {"valid_sets": [lightgbm.Dataset(watch[0], label=watch[1], reference=dataset)]}
     return _call(lightgbm.train, params, dataset, num_boost_round=iterations - done, init_model=model,
-                 callbacks=list(callbacks))
+                 callbacks=[*callbacks, *(_stopping(hp) if watch else [])], **watching)
 
 
 def _stopping(hp: dict) -> list:

@@ -4,6 +4,7 @@ Any failure writes /opt/ml/output/failure (SageMaker shows its first 1024 charac
 the job's FailureReason) and exits non-zero: 2 for bad input, 1 for a bug of ours.
 """
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -43,7 +44,8 @@ class Fit:
     hp: dict[str, Any]
     booster: lightgbm.Booster
     results: dict[str, Any]  # metrics.json: cross-validation, train, threshold, trees
-    out_of_fold: np.ndarray
+    scored: "LabelledSet"  # the rows the threshold was chosen on: the training rows, or (sharded) validation's
+    scores: np.ndarray  # their held-out probabilities: out-of-fold, or the validation channel's
     train_probabilities: np.ndarray  # the final model's, for every training row
     trials: list[dict] = field(default_factory=list)  # the local random search, when it ran
 
@@ -54,27 +56,32 @@ def run(paths: environment.Paths, environ) -> None:
     data_config = environment.read_json_file(paths.input_data_config_file, {})
     group = distributed.cluster(environment.read_json_file(paths.resource_config_file, {}),
                                 environment.distributed_settings(environ))
-    _check_distribution(data_config, group)
+    channel = _train_channel(paths)
+    if group is not None and _sharded(data_config, channel, group, hp, paths):
+        group = dataclasses.replace(group, sharded=True)
     started = time.time()
 
-    training = _training_set(paths, hp)
+    training, held = _data(paths, hp, channel, group is not None and group.sharded)
     # On several hosts each would save its own; checkpoints are a single host's (README).
     saved = checkpoints.Checkpoints.open(paths.checkpoint_dir if group is None else None, hp, training.table.files,
                                          environment.checkpoint_seconds(environ))
     with distributed.network(group, paths.failure_file):
-        fit = _fit(training.x, training.y, training.categorical, training.schema, hp, group, saved)
+        if group is not None and group.sharded:
+            fit = _fit_on_shards(training, held, hp, group)
+        else:
+            fit = _fit(training, hp, group, saved)
         if group is not None:
             logs.say(f"distributed: host={group.current} rank={group.rank}/{group.size} "
                      f"rows={len(group.share(len(training.y)))}")
         if group is None or group.leader:
-            _write_everything(paths, environ, fit, training, facets, started)
+            _write_everything(paths, environ, fit, training, held, facets, started)
         if group is not None:
             distributed.barrier(group)  # the others wait here until the leader has written the model
 
 
 @dataclass
-class TrainingSet:
-    """The training channel as read and encoded."""
+class LabelledSet:
+    """A channel as read, labelled and encoded."""
 
     channel: str
     table: data.Table
@@ -88,17 +95,41 @@ class TrainingSet:
         return [i for i, f in enumerate(self.schema.features) if f.kind == schema.CATEGORICAL]
 
 
-def _training_set(paths: environment.Paths, hp: dict) -> TrainingSet:
-    channel = _train_channel(paths)
-    table = _read(paths, channel, hp, hyperparameters.split_list(hp["categorical_columns"]))
+def _data(paths: environment.Paths, hp: dict, channel: str, sharded: bool):
+    """The training set and the validation set (None without that channel). Sharded, the schema
+    comes from the validation channel: the one set of rows every host holds."""
+    has_validation = _has_channel(paths, environment.VALIDATION_CHANNEL)
+    if sharded:
+        held = _read_set(paths, hp, environment.VALIDATION_CHANNEL)
+        return _read_set(paths, hp, channel, held), held
+    training = _read_set(paths, hp, channel)
+    return training, _read_set(paths, hp, environment.VALIDATION_CHANNEL, training) if has_validation else None
+
+
+def _read_set(paths: environment.Paths, hp: dict, channel: str, like: LabelledSet | None = None) -> LabelledSet:
+    """A channel, labelled and encoded: with the schema inferred from it, or with `like`'s (whose
+    columns and labels it must have)."""
+    categorical = hyperparameters.split_list(hp["categorical_columns"])
+    if like is not None:
+        categorical += [like.schema.feature_names[i] for i in like.categorical]
+    table = _read(paths, channel, hp, categorical)
+    if like is not None and sorted(table.columns) != sorted(like.table.columns):
+        raise UserError(
+            f"the {channel} channel's columns differ from the {like.channel} channel's: "
+            f"missing {sorted(set(like.table.columns) - set(table.columns))}, "
+            f"extra {sorted(set(table.columns) - set(like.table.columns))}"
+        )
     rows, y, classes = _labelled(table, hp)
+    if like is not None and classes != like.schema.classes:
+        raise UserError(f"{channel} labels {classes} differ from {like.channel} labels {like.schema.classes}")
     table.values = table.column_values(rows)  # the labelled rows only, from here on
-    features_schema = _infer_schema(table, table.values, classes, hp)
-    return TrainingSet(channel, table, features_schema, table.values,
+    features_schema = _infer_schema(table, table.values, classes, hp) if like is None else like.schema
+    return LabelledSet(channel, table, features_schema, table.values,
                        features.encode_table(features_schema, table.values, len(rows)), y)
 
 
-def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: list, started: float) -> None:
+def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: LabelledSet | None, facets: list,
+                      started: float) -> None:
     """The model directory and the outputs, from the fitted model (the leader's job on several hosts)."""
     train_table, features_schema, columns, x, y = (training.table, training.schema, training.columns, training.x,
                                                    training.y)
@@ -106,20 +137,20 @@ def _write_everything(paths, environ, fit: Fit, training: TrainingSet, facets: l
     hp, booster, results = fit.hp, fit.booster, fit.results
     threshold, p_train = results["threshold"], fit.train_probabilities
     data_files = {channel: train_table.files}
-    if _has_channel(paths, environment.VALIDATION_CHANNEL):
-        x_valid, y_valid, data_files["validation"] = _validation_set(paths, hp, train_table,
-                                                                     features_schema)
-        p_valid = np.asarray(booster.predict(x_valid))
-        results["validation"] = metrics.evaluate(y_valid, p_valid, threshold)
-        results["validation_source"] = "validation channel, scored by the final model"
-        report_y, report_p = y_valid, p_valid
+    if held is not None:
+        data_files["validation"] = held.table.files
+        p_valid = np.asarray(booster.predict(held.x))
+        results["validation"] = metrics.evaluate(held.y, p_valid, threshold)
+        results["validation_source"] = "validation channel, scored by the final model" + (
+            " (which stopped early on it: ShardedByS3Key)" if fit.scored is held else "")
+        report_y, report_p = held.y, p_valid
     else:
         results["validation"] = results["cross_validation"]
         results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
-        report_y, report_p = y, fit.out_of_fold
+        report_y, report_p = y, fit.scores
     importance, expected_value, shap_rows = _importance(booster, x, features_schema)
     results["warnings"] = _warnings(y, results)
-    bias_report = _bias_audit(facets, hp, columns, y, fit.out_of_fold >= threshold)
+    bias_report = _bias_audit(facets, hp, fit)
 
     staging = paths.model_dir / STAGING
     try:
@@ -169,10 +200,10 @@ def _warnings(y: np.ndarray, results: dict) -> list[str]:
     return found
 
 
-def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluster | None,
-         saved: checkpoints.Checkpoints) -> Fit:
+def _fit(training: LabelledSet, hp: dict, group: distributed.Cluster | None, saved: checkpoints.Checkpoints) -> Fit:
     """(Tune,) cross-validate, choose the threshold, refit on every row; with the metrics. What a
     checkpoint holds already is not done again."""
+    x, y, categorical = training.x, training.y, training.categorical
     done = saved.stage("cross_validation")
     trials: list[dict] = []
     if done:
@@ -188,21 +219,44 @@ def _fit(x, y, categorical, features_schema, hp: dict, group: distributed.Cluste
         y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
         hp["decision_threshold"],
     )
-    booster = fitting.fit(x, y, categorical, features_schema.feature_names, hp, cv.iterations, group,
+    booster = fitting.fit(x, y, categorical, training.schema.feature_names, hp, cv.iterations, group,
                           saved.final_model(), (saved.saver(),))
     p_train = np.asarray(booster.predict(x))
-    results = {
+    results = _results(training, cv.out_of_fold, {"folds": hp["folds"], "fold_auc": cv.fold_auc}, training,
+                       p_train, cv.iterations, threshold, threshold_note)
+    return Fit(hp, booster, results, training, cv.out_of_fold, p_train, trials)
+
+
+def _fit_on_shards(training: LabelledSet, held: LabelledSet, hp: dict, group: distributed.Cluster) -> Fit:
+    """ShardedByS3Key on several hosts: one model grown on every host's own files, stopped early on
+    the validation channel, whose probabilities choose the threshold (there is no cross-validation:
+    a fold's held-out rows would be on one host only)."""
+    booster = fitting.fit(training.x, training.y, training.categorical, training.schema.feature_names, hp,
+                          hp["num_boost_round"], group, watch=(held.x, held.y))
+    iterations = booster.best_iteration or hp["num_boost_round"]
+    scores = np.asarray(booster.predict(held.x, num_iteration=iterations))
+    threshold, threshold_note = thresholds.choose(
+        held.y, scores, hp["threshold_objective"], hp["threshold_target"], hp["decision_threshold"])
+    p_train = np.asarray(booster.predict(training.x, num_iteration=iterations))
+    auc = metrics.roc_auc(held.y, scores)
+    results = _results(held, scores, {"folds": 0, "fold_auc": [auc], "held_out": "the validation channel"},
+                       training, p_train, iterations, threshold, threshold_note)
+    return Fit(hp, booster, results, held, scores, p_train)
+
+
+def _results(scored: LabelledSet, scores: np.ndarray, folds: dict, training: LabelledSet, p_train: np.ndarray,
+             iterations: int, threshold: float, threshold_note: str) -> dict:
+    """metrics.json's measurements: on the held-out scores, on the training rows, the trees, the threshold."""
+    return {
         "cross_validation": {
-            **metrics.evaluate(y, cv.out_of_fold, threshold),
-            "folds": hp["folds"], "fold_auc": cv.fold_auc,
-            "auc_mean": float(np.mean(cv.fold_auc)), "auc_std": float(np.std(cv.fold_auc)),
+            **metrics.evaluate(scored.y, scores, threshold), **folds,
+            "auc_mean": float(np.mean(folds["fold_auc"])), "auc_std": float(np.std(folds["fold_auc"])),
         },
-        "train": metrics.evaluate(y, p_train, threshold),
-        "iterations": cv.iterations,
+        "train": metrics.evaluate(training.y, p_train, threshold),
+        "iterations": iterations,
         "threshold": threshold,
         "threshold_note": threshold_note,
     }
-    return Fit(hp, booster, results, cv.out_of_fold, p_train, trials)
 
 
 def _fold_checkpoints(saved: checkpoints.Checkpoints, hp: dict) -> tuple:
@@ -255,28 +309,15 @@ def _infer_schema(table: data.Table, columns: dict, classes: list, hp: dict) -> 
     )
 
 
-def _validation_set(paths, hp, train_table, features_schema):
-    table = _read(paths, environment.VALIDATION_CHANNEL, hp,
-                  [f.name for f in features_schema.features if f.kind == schema.CATEGORICAL])
-    if sorted(table.columns) != sorted(train_table.columns):
-        raise UserError(
-            "the validation channel's columns differ from the training channel's: "
-            f"missing {sorted(set(train_table.columns) - set(table.columns))}, "
-            f"extra {sorted(set(table.columns) - set(train_table.columns))}"
-        )
-    rows, y, classes = _labelled(table, hp)
-    if classes != features_schema.classes:
-        raise UserError(
-            f"validation labels {classes} differ from training labels {features_schema.classes}"
-        )
-    return features.encode_table(features_schema, table.column_values(rows), len(rows)), y, table.files
-
-
-def _bias_audit(facets: list, hp: dict, columns: dict, y: np.ndarray, predicted: np.ndarray) -> dict:
-    """Pre-training bias on the training labels, post-training on the out-of-fold predictions at
-    the threshold (every training row scored by a model that did not see it)."""
-    report = bias.audit(facets, columns, y, predicted.astype(int), hp["label_column"], hp["positive_class"])
-    report["predictions"] = "out-of-fold, at the decision threshold"
+def _bias_audit(facets: list, hp: dict, fit: Fit) -> dict:
+    """Pre-training bias on the labels, post-training on the held-out predictions at the threshold:
+    every training row scored by a model that did not see it (out-of-fold), or, sharded, the
+    validation channel's rows."""
+    scored = fit.scored
+    predicted = (fit.scores >= fit.results["threshold"]).astype(int)
+    report = bias.audit(facets, scored.columns, scored.y, predicted, hp["label_column"], hp["positive_class"])
+    source = "validation channel" if scored.channel == environment.VALIDATION_CHANNEL else "out-of-fold"
+    report["predictions"] = f"{source}, at the decision threshold"
     return report
 
 
@@ -308,8 +349,7 @@ def _explainability(importance: list, expected_value: float, rows: int) -> dict:
 
 def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, threshold) -> None:
     """statistics.json and constraints.json: Model Monitor's baseline, shipped with the model."""
-    values = baseline.feature_values(features_schema, columns, n_rows)
-    stats = baseline.statistics(features_schema, values, n_rows)
+    stats = baseline.statistics(features_schema, columns, n_rows)
     extra = {
         "schema": features_schema.to_dict(),
         "decision_threshold": threshold,
@@ -360,11 +400,24 @@ def _print_report(features_schema, results: dict, version: str) -> None:
             logs.say(f"{split}:{name}={results[split][name]:.4f}")
 
 
-def _check_distribution(data_config: dict, group: distributed.Cluster | None) -> None:
-    for channel, config in data_config.items():
-        if group is not None and isinstance(config, dict) and config.get("S3DistributionType") == "ShardedByS3Key":
-            raise UserError(f"channel {channel!r} is ShardedByS3Key: training on several hosts needs every "
-                            "row on every host (FullyReplicated), as each fold's held-out rows are scored whole")
+def _sharded(data_config: dict, channel: str, group: distributed.Cluster, hp: dict, paths) -> bool:
+    """Whether the hosts train on their own files (ShardedByS3Key), with what that needs checked."""
+    def distribution(name: str):
+        config = data_config.get(name)
+        return config.get("S3DistributionType") if isinstance(config, dict) else None
+
+    if distribution(channel) != "ShardedByS3Key":
+        return False
+    if not _has_channel(paths, environment.VALIDATION_CHANNEL):
+        raise UserError(f"channel {channel!r} is ShardedByS3Key: each of the {group.size} hosts trains on its own "
+                        "files, so early stopping, the threshold and the schema need rows every host holds: add "
+                        "a 'validation' channel (FullyReplicated)")
+    if distribution(environment.VALIDATION_CHANNEL) == "ShardedByS3Key":
+        raise UserError("the validation channel must be FullyReplicated: every host has to watch the same rows")
+    if hp["tuning_trials"]:
+        raise UserError("tuning_trials cross-validates, which a ShardedByS3Key channel on several hosts cannot: "
+                        "tune with `attrition-deploy tune` (SageMaker's tuner), or make the channel FullyReplicated")
+    return True
 
 
 def _stop(paths: environment.Paths):
