@@ -34,7 +34,7 @@ def test_a_training_job_saves_its_stages_and_the_next_run_resumes_them(tmp_path,
 
     assert job.main(environ) == 0
     state = json.loads((paths.checkpoint_dir / "state.json").read_text())
-    assert state["final"]["rounds"] == 60 and len(state["cross_validation"]["out_of_fold"]) == 1470
+    assert state["final"]["rounds"] == 60 and len(checkpoints.unpack(state["cross_validation"]["out_of_fold"])) == 1470
     first = (paths.model_dir / "model.txt").read_text()
     capsys.readouterr()
     assert job.main(environ) == 0  # everything was done: nothing is trained again

@@ -32,7 +32,8 @@ def main(environ=None) -> int:
 
 def _work(paths: environment.Paths, environ) -> str:
     signal.signal(signal.SIGTERM, lambda signum, frame: _stop(paths))
-    jobs.leave_root("train", reads=[paths.base / "input"], writes=[paths.model_dir, paths.output_dir])
+    kept = [paths.checkpoint_dir] if paths.checkpoint_dir.is_dir() else []  # a platform's folder may be root's
+    jobs.leave_root("train", reads=[paths.base / "input"], writes=[paths.model_dir, paths.output_dir, *kept])
     run(paths, os.environ if environ is None else environ)
     return ""
 
@@ -208,13 +209,14 @@ def _fit(training: LabelledSet, hp: dict, group: distributed.Cluster | None, sav
     trials: list[dict] = []
     if done:
         hp, trials = done["hp"], done["trials"]
-        cv = fitting.CrossValidation(done["iterations"], np.array(done["out_of_fold"]), done["fold_auc"])
+        cv = fitting.CrossValidation(done["iterations"], checkpoints.unpack(done["out_of_fold"]), done["fold_auc"])
     else:
         if hp["tuning_trials"]:
             hp, trials = fitting.tune(x, y, categorical, hp, group=group)
         cv = fitting.cross_validate(x, y, categorical, hp, group, *_fold_checkpoints(saved, hp))
         saved.save_stage("cross_validation", {"hp": hp, "trials": trials, "iterations": cv.iterations,
-                                              "out_of_fold": cv.out_of_fold.tolist(), "fold_auc": cv.fold_auc})
+                                              "out_of_fold": checkpoints.pack(cv.out_of_fold),
+                                              "fold_auc": cv.fold_auc})
     threshold, threshold_note = thresholds.choose(
         y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
         hp["decision_threshold"],
@@ -262,11 +264,12 @@ def _results(scored: LabelledSet, scores: np.ndarray, folds: dict, training: Lab
 def _fold_checkpoints(saved: checkpoints.Checkpoints, hp: dict) -> tuple:
     """The folds a checkpoint holds for these settings, and a callback saving each new one."""
     held = saved.stage("folds") or {}
-    done = held["folds"] if held.get("hp") == hp else []
+    done = [{**fold, "scores": checkpoints.unpack(fold["scores"])} for fold in held["folds"]] \
+        if held.get("hp") == hp else []
 
     def save(folds: list) -> None:
-        plain = [{**fold, "scores": np.asarray(fold["scores"]).tolist()} for fold in folds]
-        saved.save_stage("folds", {"hp": hp, "folds": plain}, f"fold {len(folds)} of {hp['folds']} saved")
+        packed = [{**fold, "scores": checkpoints.pack(fold["scores"])} for fold in folds]
+        saved.save_stage("folds", {"hp": hp, "folds": packed}, f"fold {len(folds)} of {hp['folds']} saved")
 
     return done, save if saved.folder is not None else None
 
