@@ -109,8 +109,7 @@ def _profile_numbers(name: str, column):
     numbers = column.numbers[~np.isnan(column.numbers)]
     if not len(numbers):
         return None, "empty: every value is missing"
-    distinct, counts = np.unique(numbers, return_counts=True)
-    return _numeric(name, distinct, counts)
+    return _numeric(name, numbers, np.ones(len(numbers)))
 
 
 def _numeric(name: str, numbers: np.ndarray, counts: np.ndarray):

@@ -140,7 +140,7 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
     data_files = {channel: train_table.files}
     if held is not None:
         data_files["validation"] = held.table.files
-        p_valid = np.asarray(booster.predict(held.x))
+        p_valid = fit.scores if fit.scored is held else np.asarray(booster.predict(held.x))  # sharded: scored
         results["validation"] = metrics.evaluate(held.y, p_valid, threshold)
         results["validation_source"] = "validation channel, scored by the final model" + (
             " (which stopped early on it: ShardedByS3Key)" if fit.scored is held else "")
