@@ -1,6 +1,7 @@
 """Fault injection against the real image: killed workers, SIGTERM mid-batch, slow and stalled
 clients, broken model files, a full disk, a tight memory limit, and a locked-down container."""
 
+import http.client
 import json
 import os
 import shutil
@@ -136,6 +137,43 @@ def test_slow_clients_never_hold_up_ping_or_a_prediction(image, model_dir):
                 assert call()[0] == 200
                 worst = max(worst, time.monotonic() - began)
         assert worst < 1.0, f"worst {worst:.3f} s with 100 slow clients"
+    finally:
+        server.stop()
+
+
+def test_requests_up_to_the_payload_limit_are_answered_on_kept_alive_connections(image, model_dir):
+    """SageMaker's front end keeps connections alive: a large request that follows a response at
+    once must be answered, not dropped (gunicorn_h1c held 64 KiB there, and gunicorn closed the
+    connection unanswered: 62 of 90 connections lost before the fix)."""
+    server = started(image, model_dir)
+    small = ONE
+    large = (HEADER + "\n" + "\n".join((ROWS * 8)[:10_000]) + "\n").encode()  # ~2.2 MB
+    largest = (HEADER + "\n" + "\n".join((ROWS * 28)[:40_800]) + "\n").encode()  # just under 6 MB
+    outcome = {"answered": 0, "dropped": 0, "failed": 0}
+
+    def client(bodies):
+        for _ in range(6):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            try:
+                for body in bodies:
+                    connection.request("POST", "/invocations", body, {"Content-Type": "text/csv"})
+                    response = connection.getresponse()
+                    response.read()
+                    outcome["answered" if response.status == 200 else "failed"] += 1
+            except OSError:
+                outcome["dropped"] += 1
+            finally:
+                connection.close()
+
+    threads = [threading.Thread(target=client, args=([small, large, small, large, large],)),
+               threading.Thread(target=client, args=([small, large, large, small],)),
+               threading.Thread(target=client, args=([small, largest],))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert outcome == {"answered": 6 * (5 + 4 + 2), "dropped": 0, "failed": 0}, outcome
     finally:
         server.stop()
 
