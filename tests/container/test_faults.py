@@ -178,6 +178,23 @@ def test_requests_up_to_the_payload_limit_are_answered_on_kept_alive_connections
         server.stop()
 
 
+def test_a_full_capture_volume_never_costs_a_prediction(image, model_dir):
+    server = started(image, model_dir, {"ATTRITION_CAPTURE_DIR": "/capture"},
+                     docker_args=["--tmpfs", "/capture:size=256k,mode=1777"])
+    body = (HEADER + "\n" + "\n".join(ROWS[:3]) + "\n").encode()
+    try:
+        statuses = [post(server.url, body)[0] for _ in range(400)]  # ~1.3 KB a record: 2x the volume
+        assert statuses == [200] * 400
+        files = docker("exec", server.name, "sh", "-c", "find /capture -name '*.jsonl'").stdout.split()
+        for path in files:
+            text = docker("exec", server.name, "cat", path).stdout
+            assert text.endswith("\n") and all(json.loads(line)["captureData"] for line in text.splitlines())
+        logs = server.logs()
+        assert "capture dropped" in logs and "No space left on device" in logs and "Traceback" not in logs
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("damage, problem", [
     (lambda d: (d / "model.txt").write_bytes((d / "model.txt").read_bytes()[:200_000]), "model.txt is not a whole"),
     (lambda d: (d / "model.txt").write_bytes(
