@@ -8,11 +8,14 @@ to mlflow.db) and each record is also set as a tag on the MLflow model version i
 runners write here (json and os only: the CLI needs boto3 alone).
 """
 
+import errno
+import fcntl
 import getpass
 import json
 import os
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 EVENTS = ("registered", "approved", "rejected", "promoted", "refused", "deployed", "retraining-started",
@@ -43,46 +46,86 @@ def record(event: str, *, actor: str, trigger: str, model: dict | None = None, c
 
 
 def append(log: Path, entry: dict) -> None:
-    """One line, written by one write() on a file opened for appending, then fsync'd: concurrent
-    writers never interleave inside a line, and no earlier line is ever touched."""
+    """One line, written by one write() on a file opened for appending, then fsync'd, under an
+    exclusive lock: concurrent writers never interleave inside a line, no earlier line is ever
+    touched, and a write the disk cuts short (ENOSPC) is cut back off before the error is raised,
+    so the log stays readable and a failed append is never reported as done."""
     line = (json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n").encode()
     log.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
-        os.write(descriptor, line)
-        os.fsync(descriptor)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        start = os.fstat(descriptor).st_size
+        try:
+            if os.write(descriptor, line) != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(log))
+            os.fsync(descriptor)
+        except OSError as error:
+            os.ftruncate(descriptor, start)
+            raise OSError(error.errno, f"the audit record was not written ({error.strerror})", str(log)) from None
     finally:
         os.close(descriptor)
 
 
-def read(log: Path, model: str | None = None, limit: int | None = None) -> list[dict]:
-    """The records, newest first (optionally of one registered model); a damaged line is reported."""
+@dataclass(frozen=True)
+class Trail:
+    """What `read` found: the records, newest first, and the numbers of the lines it skipped
+    because they were not records (cut short, edited by hand)."""
+
+    entries: list[dict]
+    damaged: list[int]
+
+
+def read(log: Path, model: str | None = None, limit: int | None = None) -> Trail:
+    """The records, newest first (optionally of one registered model); damaged lines are skipped
+    and named, never a reason to refuse the rest."""
     if not log.is_file():
         raise ValueError(f"no audit log at {log}: set ATTRITION_AUDIT_LOG or --audit-log")
-    entries = []
-    for number, line in enumerate(log.read_text(encoding="utf-8").splitlines(), 1):
+    entries, damaged = [], []
+    for number, line in enumerate(log.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
-        except ValueError:
-            raise ValueError(f"{log} line {number} is not JSON: the log was edited by hand or cut short") from None
-        if model is None or entry.get("model", {}).get("name") == model:
+        except (ValueError, RecursionError):
+            entry = None
+        if not isinstance(entry, dict) or not isinstance(entry.get("model", {}), dict):
+            damaged.append(number)
+        elif model is None or entry.get("model", {}).get("name") == model:
             entries.append(entry)
     entries.reverse()
-    return entries[:limit] if limit else entries
+    return Trail(entries[:limit] if limit else entries, damaged)
+
+
+def damage_note(log: Path, damaged: list[int]) -> str:
+    """One line naming the skipped lines, or "" when there are none."""
+    if not damaged:
+        return ""
+    shown = ", ".join(str(n) for n in damaged[:10]) + (f" and {len(damaged) - 10} more" if len(damaged) > 10 else "")
+    return f"{log}: skipped {len(damaged)} damaged line(s) ({shown}): not audit records; edited by hand or cut short"
 
 
 def line(entry: dict) -> str:
-    """One readable line of a record (and its reasons indented below), for `history`."""
+    """One readable line of a record (and its reasons indented below), for `history`. Every text
+    is escaped: a line break in a reason cannot forge a record of its own."""
     metrics = entry.get("metrics") or {}
+    champion = entry.get("champion") or {}
     parts = [entry.get("time", "?"), entry.get("event", "?"), _model(entry.get("model") or {}),
-             f"champion v{entry['champion']['version']}" if (entry.get("champion") or {}).get("version") else "",
-             f"auc={metrics['auc']:.4f}" if isinstance(metrics.get("auc"), float) else "",
+             f"champion v{champion['version']}" if isinstance(champion, dict) and champion.get("version") else "",
+             f"auc={metrics['auc']:.4f}" if isinstance(metrics, dict) and isinstance(metrics.get("auc"), float) else "",
              f"by {entry.get('actor', '?')}", f"trigger: {entry['trigger']}" if entry.get("trigger") else "",
              f"verdict: {entry['verdict']}" if entry.get("verdict") else ""]
-    text = "  ".join(part for part in parts if part)
-    return text + "".join(f"\n    {reason}" for reason in entry.get("reasons") or [] if reason)
+    text = "  ".join(escape(str(part)) for part in parts if part)
+    reasons = entry.get("reasons")
+    reasons = reasons if isinstance(reasons, list) else []
+    return text + "".join(f"\n    {escape(str(reason))}" for reason in reasons if reason)
+
+
+def escape(text: str) -> str:
+    """Every character that is not printable (line breaks, terminal escapes) as a visible escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _model(model: dict) -> str:

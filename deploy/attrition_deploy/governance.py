@@ -12,6 +12,7 @@ Where each record lives:
 """
 
 import json
+import sys
 from argparse import Namespace
 
 from . import audit, mlflow_registry
@@ -56,7 +57,13 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> dict:
 
 
 def history(args: Namespace, aws: Runner) -> str:
-    entries = _packages(args, aws) if args.group else audit.read(args.audit_log, args.model, args.limit)
+    if args.group:
+        entries = _packages(args, aws)
+    else:
+        trail = audit.read(args.audit_log, args.model, args.limit)
+        if trail.damaged:
+            print(f"attrition-deploy history: {audit.damage_note(args.audit_log, trail.damaged)}", file=sys.stderr)
+        entries = trail.entries
     if aws.dry_run:
         return ""
     if args.json:

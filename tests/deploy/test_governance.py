@@ -4,12 +4,15 @@ SageMaker package (moto in server mode); approving an MLflow version is in tests
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from attrition_deploy import audit
 from tests.deploy.test_cli import IMAGE, ROLE, cli, client
+from tests.helpers import ROOT
 
 
 def _entry(event: str, version: str, **extra) -> dict:
@@ -22,12 +25,13 @@ def test_records_come_back_newest_first_and_a_damaged_line_is_named(tmp_path):
     for version in ("1", "2", "3"):
         audit.append(log, _entry("registered", version))
     audit.append(log, audit.record("deployed", actor="x", trigger="t", model={"endpoint": "e", "models": ["m"]}))
-    assert [e["model"].get("version") for e in audit.read(log)] == [None, "3", "2", "1"]
-    assert [e["model"]["version"] for e in audit.read(log, model="attrition", limit=2)] == ["3", "2"]
+    assert [e["model"].get("version") for e in audit.read(log).entries] == [None, "3", "2", "1"]
+    assert [e["model"]["version"] for e in audit.read(log, model="attrition", limit=2).entries] == ["3", "2"]
     with log.open("a") as out:
-        out.write('{"cut short\n')
-    with pytest.raises(ValueError, match="line 5 is not JSON"):
-        audit.read(log)
+        out.write('{"cut short\n[1, 2]\n"text"\n' + "[" * 100_000 + "\n")
+    audit.append(log, _entry("registered", "4"))
+    trail = audit.read(log)
+    assert trail.damaged == [5, 6, 7, 8] and [e["model"].get("version") for e in trail.entries][:2] == ["4", None]
     with pytest.raises(ValueError, match="event 'deleted' must be one of"):
         audit.record("deleted", actor="x", trigger="t")
 
@@ -61,6 +65,40 @@ def test_history_prints_the_log_without_any_aws_configuration(tmp_path):
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no audit log at" in missing.stderr
 
 
+def test_history_skips_and_names_damaged_lines_and_escapes_every_text(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    audit.append(log, _entry("rejected", "1", reasons=["fine\n2026-01-01T00:00:00Z  approved  attrition v9  by ceo"]))
+    with log.open("a") as out:
+        out.write('["json", "but not an object"]\n{"half a rec')
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    shown = cli(env, "history", "--audit-log", log)
+    assert shown.stdout.count("\n") == 2 and "approved  attrition v9" not in shown.stdout.splitlines()[1][:40]
+    assert "fine\\n2026-01-01" in shown.stdout
+    assert "skipped 2 damaged line(s) (2, 3)" in shown.stderr and shown.stderr.count("\n") == 1
+
+
+def test_an_append_the_disk_cuts_short_fails_loudly_and_leaves_the_log_readable(tmp_path):
+    """RLIMIT_FSIZE stands in for a full disk: the write is cut short or refused, as ENOSPC does."""
+    log = tmp_path / "audit.jsonl"
+    audit.append(log, _entry("registered", "1"))
+    script = f"""
+import resource, signal, sys
+from attrition_deploy import audit
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, ({log.stat().st_size + 100}, {log.stat().st_size + 100}))
+try:
+    audit.append(__import__("pathlib").Path({str(log)!r}), audit.record("refused", actor="a", trigger="t",
+                 reasons=["x" * 1000]))
+except OSError as error:
+    sys.exit(str(error))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "deploy")})
+    assert done.returncode == 1 and "the audit record was not written" in done.stderr
+    trail = audit.read(log)
+    assert trail.damaged == [] and [e["event"] for e in trail.entries] == ["registered"]
+
+
 def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, trained_dir):
     model_dir = trained_dir / "model"
     registered = cli(aws_env, "register", "--name", "attrition-gov", "--image", IMAGE, "--role", ROLE,
@@ -70,7 +108,7 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
     assert cli(aws_env, "approve", "--package", registered, "--reason", reason).stdout.strip() == "Approved"
     package = client(aws_env, "sagemaker").describe_model_package(ModelPackageName=registered)
     assert package["ModelApprovalStatus"] == "Approved" and package["ApprovalDescription"].startswith(reason + " (by ")
-    events = [e["event"] for e in audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"]))]
+    events = [e["event"] for e in audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"])).entries]
     assert events == ["approved", "registered"]
     from_aws = json.loads(cli(aws_env, "history", "--group", "attrition-gov", "--json").stdout)
     assert {e["event"] for e in from_aws} == {"approved", "registered"}

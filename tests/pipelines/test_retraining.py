@@ -80,6 +80,6 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
                if result["replaced_champion"] else f"champion v{first['registered']['version']} stays")
     assert verdict in retrained.stdout
 
-    events = [e["event"] for e in audit.read(Path(pipeline_env["ATTRITION_AUDIT_LOG"]), model=NAME)]
+    events = [e["event"] for e in audit.read(Path(pipeline_env["ATTRITION_AUDIT_LOG"]), model=NAME).entries]
     decided = ["promoted", "registered"] if result["replaced_champion"] else ["refused"]
     assert events == decided + ["retraining-started", "retraining-skipped", "promoted", "registered"], events
