@@ -45,7 +45,7 @@ def champion(args: argparse.Namespace, folder: Path) -> dict | None:
     if args.mlflow:
         from registry import champion as fetch
 
-        found = fetch(args.model_name, folder, args.mlflow)
+        found = fetch(args.model_name, folder, args.mlflow, args.audit_log)
     if found is None:
         (folder / "model").mkdir(parents=True, exist_ok=True)
         (folder / "model" / NO_CHAMPION).write_text("no approved model yet\n")

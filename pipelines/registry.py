@@ -13,11 +13,12 @@ promotion is also an audit record (attrition_deploy/audit.py): a line in the aud
 """
 
 import contextlib
+import hashlib
 import json
 import os
 from pathlib import Path
 
-from attrition_deploy import audit
+from attrition_deploy import audit, mlflow_registry
 
 APPROVALS = ("PendingManualApproval", "Approved", "Rejected")
 CHAMPION = "champion"
@@ -40,6 +41,7 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
     tags = {
         "model_version": manifest["model_version"],
         "model_sha256": manifest["model_sha256"],
+        "manifest_sha256": hashlib.sha256((model_dir / "manifest.json").read_bytes()).hexdigest(),
         "image": image,
         "image_revision": str(manifest.get("image_revision")),
         "approval": approval,
@@ -71,7 +73,7 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
     return registered
 
 
-def champion(name: str, folder: Path, tracking_uri: str | None = None) -> dict | None:
+def champion(name: str, folder: Path, tracking_uri: str | None = None, log: Path | None = None) -> dict | None:
     """The version with the `champion` alias, its model files downloaded into `folder`; None when
     no version has it yet."""
     import mlflow
@@ -88,6 +90,16 @@ def champion(name: str, folder: Path, tracking_uri: str | None = None) -> dict |
         raise ValueError(f"MLflow registry: {str(error).splitlines()[0]}") from None
     folder.mkdir(parents=True, exist_ok=True)
     mlflow.artifacts.download_artifacts(run_id=found.run_id, artifact_path="model", dst_path=str(folder))
+    label = f"MLflow model {name} version {found.version} ({CHAMPION})"
+    try:
+        mlflow_registry.check_files(folder / "model", dict(found.tags), label)
+    except mlflow_registry.TamperedFiles as error:
+        entry = audit.record("refused", actor=audit.actor(), trigger="champion download",
+                             model={"name": name, "version": found.version,
+                                    "model_version": found.tags.get("model_version", "")},
+                             verdict="Refused: files differ from the registration", reasons=[str(error)])
+        _audit(client, log, entry)
+        raise
     return {"name": name, "version": found.version, "run_id": found.run_id,
             "model_version": found.tags.get("model_version", ""), "path": str(folder / "model")}
 

@@ -240,6 +240,14 @@ def _from_mlflow(args: Namespace, aws: Runner) -> None:
                          "approval=Approved), then promote it")
     folder = Path(tempfile.mkdtemp(prefix="attrition-promote-"))
     evaluation = mlflow_registry.download(args.mlflow, found["run_id"], folder / "model")
+    try:
+        mlflow_registry.check_files(folder / "model", found["tags"], f"MLflow model {name} version {number}")
+    except mlflow_registry.TamperedFiles as error:
+        audit.append(args.audit_log, audit.record(
+            "refused", actor=audit.actor(), trigger=f"attrition-deploy register --from-mlflow {args.from_mlflow}",
+            model={"name": name, "version": number, "model_version": found["tags"].get("model_version", "")},
+            verdict="Refused: files differ from the registration", reasons=[str(error)]))
+        raise
     prefix = f"{args.prefix.strip('/')}/mlflow/{name}/{number}"
     ensure_bucket(aws, args.bucket, tuple(args.tag))
     aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/model.tar.gz", tar_model(folder / "model"),

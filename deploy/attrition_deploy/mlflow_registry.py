@@ -3,6 +3,7 @@ boto3 alone): its tags, its model files and its evaluation, to promote it to Sag
 the `champion` alias set, to approve it."""
 
 import contextlib
+import hashlib
 import json
 import urllib.error
 import urllib.parse
@@ -39,6 +40,34 @@ def download(tracking_uri: str, run_id: str, folder: Path) -> dict:
     for name in MODEL_FILES:
         (folder / name).write_bytes(_artifact(tracking_uri, run_id, f"model/{name}"))
     return json.loads(_artifact(tracking_uri, run_id, "evaluation.json"))
+
+
+class TamperedFiles(ValueError):
+    """A model version's files are not the ones registered: one line naming the first that differs."""
+
+
+def check_files(folder: Path, tags: dict, label: str) -> None:
+    """Refuse a downloaded model whose files differ from what was registered. The version's tags
+    were set at registration and a run's artifacts can be replaced later (an ordinary
+    log_artifact): model.txt must match the tag `model_sha256`, manifest.json the tag
+    `manifest_sha256` (registrations before it had none), and every other file the manifest's."""
+    def differs(name: str, expected: str) -> None:
+        path = folder / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+            raise TamperedFiles(f"{label}: {name} is not the file registered with it (its SHA-256 differs): "
+                                "the run's files were replaced after registration; refused")
+
+    if not tags.get("model_sha256"):
+        raise TamperedFiles(f"{label} has no model_sha256 tag: its files cannot be checked; refused")
+    differs("model.txt", tags["model_sha256"])
+    if tags.get("manifest_sha256"):
+        differs("manifest.json", tags["manifest_sha256"])
+    try:
+        registered = json.loads((folder / "manifest.json").read_text()).get("files_sha256") or {}
+    except (OSError, ValueError, AttributeError):
+        raise TamperedFiles(f"{label}: manifest.json is missing or not a manifest; refused") from None
+    for name, expected in registered.items():
+        differs(name, str(expected))
 
 
 def _artifact(tracking_uri: str, run_id: str, path: str) -> bytes:

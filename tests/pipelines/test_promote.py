@@ -73,3 +73,30 @@ def test_only_an_approved_version_is_promoted_with_its_lineage(aws_env, mlflow_s
                              capture_output=True, text=True, timeout=60).stdout
     events = [line.split()[1] for line in history.splitlines() if not line.startswith(" ")]
     assert events[:2] == ["approved", "registered"]  # newest first; the SageMaker registration has no name
+
+
+def test_files_replaced_in_mlflow_after_registration_are_refused_and_recorded(aws_env, mlflow_server, trained_dir,
+                                                                              tmp_path):
+    version = registered_version(mlflow_server, trained_dir, aws_env)
+    approve(aws_env, mlflow_server, version)
+    run_id = version_of(mlflow_server, f"model-versions/get?name=attrition-promote&version={version}")["run_id"]
+    forged = tmp_path / "forged"
+    forged.mkdir()
+    metadata = json.loads((trained_dir / "model" / "metadata.json").read_text())
+    (forged / "metadata.json").write_text(json.dumps({**metadata, "decision_threshold": 0.999999}))
+    script = (f"import mlflow; mlflow.set_tracking_uri({mlflow_server!r});"
+              f"mlflow.MlflowClient().log_artifact({run_id!r}, {str(forged / 'metadata.json')!r}, 'model')")
+    subprocess.run([pipelines_python(), "-c", script], env=aws_env, check=True, capture_output=True, timeout=120)
+    refused = promote(aws_env, mlflow_server, version)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "metadata.json is not the file registered with it" in refused.stderr
+    download = (f"import sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
+                "from pathlib import Path; from registry import champion;"
+                f"champion('attrition-promote', Path({str(tmp_path / 'champion')!r}), {mlflow_server!r})")
+    fetched = subprocess.run([pipelines_python(), "-c", download], env=aws_env, capture_output=True, text=True,
+                             timeout=120)
+    assert fetched.returncode == 1 and "metadata.json is not the file registered with it" in fetched.stderr
+    history = subprocess.run([sys.executable, str(CLI), "history", "--model", "attrition-promote", "--json"],
+                             env=aws_env, capture_output=True, text=True, timeout=60).stdout
+    refusals = [e for e in json.loads(history) if e["event"] == "refused"]
+    assert len(refusals) == 2 and all("replaced after registration" in e["reasons"][0] for e in refusals)

@@ -25,7 +25,7 @@ def test_many_distinct_numbers_become_float64_with_missing_as_nan():
     column.extend(["oops"])
     assert column.numbers is not None and len(column) == DISTINCT_LIMIT + 3
     assert np.isnan(column.numbers[DISTINCT_LIMIT - 1]) and np.isnan(column.numbers[-2])  # "NA" and ""
-    assert column.numbers[-3] == 1.5 and column.not_numbers == ("oops", DISTINCT_LIMIT + 3)
+    assert column.numbers[-3] == 1.5 and column.first_text_row == DISTINCT_LIMIT + 3
 
 
 def test_spellings_are_kept_when_asked_or_when_the_column_is_text():

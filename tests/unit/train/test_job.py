@@ -245,3 +245,22 @@ def test_a_full_disk_leaves_no_servable_model_and_says_what_to_do(tmp_path, ibm_
     failure = paths.failure_file.read_text()
     assert "No space left on device" in failure and "larger volume" in failure
     assert not list(paths.model_dir.iterdir())
+
+
+def test_text_in_a_numeric_column_is_named_by_row_never_quoted(tmp_path, ibm_text, capsys):
+    """An employee's details typed into a number column must not travel into the model, its
+    baseline, the report or the log: the column is dropped with a reason naming the row."""
+    header, *rows = ibm_text.splitlines()
+    income = header.split(",").index("MonthlyIncome")
+    cells = rows[5].split(",")
+    cells[income] = "SSN 123-45-6789 John Smith"
+    rows[5] = ",".join(cells)
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"ibm.csv": "\n".join([header, *rows]) + "\n"}})
+    assert run_training(paths) == 0
+    log = capsys.readouterr()
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.parent.name != "train"]
+    assert not [p.name for p in written if "John Smith" in p.read_text(errors="replace")]
+    assert "John Smith" not in log.out + log.err
+    metadata = json.loads((paths.model_dir / "metadata.json").read_text())
+    reason = metadata["schema"]["dropped"]["MonthlyIncome"]
+    assert reason == "mixes numbers and text (1 row(s) of text, the first in row 6)"

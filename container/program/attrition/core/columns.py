@@ -21,7 +21,7 @@ GROWTH = 1 << 16  # values a column first makes room for
 class Column:
     def __init__(self, keep_spellings: bool = True):
         self.levels: list[str] = []  # distinct spellings, in order of appearance
-        self.not_numbers: tuple[str, int] | None = None  # (spelling, row) of the first text in a float column
+        self.first_text_row: int | None = None  # a float column's first row of text (its text is never kept)
         self._index: dict[str, int] = {}
         self._held = np.empty(0, dtype=np.uint16)  # codes (or numbers, once float); room to grow
         self._keep = keep_spellings
@@ -83,7 +83,7 @@ class Column:
         """The same column, at the given row indices only."""
         taken = Column(self._keep)
         taken.levels, taken._index, taken._float = self.levels, self._index, self._float
-        taken.not_numbers = self.not_numbers
+        taken.first_text_row = self.first_text_row
         taken._held, taken._rows = self._joined()[rows], len(rows)
         return taken
 
@@ -112,7 +112,7 @@ class Column:
         """Hold the column as float64 if every spelling so far is a finite number or missing."""
         per_level = np.empty(len(self.levels))
         for i, level in enumerate(self.levels):
-            number = _number(level)
+            number = number_of(level)
             if number is None:
                 self._keep = True  # text: stays a dictionary, and is not looked at again
                 return
@@ -129,9 +129,9 @@ class Column:
             pass
         numbers = np.empty(len(cells))
         for i, cell in enumerate(cells):
-            number = _number(cell)
+            number = number_of(cell)
             if number is None:
-                self.not_numbers = self.not_numbers or (cell, self._rows + i + 1)
+                self.first_text_row = self.first_text_row or self._rows + i + 1
                 number = np.nan
             numbers[i] = number
         return numbers
@@ -150,7 +150,7 @@ def of(values, keep_spellings: bool = True) -> Column:
     return column
 
 
-def _number(spelling: str) -> float | None:
+def number_of(spelling: str) -> float | None:
     """The finite number a spelling reads as, NaN if it is missing, None if it is text."""
     if is_missing(spelling):
         return np.nan

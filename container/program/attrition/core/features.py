@@ -81,7 +81,7 @@ def _encode_few(features: list, columns: dict) -> list:
             for row, value in enumerate(columns[f.name], 1):
                 try:
                     append(float(value))
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, OverflowError):
                     append(_number(f.name, row, value))
     return cells
 
@@ -92,19 +92,22 @@ def encode_numbers(name: str, values):
             numbers = np.array(values, dtype=np.float64)
             if numbers.ndim == 1:
                 return numbers
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             pass
     return [_number(name, row, v) for row, v in enumerate(values, 1)]
 
 
 def _number(name: str, row: int, value) -> float:
+    """The message names the column, the row and the problem, never the value: it may be anything
+    an export holds in the wrong cell (a name, a note), and messages reach logs and failure files."""
     try:
         return float(value)
+    except OverflowError:
+        raise RequestError(f"column {name!r}, row {row}: a number too large for a float") from None
     except (ValueError, TypeError):
         if is_missing(value):
             return np.nan
-        shown = str(value)[:40]
-        raise RequestError(f"column {name!r}, row {row}: {shown!r} is not a number") from None
+        raise RequestError(f"column {name!r}, row {row}: text where a number is expected") from None
 
 
 def _encode_categories(values, codes: dict) -> list:

@@ -10,11 +10,13 @@ from functools import cached_property
 
 import numpy as np
 
+from .columns import number_of
 from .errors import UserError
 from .values import canonical_category, is_missing
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+MANY_NUMBERS = 20  # distinct numbers beyond which a column with a little text is numbers, not categories
 _ID_NAME = re.compile(r"(^|_)(id|number|no|code|key)$|(Id|ID|Number|No|Code|Key)$")
 
 
@@ -91,6 +93,8 @@ def _profile(name: str, column, force_categorical: bool):
     if not present:
         return None, "empty: every value is missing"
     numbers = None if force_categorical else _as_numbers([level for level, _ in used])
+    if numbers is None and not force_categorical and _mostly_numbers(used, present):
+        return None, f"mixes numbers and text ({_first_text_row(column)})"
     if numbers is None:
         levels = sorted({canonical_category(level) for level, _ in used})
         if len(levels) == 1:
@@ -103,9 +107,8 @@ def _profile(name: str, column, force_categorical: bool):
 
 def _profile_numbers(name: str, column):
     """A column held as float64 (it has many distinct numbers)."""
-    if column.not_numbers is not None:
-        value, row = column.not_numbers
-        return None, f"mixes numbers and text ({value[:40]!r} in row {row})"
+    if column.first_text_row is not None:
+        return None, f"mixes numbers and text (the first text in row {column.first_text_row})"
     numbers = column.numbers[~np.isnan(column.numbers)]
     if not len(numbers):
         return None, "empty: every value is missing"
@@ -121,6 +124,21 @@ def _numeric(name: str, numbers: np.ndarray, counts: np.ndarray):
     if _is_identifier(name, distinct, int(rows.sum())):
         return None, "identifier-like: distinct integers, one per row"
     return Feature(name, NUMERIC), ""
+
+
+def _mostly_numbers(used: list, present: int) -> bool:
+    """Many distinct numbers and a few rows of text: a numeric column with stray text (a note, a
+    name typed in the wrong cell), not categories. Kept as categories, that text would be saved
+    in the model and shown by GET /model; it is dropped, and the reason never quotes it."""
+    numeric_rows = sum(count for level, count in used if number_of(level) is not None)
+    distinct = sum(1 for level, _ in used if number_of(level) is not None)
+    return distinct >= MANY_NUMBERS and numeric_rows >= 0.99 * present
+
+
+def _first_text_row(column) -> str:
+    texts = [code for code, level in enumerate(column.levels) if not is_missing(level) and number_of(level) is None]
+    text_rows = np.isin(column.codes, texts)
+    return f"{int(text_rows.sum())} row(s) of text, the first in row {int(np.argmax(text_rows)) + 1}"
 
 
 def _as_numbers(present):

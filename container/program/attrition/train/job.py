@@ -158,7 +158,7 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         model.save(staging, booster, {"schema": features_schema.to_dict(), "decision_threshold": threshold,
                                       "feature_importance": importance})
         _write_baseline(staging, features_schema, columns, rows, p_train, threshold)
-        manifest = lineage.manifest(staging / artifact.MODEL_FILE, data_files, hp, results,
+        manifest = lineage.manifest(staging, data_files, hp, results,
                                     environment.job_identity(environ), started)
         artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
         _write_outputs(paths, results, fit.trials)

@@ -12,18 +12,23 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from ..core.artifact import sha256_of, version_of
+from ..core.artifact import CONSTRAINTS_FILE, METADATA_FILE, MODEL_FILE, STATISTICS_FILE, sha256_of, version_of
 from ..core.environment import JobIdentity
 
+CHECKED_FILES = (METADATA_FILE, STATISTICS_FILE, CONSTRAINTS_FILE)
 
-def manifest(model_file: Path, data: dict, hp: dict, results: dict, job: JobIdentity,
+
+def manifest(model_dir: Path, data: dict, hp: dict, results: dict, job: JobIdentity,
              started: float) -> dict:
-    """data: channel name -> the files read from it ({"file", "sha256", "rows"})."""
+    """data: channel name -> the files read from it ({"file", "sha256", "rows"}). The SHA-256 of
+    every file beside the manifest lets a copy be checked whole (a registry's files replaced after
+    registration are refused, not served)."""
     validation = results["validation"]
-    digest = sha256_of(model_file)
+    digest = sha256_of(model_dir / MODEL_FILE)
     return {
         "model_version": version_of(digest),
         "model_sha256": digest,
+        "files_sha256": {name: sha256_of(model_dir / name) for name in (MODEL_FILE, *CHECKED_FILES)},
         "data": data,
         "hyperparameters": hp,
         "metrics": {
