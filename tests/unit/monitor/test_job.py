@@ -163,3 +163,16 @@ def test_a_window_of_only_bad_records_is_a_clear_failure(tmp_path, trained_dir):
                             "baseline_constraints": str(trained_dir / "model" / "constraints.json")})
     failure = (tmp_path / "output" / "failure").read_text()
     assert code == 2 and "no usable record in the window" in failure and "2 of 2 refused" in failure
+
+
+def test_records_nested_too_deep_or_with_huge_numbers_are_skipped_and_counted(tmp_path, trained_dir, send, ibm_text):
+    good = capture_traffic(send, next_year(ibm_text, 100, seed=7, shifted=False))
+    deep = '{"captureData": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    header, row = ibm_text.splitlines()[:2]
+    record = dict(zip(header.split(","), row.split(",")))
+    huge = json.dumps({"instances": [record]}).replace(f'"Age": "{record["Age"]}"', '"Age": ' + "9" * 401)
+    big_number = capture_record(huge.encode(), "application/json", b'{"predictions": []}', "application/json")
+    code, _, report = run_monitor(tmp_path, trained_dir, {"c.jsonl": good + deep + "\n" + big_number + "\n"})
+    assert code == 0 and report["window"]["rows"] == 100
+    assert report["window"]["skipped"] == {"truncated or malformed capture line": 1,
+                                           "request body the endpoint would refuse": 1}

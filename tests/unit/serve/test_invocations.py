@@ -189,11 +189,21 @@ def _full_header_row(trained_model, overrides: dict) -> str:
     ('{"instances": ' + "[" * 3000 + "]" * 3000 + "}", "application/json"),
     ("[" * 5000 + "]" * 5000 + "\n", "application/jsonlines"),
     ("[[" + "[" * 990 + "1" + "]" * 990 + "]]", "application/json"),
+    ('{"instances": ' + "[" * 200_000 + "]" * 200_000 + "}", "application/json"),
+    ('{"a": ' * 200_000 + "1" + "}" * 200_000 + "\n", "application/jsonlines"),
 ])
 def test_deeply_nested_json_is_400_not_500(client, body, content_type):
     response = post(client, body, content_type)
     assert response.status_code == 400, response.get_json()
     assert "nested too deeply" in response.get_json()["error"] or "is not" in response.get_json()["error"]
+
+
+def test_a_json_number_too_large_for_a_float_is_400_naming_the_field(client, ibm_rows):
+    record = dict(zip(ibm_rows[0].split(","), ibm_rows[1].split(",")))
+    body = json.dumps({"instances": [record]}).replace('"Age": "' + record["Age"] + '"', '"Age": ' + "9" * 401)
+    response = post(client, body, "application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "column 'Age', row 1: a number too large for a float"
 
 
 @pytest.mark.parametrize("query", ["explain=\u00b2", "explain=\u00b3", "explain=\u0663", "explain=-1"])

@@ -264,3 +264,19 @@ def test_text_in_a_numeric_column_is_named_by_row_never_quoted(tmp_path, ibm_tex
     metadata = json.loads((paths.model_dir / "metadata.json").read_text())
     reason = metadata["schema"]["dropped"]["MonthlyIncome"]
     assert reason == "mixes numbers and text (1 row(s) of text, the first in row 6)"
+
+
+def test_a_declared_validation_channel_that_is_absent_is_one_line_exit_2(tmp_path):
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
+    paths.input_data_config_file.write_text(json.dumps({"train": {}, "validation": {}}))
+    assert run_training(paths) == 2
+    failure = paths.failure_file.read_text()
+    assert "declares a validation channel but" in failure and failure.count("\n") <= 1
+
+
+@pytest.mark.parametrize("name", ["hyperparameters.json", "inputdataconfig.json", "resourceconfig.json"])
+def test_a_config_file_nested_too_deep_is_one_line_exit_2(tmp_path, name):
+    paths = make_opt_ml(tmp_path, FAST, {"train": {"a.csv": SMALL}})
+    (paths.config_dir / name).write_text("[" * 100_000 + "]" * 100_000)
+    assert run_training(paths) == 2
+    assert paths.failure_file.read_text().startswith(f"{name} is nested too deeply")

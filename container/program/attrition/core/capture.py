@@ -59,7 +59,7 @@ def parse_line(line: str) -> Record:
         metadata = record.get("eventMetadata") or {}
         if not isinstance(request, dict) or not isinstance(metadata, dict):
             raise TypeError
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, RecursionError):
         raise ValueError("not a capture record") from None
     response = capture.get("endpointOutput")
     return Record(parse_time(metadata.get("inferenceTime")), request,

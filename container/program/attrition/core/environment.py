@@ -134,6 +134,8 @@ def read_json_file(path: Path, default: Any) -> Any:
         return json.loads(path.read_text(encoding="utf-8-sig"))
     except ValueError as error:
         raise UserError(f"{path.name} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise UserError(f"{path.name} is nested too deeply to be a SageMaker config file") from None
 
 
 def setting(environ: Environ, name: str, kind: type, default: Any,

@@ -152,6 +152,8 @@ def _read_json(path: Path) -> dict:
         return json.loads(path.read_text())
     except ValueError as error:
         raise UserError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise UserError(f"{path} is nested too deeply to be a baseline") from None
 
 
 def _time(text):

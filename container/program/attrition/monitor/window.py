@@ -114,6 +114,6 @@ def _probabilities(record: capture.Record) -> list[float] | None:
             return [float(p["probability"]) for p in json.loads(text)["predictions"]]
         if media_type == mediatypes.JSONLINES:
             return [float(json.loads(line)["probability"]) for line in text.splitlines() if line.strip()]
-    except (ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError):
         return None
     return None

@@ -58,6 +58,11 @@ def run(paths: environment.Paths, environ) -> None:
     group = distributed.cluster(environment.read_json_file(paths.resource_config_file, {}),
                                 environment.distributed_settings(environ))
     channel = _train_channel(paths)
+    if isinstance(data_config, dict) and environment.VALIDATION_CHANNEL in data_config \
+            and not _has_channel(paths, environment.VALIDATION_CHANNEL):
+        raise UserError(f"inputdataconfig.json declares a {environment.VALIDATION_CHANNEL} channel but "
+                        f"{paths.channel_dir(environment.VALIDATION_CHANNEL)} is absent: give the channel data, or "
+                        "leave it out of the job to be measured by cross-validation")
     if group is not None and _sharded(data_config, channel, group, hp, paths):
         group = dataclasses.replace(group, sharded=True)
     started = time.time()
