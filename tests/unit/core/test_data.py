@@ -158,3 +158,43 @@ def test_a_big_export_takes_less_memory_than_its_file(tmp_path, ibm_text):
     rows, as_float, grown_mb = done.stdout.split()
     assert rows == "294000" and as_float == "True"
     assert float(grown_mb) < 1.5 * size_mb, f"reading {size_mb:.0f} MB took {grown_mb} MB more"
+
+
+def _gzip_of(path, piece: bytes, times: int, head: bytes = b"") -> None:
+    """A gzip file of `head` then `piece` repeated, written without holding it expanded."""
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(head)
+        for _ in range(times):
+            out.write(piece)
+
+
+@pytest.mark.parametrize("head, piece, times, message", [
+    (b"", b"a" * (1 << 20), 60, "line 1 is longer than 1,048,576 characters"),  # one endless line
+    (b"Age,Attrition\n", b"30,Yes\n40,No\n" * 80_000, 20, "expands more than 100x when unzipped"),  # rows
+], ids=["one-line", "rows"])
+def test_gzip_bombs_are_refused_before_they_fill_the_memory(tmp_path, head, piece, times, message):
+    """Written small here (a 6 GB bomb reads the same way: the limits trip long before its end)."""
+    folder = tmp_path / "train"
+    folder.mkdir()
+    _gzip_of(folder / "bomb.csv.gz", piece, times, head)
+    with pytest.raises(UserError, match=message):
+        data.read_channel(folder, "Attrition", "auto")
+
+
+def test_a_line_of_25_million_fields_and_a_header_of_100_000_columns_are_refused_at_once(tmp_path):
+    folder = channel(tmp_path, {"a.csv": "Attrition," + ",".join(f"c{i}" for i in range(100_000)) + "\n"})
+    with pytest.raises(UserError, match="has 100,001 columns; at most 10,000 are read"):
+        data.read_channel(folder, "Attrition", "auto")
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    with open(wide / "a.csv", "w") as out:
+        out.write("Attrition,x\n" + "1," * 25_000_000 + "\n")
+    with pytest.raises(UserError, match="line 2 is longer than"):
+        data.read_channel(wide, "Attrition", "auto")
+
+
+def test_a_wide_header_within_the_limit_is_read_in_linear_time(tmp_path):
+    names = [f"c{i}" for i in range(10_000)]
+    folder = channel(tmp_path, {"a.csv": ",".join(["Attrition", *names[1:]]) + "\n" + ",".join(["1"] * 10_000) + "\n"})
+    table = data.read_channel(folder, "Attrition", "auto")
+    assert len(table.columns) == 10_000 and table.n_rows == 1

@@ -69,3 +69,10 @@ def test_schema_round_trips_through_json_dict(trained_model):
 
 
 
+
+
+def test_a_category_of_too_many_distinct_texts_is_dropped_with_the_reason():
+    many = [f"note {i % 10_001}" for i in range(20_002)]
+    s = small_schema({"notes": many, "dept": ["HR", "Sales"] * 10_001})
+    assert s.feature_names == ["dept"]
+    assert s.dropped["notes"].startswith("10,001 distinct texts: more than 10,000 is free text")

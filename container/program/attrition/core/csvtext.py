@@ -12,6 +12,10 @@ from itertools import repeat
 from .errors import UserError
 
 NUL = "{source} contains NUL bytes: it is not a CSV text file"
+# Bounds on what one CSV text may hold, so that memory is bounded by design: a line (a physical
+# line; a quoted field may span several) and the number of columns.
+MAX_LINE = 1 << 20
+MAX_COLUMNS = 10_000
 
 
 def parse_csv(text: str, source: str, first_line: int = 1) -> list:
@@ -62,6 +66,9 @@ def batches(lines: Iterable[str], source: str, size: int = 1 << 12, first_line: 
                 continue
             if width is None:
                 width = len(row)
+                if width > MAX_COLUMNS:
+                    raise UserError(f"{source} has {width:,} columns; at most {MAX_COLUMNS:,} are read (an HR "
+                                    "export has tens): check that the file is the export you meant")
             elif len(row) != width:
                 raise UserError(
                     f"{source} line {reader.line_num + first_line - 1} has {len(row)} fields; expected {width}"
@@ -77,7 +84,14 @@ def batches(lines: Iterable[str], source: str, size: int = 1 << 12, first_line: 
 
 
 def _checked(lines: Iterable[str], source: str) -> Iterator[str]:
-    for line in lines:
+    """The lines, each read with a bound (an open file's readline), so that a file of one endless
+    line (a gzip bomb expands to one easily) is refused before it fills the memory."""
+    readline = getattr(lines, "readline", None)
+    bounded = iter(lambda: readline(MAX_LINE + 1), "") if readline else iter(lines)
+    for number, line in enumerate(bounded, 1):
         if "\x00" in line:
             raise UserError(NUL.format(source=source))
+        if len(line) > MAX_LINE:
+            raise UserError(f"{source} line {number} is longer than {MAX_LINE:,} characters (a row of an HR "
+                            "export is a few hundred): it is not a CSV export of employees")
         yield line

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import zlib
+from collections import Counter
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from .values import canonical_category, is_missing
 
 CSV_SUFFIXES = (".csv", ".txt", ".csv.gz")
 BLOCK = 1 << 20  # bytes read from a file at a time
+GZIP_RATIO = 100
+GZIP_FREE = 16 << 20  # bytes a gzip file may expand to whatever its ratio
 
 
 @dataclass
@@ -135,7 +138,7 @@ class _Digesting(io.RawIOBase):
     """A binary file that hashes every byte read from it (the lineage records each file's sha256)."""
 
     def __init__(self, raw):
-        self.raw, self.sha256 = raw, hashlib.sha256()
+        self.raw, self.sha256, self.count = raw, hashlib.sha256(), 0
 
     def readable(self) -> bool:
         return True
@@ -144,6 +147,26 @@ class _Digesting(io.RawIOBase):
         n = self.raw.readinto(buffer)
         if n:
             self.sha256.update(memoryview(buffer)[:n])
+            self.count += n
+        return n
+
+
+class _Unzipped(io.RawIOBase):
+    """A gzip stream that refuses to expand past GZIP_RATIO times what it has read (after the first
+    GZIP_FREE bytes): CSV exports compress about 5x, a gzip bomb thousands of times."""
+
+    def __init__(self, zipped, compressed: "_Digesting", source: str):
+        self.zipped, self.compressed, self.source, self.count = zipped, compressed, source, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.zipped.readinto(buffer)
+        self.count += n
+        if self.count > max(GZIP_FREE, GZIP_RATIO * self.compressed.count):
+            raise UserError(f"{self.source} expands more than {GZIP_RATIO}x when unzipped ({self.count:,} bytes "
+                            f"from {self.compressed.count:,}): CSV compresses about 5x; refused as a gzip bomb")
         return n
 
 
@@ -155,7 +178,8 @@ def _text(path: Path, source: str):
         digesting = _Digesting(raw)
         binary = io.BufferedReader(digesting, BLOCK)
         zipped = path.name.endswith(".gz") or binary.peek(2)[:2] == b"\x1f\x8b"
-        stream = gzip.GzipFile(fileobj=binary) if zipped else binary
+        stream = io.BufferedReader(_Unzipped(gzip.GzipFile(fileobj=binary), digesting, source), BLOCK) \
+            if zipped else binary
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         try:
             yield text, digesting.sha256
@@ -213,7 +237,7 @@ def _split_header(rows: list, label_column: str, header: str, source: str):
             f"label column {label_column!r} is not in the header of {source}; "
             f"columns are: {', '.join(first[:40])}"
         )
-    duplicates = sorted({c for c in first if first.count(c) > 1})
+    duplicates = sorted(name for name, count in Counter(first).items() if count > 1)
     if duplicates:
         raise UserError(f"{source} repeats column name(s): {', '.join(duplicates)}")
     return True, first, rows[1:]
@@ -226,7 +250,8 @@ def _order(columns: list, expected: list, source: str) -> list:
             f"{source} has different columns from the first file: "
             f"missing {sorted(set(expected) - set(columns))}, extra {sorted(set(columns) - set(expected))}"
         )
-    return [columns.index(name) for name in expected]
+    position = {name: j for j, name in enumerate(columns)}
+    return [position[name] for name in expected]
 
 
 def _is_csv_name(name: str) -> bool:

@@ -16,6 +16,7 @@ from .values import canonical_category, is_missing
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+MAX_LEVELS = 10_000  # categories a feature may have: each is kept in the model's metadata
 MANY_NUMBERS = 20  # distinct numbers beyond which a column with a little text is numbers, not categories
 _ID_NAME = re.compile(r"(^|_)(id|number|no|code|key)$|(Id|ID|Number|No|Code|Key)$")
 
@@ -101,6 +102,9 @@ def _profile(name: str, column, force_categorical: bool):
             return None, f"constant: every value is {levels[0]!r}"
         if len(levels) == present and present >= 10:
             return None, "identifier-like: every value is different"
+        if len(levels) > MAX_LEVELS:
+            return None, (f"{len(levels):,} distinct texts: more than {MAX_LEVELS:,} is free text or an identifier, "
+                          "not categories (group them into fewer values to use it)")
         return Feature(name, CATEGORICAL, levels), ""
     return _numeric(name, numbers, np.array([count for _, count in used]))
 
