@@ -8,7 +8,7 @@ import os
 import signal
 
 from attrition.core import environment
-from attrition.serve import http1
+from attrition.serve import asyncio_worker
 
 _settings = environment.serving_settings()
 
@@ -45,5 +45,9 @@ def post_fork(server, worker):
     it is instant), with SIGTERM at its default until the worker takes over, closes that gap: a
     worker stopped while loading simply ends, having served nothing."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    http1.hold_whole_requests(_settings.max_payload_bytes)
+    asyncio_worker.hold_whole_requests(_settings.max_payload_bytes)
     importlib.import_module("attrition.serve.asgi")
+
+
+def post_worker_init(worker):
+    asyncio_worker.keep_backlog(worker)

@@ -1,5 +1,6 @@
 """gunicorn with the image's settings, on loopback: a request up to the payload limit that
-follows a response at once on a kept-alive connection is answered, never dropped."""
+follows a response at once on a kept-alive connection is answered, never dropped, and the
+listening socket keeps the backlog gunicorn was given once its workers serve."""
 
 import http.client
 import os
@@ -70,3 +71,9 @@ def test_large_requests_right_after_a_response_are_answered(gunicorn, ibm_rows):
     for thread in clients:
         thread.join()
     assert outcome == {"answered": 150, "dropped": 0}
+
+
+def test_the_listen_backlog_stays_gunicorns_once_workers_serve(gunicorn):
+    """`ss` shows a listening socket's backlog as its Send-Q (asyncio's default would be 100)."""
+    shown = subprocess.run(["ss", "-ltnH", f"sport = :{gunicorn}"], capture_output=True, text=True, check=True)
+    assert shown.stdout.split()[2] == "2048", shown.stdout
