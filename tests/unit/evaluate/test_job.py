@@ -59,6 +59,29 @@ def test_the_model_tar_gz_a_training_step_writes(tmp_path, trained_dir, ibm_text
     assert code == 0 and evaluation["binary_classification_metrics"] == from_dir["binary_classification_metrics"]
 
 
+def test_an_archive_is_unpacked_beside_the_outputs_and_nothing_is_left_anywhere(tmp_path, trained_dir, ibm_text,
+                                                                                 monkeypatch):
+    """/tmp may be read-only (docker run --read-only): nothing is written outside /opt/ml."""
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in (trained_dir / "model").iterdir():
+            tar.add(path, arcname=path.name)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "no-tmp"))  # a /tmp that cannot be written
+    code, _ = run(tmp_path, archive, ibm_text)
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "evaluation").iterdir()) == ["bias.json", "evaluation.json"]
+
+
+def test_an_archive_member_too_large_is_refused_before_it_is_read(tmp_path, ibm_text):
+    archive = tmp_path / "model.tar.gz"
+    info = tarfile.TarInfo("model.txt")
+    info.size = 3 << 30  # a header that announces 3 GiB; the data is never read
+    archive.write_bytes(info.tobuf() + b"\0" * 1024)
+    code, _ = run(tmp_path, archive, ibm_text)
+    failure = (tmp_path / "opt_ml" / "output" / "failure").read_text()
+    assert code == 2 and "model.txt is 3.0 GiB, over the 2 GiB a model file may be" in failure
+
+
 def test_an_archive_that_escapes_its_folder_is_refused(tmp_path, ibm_text):
     archive = tmp_path / "model.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:

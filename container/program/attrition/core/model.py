@@ -5,6 +5,7 @@ JSON only, so a model file cannot run code.
 """
 
 import json
+import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from .artifact import (
 from .errors import UserError
 from .predictors import Predictor, for_booster
 from .schema import Schema
+
+MAX_MEMBER = 2 << 30  # bytes a file of a model.tar.gz may unpack to (a big model.txt is tens of MB)
 
 
 @dataclass
@@ -95,9 +98,12 @@ def load(model_dir: Path, predict_threads: int = 1) -> Model:
                  model_version(model_path), manifest)
 
 
-def load_any(source: Path) -> Model:
-    """A model directory, a model.tar.gz, or a folder holding one (as a Processing job mounts it)."""
-    with tempfile.TemporaryDirectory() as scratch:
+def load_any(source: Path, scratch_in: Path) -> Model:
+    """A model directory, a model.tar.gz, or a folder holding one (as a Processing job mounts it).
+    An archive is unpacked into a hidden folder of `scratch_in` (a folder the job writes anyway,
+    under /opt/ml: /tmp may be read-only), removed once the model is loaded."""
+    scratch_in.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".unpacking-", dir=scratch_in) as scratch:
         return load(unpacked(source, Path(scratch)))
 
 
@@ -111,7 +117,8 @@ def unpacked(source: Path, scratch: Path) -> Path:
     try:
         with tarfile.open(archive) as tar:
             for member in _plain_files(tar, archive):
-                (scratch / Path(member.name).name).write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
+                with tar.extractfile(member) as packed, open(scratch / Path(member.name).name, "wb") as out:  # type: ignore[union-attr]
+                    shutil.copyfileobj(packed, out, 1 << 20)
     except (tarfile.TarError, OSError) as error:
         raise UserError(f"{archive} is not a readable model.tar.gz: {error}") from None
     return scratch
@@ -120,12 +127,15 @@ def unpacked(source: Path, scratch: Path) -> Path:
 def _plain_files(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
     """The archive's files, each at its root ("model.txt" or "./model.txt"); its "./" folder aside."""
     files = []
-    for member in tar.getmembers():
+    for member in tar:  # one header at a time: a member is checked before the next is sought
         name = member.name.removeprefix("./")
         if member.isdir() and name in ("", "."):
             continue
         if not member.isfile() or not name or "/" in name or name.startswith(".."):
             raise UserError(f"{archive} is not a readable model.tar.gz: {member.name!r} is not a plain file "
                             "at its root")
+        if member.size > MAX_MEMBER:
+            raise UserError(f"{archive} is not a model.tar.gz of this image: {name} is {member.size / 2**30:.1f} GiB, "
+                            f"over the {MAX_MEMBER // 2**30} GiB a model file may be")
         files.append(member)
     return files

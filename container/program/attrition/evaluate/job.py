@@ -40,8 +40,8 @@ def _work(paths: environment.Paths, argv: list[str] | None) -> str:
 
 
 def run(args: argparse.Namespace) -> dict:
-    trained = model.load_any(args.model)
-    champion = _champion(args.champion)
+    trained = model.load_any(args.model, args.output)
+    champion = _champion(args.champion, args.output)
     schema = trained.schema
     table = data.read_channel(args.test, schema.label_column, "auto")
     missing = sorted(set(schema.feature_names) - set(table.columns))
@@ -99,13 +99,13 @@ def _summary(trained: model.Model, result: dict, audit: dict) -> dict:
             "bias_outside_acceptable_ranges": bias.outside(audit)}
 
 
-def _champion(source: Path | None) -> model.Model | None:
+def _champion(source: Path | None, scratch_in: Path) -> model.Model | None:
     """The champion, or None when the folder is absent or holds no model (no approved model yet)."""
     if source is None or not source.exists():
         return None
     if source.is_dir() and not ((source / artifact.MODEL_FILE).is_file() or (source / "model.tar.gz").is_file()):
         return None
-    return model.load_any(source)
+    return model.load_any(source, scratch_in)
 
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     files = sorted(p for p in args.input.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
         raise UserError(f"no file to score in {args.input}")
-    trained = model.load_any(args.model)
+    trained = model.load_any(args.model, args.output)
     total = 0
     for path in files:
         lines, body = [], path.read_bytes()
