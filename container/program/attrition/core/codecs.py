@@ -10,10 +10,11 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .csvtext import parse_csv_columns
+from .csvtext import batches, parse_csv_columns
 from .errors import RequestError, UnsupportedMediaType
 from .mediatypes import CSV, JSON
 from .schema import Schema
@@ -109,9 +110,23 @@ def _charset(charset: str) -> str:
 
 
 def _csv_frames(text: str, schema: Schema, rows_per_frame: int | None) -> Iterator[Frame]:
+    blocks = ((first_line, parse_csv_columns(block, "request", first_line))
+              for first_line, block in _csv_blocks(text, rows_per_frame))
+    return _named_frames(blocks, schema)
+
+
+def csv_file_frames(lines: Iterable[str], schema: Schema, source: str) -> Iterator[Frame]:
+    """A CSV file as frames, read a batch of rows at a time from its lines (an open text file):
+    a file of any size is never held whole. Its rows, header and names are read as a request's."""
+    blocks = ((0, [list(column) for column in zip(*batch)]) for batch in batches(lines, source, ROWS_PER_FRAME))
+    return _named_frames(blocks, schema)
+
+
+def _named_frames(blocks: Iterable[tuple[int, list]], schema: Schema) -> Iterator[Frame]:
+    """Frames from blocks of columns (the number of each block's first line, its columns): the
+    first block's header row names the columns, or their positions do."""
     names, width, rows = None, 0, 0
-    for first_line, block in _csv_blocks(text, rows_per_frame):
-        columns = parse_csv_columns(block, "request", first_line)
+    for first_line, columns in blocks:
         if not columns:
             continue
         if names is None:
@@ -142,7 +157,7 @@ def _csv_names(columns: list, schema: Schema) -> tuple[list[str], list]:
     """The columns' names, from a header row (removed from the columns) or by position."""
     first = [column[0].strip() for column in columns]
     if sum(map(schema.column_names.__contains__, first)) * 2 >= len(first):
-        repeated = sorted({name for name in first if first.count(name) > 1})
+        repeated = sorted(name for name, count in Counter(first).items() if count > 1)
         if repeated:
             raise RequestError(f"header repeats column(s): {', '.join(repeated)}")
         return first, [column[1:] for column in columns]
@@ -218,15 +233,17 @@ def _json(text: str, what: str) -> object:
 
 
 def _csv_field(value: str) -> str:
-    return _csv_line([value])
+    return csv_line([value])
 
 
 def _csv_drivers(drivers: list) -> str:
     """feature,value,contribution for each driver, largest first."""
-    return _csv_line([cell for d in drivers for cell in (d["feature"], d["value"], d["contribution"])])
+    return csv_line([cell for d in drivers for cell in (d["feature"], d["value"], d["contribution"])])
 
 
-def _csv_line(cells: list) -> str:
+def csv_line(cells: Sequence) -> str:
+    """One CSV line (no line break after it) of the cells, quoted where they need it: the csv
+    module quotes a field holding a line break only when the break is in its lineterminator."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(["" if c is None else c for c in cells])
-    return out.getvalue()
+    csv.writer(out, lineterminator="\r\n").writerow(["" if c is None else c for c in cells])
+    return out.getvalue()[:-2]

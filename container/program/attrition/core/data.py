@@ -109,7 +109,7 @@ def read_pipe(fifo: Path, label_column: str, header: str, categorical: Collectio
 
 def _read_file(path: Path, source: str, label_column: str, header: str, categorical: Collection[str] | None,
                table: Table | None, pipe: bool = False) -> Table:
-    with _text(path, source) as (lines, digest):
+    with open_text(path, source) as (lines, digest):
         rows = batches(lines, source)
         first = next(rows, None)
         if first is None:
@@ -171,7 +171,7 @@ class _Unzipped(io.RawIOBase):
 
 
 @contextmanager
-def _text(path: Path, source: str):
+def open_text(path: Path, source: str):
     """(lines of the file's text, its sha256 so far): gunzipped when it is gzip (by name, or by
     magic number); read errors become one line naming the file."""
     with open(path, "rb", buffering=0) as raw:

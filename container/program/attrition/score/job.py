@@ -5,15 +5,15 @@ Transform gives (`probability,label` per input row, in order; `--join` puts each
     /opt/ml/processing/input/   CSV files, with a header or in training order (as /invocations reads them)
     /opt/ml/processing/scores/  <file>.out for each input file
 
-Each file is decoded, encoded and scored a frame of rows at a time, exactly as /invocations does:
-memory grows with the file's bytes, not with its rows as Python objects.
+Each file is read, encoded, scored and written a frame of rows at a time, as /invocations reads a
+request: memory is bounded by a frame, whatever the file's size (gzip files are read too).
 """
 
 import argparse
 import os
 from pathlib import Path
 
-from ..core import artifact, codecs, environment, features, jobs, mediatypes, model
+from ..core import artifact, codecs, data, environment, features, jobs, mediatypes, model
 from ..core.errors import UserError
 
 
@@ -32,23 +32,28 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise UserError(f"no file to score in {args.input}")
     trained = model.load_any(args.model, args.output)
-    total = 0
-    for path in files:
-        lines, body = [], path.read_bytes()
-        try:
-            frames, _ = codecs.decode_frames(body, mediatypes.CSV, "", trained.schema)
-            for frame in frames:
+    return sum(_score_file(trained, path, args.input, args.output, args.join) for path in files)
+
+
+def _score_file(trained: model.Model, path: Path, folder: Path, output: Path, join: bool) -> int:
+    """One file, a frame of rows at a time, its answers written as they come: memory is bounded
+    by a frame, whatever the file's size. `join` writes each row as parsed (a quoted field may
+    hold a line break), then its answer."""
+    name = str(path.relative_to(folder))
+    scored = 0
+    try:
+        with data.open_text(path, name) as (lines, _), artifact.writing(output / f"{name}.out") as out:
+            for frame in codecs.csv_file_frames(lines, trained.schema, name):
                 probabilities = trained.predict(features.encode(trained.schema, frame.columns, frame.n_rows)).tolist()
-                lines += codecs.encode_rows(probabilities, trained.labels(probabilities), mediatypes.CSV)
-        except UserError as error:
-            raise UserError(f"{path.relative_to(args.input)}: {error}") from None
-        if args.join:
-            inputs = [line for line in body.decode("utf-8-sig").splitlines() if line.strip()]
-            inputs = inputs[len(inputs) - len(lines):]  # a header row has no answer
-            lines = [f"{row},{answer}" for row, answer in zip(inputs, lines)]
-        artifact.write_text(args.output / f"{path.relative_to(args.input)}.out", "".join(f"{line}\n" for line in lines))
-        total += len(lines)
-    return total
+                answers = codecs.encode_rows(probabilities, trained.labels(probabilities), mediatypes.CSV)
+                if join:
+                    rows = zip(*frame.columns.values())
+                    answers = [f"{codecs.csv_line(row)},{answer}" for row, answer in zip(rows, answers)]
+                out.write("".join(f"{line}\n" for line in answers))
+                scored += len(answers)
+    except UserError as error:
+        raise UserError(f"{name}: {error}") from None
+    return scored
 
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
