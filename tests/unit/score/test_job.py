@@ -78,7 +78,8 @@ def test_a_big_file_is_scored_in_memory_bounded_by_a_frame(tmp_path, trained_dir
                               env={"PYTHONPATH": str(ROOT / "container" / "program"), "OMP_NUM_THREADS": "1"})
         code, peak = map(int, done.stdout.split()[-2:])
         assert code == 0, done.stderr
-        assert sum(1 for _ in open(output / "big.csv.out")) == copies * len(rows)
+        with open(output / "big.csv.out") as answers:
+            assert sum(1 for _ in answers) == copies * len(rows)
         return peak, (inputs / "big.csv").stat().st_size
 
     small, _ = peak_scoring(1)
