@@ -1,10 +1,12 @@
 """Reading a window: capture files and CSV files; what cannot be used is counted by reason."""
 
 import base64
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from attrition.monitor import window
-from tests.helpers import capture_record
+from tests.helpers import ROOT, capture_record
 
 
 def test_every_record_is_read_or_counted_as_skipped(tmp_path, trained_model, ibm_text):
@@ -21,8 +23,8 @@ def test_every_record_is_read_or_counted_as_skipped(tmp_path, trained_model, ibm
     (folder / "notes.txt").write_text("not data")
     end = datetime(2026, 12, 1, tzinfo=UTC)
     read = window.read(folder, trained_model.schema, end=end)
-    assert read.frame.n_rows == 3 + 2 and read.records == 6 and read.files == 3
-    assert read.probabilities == [0.1, 0.2, 0.9]
+    assert read.rows == 3 + 2 and read.records == 6 and read.files == 3
+    assert list(read.probabilities) == [0.1, 0.2, 0.9]
     assert dict(read.skipped) == {
         "outside the analysis window": 1,
         "truncated or malformed capture line": 1,
@@ -30,7 +32,7 @@ def test_every_record_is_read_or_counted_as_skipped(tmp_path, trained_model, ibm
         "request body the endpoint would refuse": 1,
         "file type .txt is not read": 1,
     }
-    assert len(read.frame.columns["Age"]) == read.frame.n_rows
+    assert len(read.columns["Age"]) == read.rows
 
 
 def test_base64_requests_are_decoded(tmp_path, trained_model, ibm_text):
@@ -39,4 +41,30 @@ def test_base64_requests_are_decoded(tmp_path, trained_model, ibm_text):
     assert base64.b64encode(row).decode() in line
     (tmp_path / "c.jsonl").write_text(line + "\n")
     read = window.read(tmp_path, trained_model.schema)
-    assert read.frame.n_rows == 1 and read.probabilities == [0.5] and not read.skipped
+    assert read.rows == 1 and list(read.probabilities) == [0.5] and not read.skipped
+
+
+def test_a_window_of_many_records_is_held_in_compact_columns(tmp_path, trained_dir, ibm_text):
+    """Memory grows by tens of bytes a captured employee, not by their cells as Python strings
+    (716 bytes each before: a million records did not fit in 512 MB)."""
+    rows = ibm_text.splitlines()[1:]
+
+    def peak_reading(records: int) -> int:
+        folder = tmp_path / f"capture{records}"
+        folder.mkdir()
+        with open(folder / "c.jsonl", "w") as out:
+            for i in range(records):
+                out.write(capture_record((rows[i % len(rows)] + "\n").encode(), "text/csv", b"0.25,No\n",
+                                         "text/csv") + "\n")
+        script = ("import resource, sys; from attrition.monitor import window; from attrition.core import model;"
+                  f"m = model.load(__import__('pathlib').Path({str(trained_dir / 'model')!r}));"
+                  f"w = window.read(__import__('pathlib').Path({str(folder)!r}), m.schema);"
+                  "print(w.rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                              env={"PYTHONPATH": str(ROOT / "container" / "program")})
+        read, peak = map(int, done.stdout.split())
+        assert read == records, done.stderr
+        return peak
+
+    few, many = peak_reading(1_000), peak_reading(41_000)
+    assert (many - few) / 40_000 < 200, f"{(many - few) / 40_000:.0f} bytes a record"

@@ -15,7 +15,7 @@ a verdict. Violations are a result, not an error: the job exits 0. A missing bas
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -51,18 +51,18 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     schema = Schema.from_dict(extra["schema"])
     source = settings.dataset_source
     data = window.read(source, schema, _time(settings.start_time), _time(settings.end_time))
-    if not data.frame.n_rows and data.refused:
+    if not data.rows and data.refused:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in data.skipped.most_common())
         raise UserError(f"no usable record in the window at {source}: {data.refused} of {data.records} "
                         f"refused ({reasons})")
-    current = baseline.statistics(schema, data.frame.columns, data.frame.n_rows, baseline.bucket_edges(reference))
+    current = baseline.statistics(schema, data.columns, data.rows, baseline.bucket_edges(reference))
     probabilities = _probabilities(data, schema, paths)
-    rows = drift.compare(reference, current) if data.frame.n_rows else []
-    found = drift.violations(rows, thresholds) if data.frame.n_rows else []
+    rows = drift.compare(reference, current) if data.rows else []
+    found = drift.violations(rows, thresholds) if data.rows else []
     prediction = _prediction_shift(extra.get("prediction"), probabilities, thresholds, found)
     report = {
         "verdict": _verdict(data, found, thresholds),
-        "window": {"files": data.files, "records": data.records, "rows": data.frame.n_rows,
+        "window": {"files": data.files, "records": data.records, "rows": data.rows,
                    "skipped": dict(data.skipped), "source": str(source),
                    "start_time": settings.start_time or None, "end_time": settings.end_time or None},
         "prediction": prediction,
@@ -79,12 +79,12 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     return report
 
 
-def _probabilities(data: window.Window, schema: Schema, paths: environment.Paths) -> list[float]:
+def _probabilities(data: window.Window, schema: Schema, paths: environment.Paths) -> Sequence[float]:
     """Captured probabilities; for plain CSV windows, the model's own, when it is mounted."""
-    if data.probabilities or not data.frame.n_rows or not (paths.model_dir / artifact.MODEL_FILE).is_file():
+    if data.probabilities or not data.rows or not (paths.model_dir / artifact.MODEL_FILE).is_file():
         return data.probabilities
     trained = model.load(paths.model_dir)
-    return trained.predict(features.encode(schema, data.frame.columns, data.frame.n_rows)).tolist()
+    return trained.predict(features.encode_table(schema, data.columns, data.rows)).tolist()
 
 
 def _prediction_shift(baseline, probabilities, thresholds, found) -> dict:
@@ -102,18 +102,18 @@ def _prediction_shift(baseline, probabilities, thresholds, found) -> dict:
 
 
 def _verdict(data: window.Window, found: list, thresholds: baseline.Thresholds) -> dict:
-    if data.frame.n_rows == 0:
+    if data.rows == 0:
         summary = "empty window: no usable records, nothing to compare"
         return {"retraining_recommended": False, "summary": summary, "reasons": []}
     reasons = sorted({f"{v['feature_name']} ({v['constraint_check_type']})" for v in found})
-    if data.frame.n_rows < thresholds.min_rows:
-        summary = (f"only {data.frame.n_rows} rows (< {thresholds.min_rows}): too few to recommend "
+    if data.rows < thresholds.min_rows:
+        summary = (f"only {data.rows} rows (< {thresholds.min_rows}): too few to recommend "
                    f"anything; {len(found)} violation(s) noted")
         return {"retraining_recommended": False, "summary": summary, "reasons": reasons}
     if found:
         summary = f"retraining recommended: {len(reasons)} finding(s): " + ", ".join(reasons)
     else:
-        summary = f"no drift found in {data.frame.n_rows} rows"
+        summary = f"no drift found in {data.rows} rows"
     return {"retraining_recommended": bool(found), "summary": summary, "reasons": reasons}
 
 

@@ -8,39 +8,65 @@ and skipped; no value from it is reported.
 import csv
 import io
 import json
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
 from ..core import capture, codecs, features, mediatypes
+from ..core.columns import Column
 from ..core.errors import UserError
-from ..core.schema import Schema
+from ..core.schema import CATEGORICAL, Schema
 
 OUTSIDE = "outside the analysis window"
+BATCH = 4096  # rows gathered as cells before they join the compact columns
 
 
 @dataclass
 class Window:
-    """Every usable request of the window joined into one frame, and an account of the rest."""
+    """Every usable request of the window, its features held as compact columns (core.columns:
+    a million captured records take tens of MB, not the GBs of their cells as Python strings),
+    and an account of the rest."""
 
-    frame: codecs.Frame = field(default_factory=lambda: codecs.Frame({}, 0))
-    probabilities: list[float] = field(default_factory=list)  # from captured responses, if readable
+    columns: dict[str, Column] = field(default_factory=dict)
+    rows: int = 0
+    probabilities: array = field(default_factory=lambda: array("d"))  # from captured responses, if readable
     records: int = 0
     files: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> records skipped
+    _pending: dict[str, list] = field(default_factory=dict)  # cells not yet in columns: a batch at a time
+    _pending_rows: int = 0
 
     @property
     def refused(self) -> int:
         """Records that could not be used (records outside the time window are not refused)."""
         return sum(self.skipped.values()) - self.skipped.get(OUTSIDE, 0)
 
-    def add(self, frame: codecs.Frame, names: list[str]) -> None:
-        for name in names:
-            column = cast(list, self.frame.columns.setdefault(name, []))
-            column.extend(frame.columns.get(name, [None] * frame.n_rows))
-        self.frame.n_rows += frame.n_rows
+    def add(self, frame: codecs.Frame, schema: Schema) -> None:
+        for feature in schema.features:
+            cells = frame.columns.get(feature.name)
+            pending = self._pending.setdefault(feature.name, [])
+            pending.extend(map(_cell, cells) if cells is not None else [""] * frame.n_rows)
+        self.rows += frame.n_rows
+        self._pending_rows += frame.n_rows
+        if self._pending_rows >= BATCH:
+            self.flush(schema)
+
+    def flush(self, schema: Schema) -> None:
+        for feature in schema.features:
+            column = self.columns.setdefault(feature.name, Column(keep_spellings=feature.kind == CATEGORICAL))
+            column.extend(self._pending.pop(feature.name, []))
+        self._pending_rows = 0
+
+
+def _cell(value) -> str:
+    """A decoded cell as the text a CSV export would hold (JSON gives numbers, booleans, null)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value if isinstance(value, str) else str(value)
 
 
 def read(folder: Path, schema: Schema, start: datetime | None = None,
@@ -54,6 +80,7 @@ def read(folder: Path, schema: Schema, start: datetime | None = None,
             _read_csv_file(path, schema, window)
         else:
             window.skipped[f"file type {path.suffix or '(none)'} is not read"] += 1
+    window.flush(schema)
     return window
 
 
@@ -85,7 +112,7 @@ def _read_record(line: str, schema: Schema, start, end, window: Window) -> str |
         features.encode(schema, frame.columns, frame.n_rows)  # values the model could not read
     except (UserError, ValueError):
         return "request body the endpoint would refuse"
-    window.add(frame, schema.feature_names)
+    window.add(frame, schema)
     probabilities = _probabilities(record)
     if probabilities is not None and len(probabilities) == frame.n_rows:
         window.probabilities.extend(probabilities)
@@ -100,7 +127,7 @@ def _read_csv_file(path: Path, schema: Schema, window: Window) -> None:
     except UserError as error:
         window.skipped[f"CSV file {path.name}: {str(error).split(':')[0]}"] += 1
         return
-    window.add(frame, schema.feature_names)
+    window.add(frame, schema)
 
 
 def _probabilities(record: capture.Record) -> list[float] | None:
