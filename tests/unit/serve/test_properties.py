@@ -5,11 +5,12 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from attrition.core import environment
 from attrition.serve.app import App
 from tests.http_client import Client
-from tests.strategies import HEADER, ROWS, any_request, valid_request
+from tests.strategies import HEADER, NAMES, ROWS, any_request, valid_request
 
 PROPERTY = settings(max_examples=1500, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -58,3 +59,21 @@ def test_a_valid_request_gets_one_prediction_per_row_in_order(app, alone, reques
     expected = [alone[i] for i in rows]
     assert [label for label, _ in got] == [label for label, _ in expected]
     assert all(abs(a - b) < 1e-9 for (_, a), (_, b) in zip(got, expected))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(column=st.sampled_from(NAMES), digits=st.integers(1, 4000), exponent=st.integers(-400, 400),
+       depth=st.integers(0, 100_000), wrapper=st.sampled_from(["[", '{"a": ']))
+def test_numbers_of_any_size_and_nesting_at_any_depth_are_answered_or_a_400(app, column, digits, exponent, depth,
+                                                                            wrapper):
+    record = dict(zip(NAMES, ROWS[0].split(",")))
+    big = json.dumps({"instances": [record]}).replace(
+        f'"{column}": "{record[column]}"', f'"{column}": ' + "9" * digits + f"e{exponent}" * (digits % 2))
+    closer = "]" if wrapper == "[" else "}"
+    nested = wrapper * depth + "1" + closer * depth
+    for body in (big, f'{{"instances": [{nested}]}}'):
+        response = app.post("/invocations", data=body, headers={"Content-Type": "application/json"})
+        assert response.status_code in (200, 400), (response.status_code, response.data[:200])
+        if response.status_code == 400:
+            assert "9" * 12 not in response.get_json()["error"]  # the value is never quoted back
