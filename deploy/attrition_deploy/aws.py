@@ -10,6 +10,7 @@ AWS_ENDPOINT_URL is honoured by boto3 itself.
 import hashlib
 import json
 import re
+import sys
 from typing import Any
 
 from . import validate
@@ -28,7 +29,7 @@ class Runner:
         """read_live: in a dry run, still make the read-only calls (describe, list) that decide the
         plan (`delete` needs them to know what it would delete); the changes are only printed."""
         import boto3
-        from botocore.exceptions import BotoCoreError
+        from botocore.exceptions import BotoCoreError, ProfileNotFound
 
         self.dry_run = dry_run
         self.read_live = read_live
@@ -36,6 +37,13 @@ class Runner:
         self._clients: dict[str, Any] = {}
         try:
             self._session = boto3.session.Session(region_name=region, profile_name=profile)
+        except ProfileNotFound:
+            if not dry_run or read_live:
+                raise ValueError(f"AWS profile {profile!r} is not configured: see `aws configure list-profiles`, "
+                                 "or leave out --profile") from None
+            print(f"attrition-deploy: profile {profile!r} is not configured; a dry run needs none",
+                  file=sys.stderr)
+            self._session = boto3.session.Session(region_name=region)
         except BotoCoreError as error:
             raise AwsError(str(error)) from None
         self._region = self._session.region_name or ("us-east-1" if dry_run and not read_live else "")

@@ -190,7 +190,7 @@ def build() -> argparse.ArgumentParser:
                    help="MLflow tracking URI, with --version (default: $MLFLOW_TRACKING_URI)")
     p.add_argument("--package", metavar="ARN", help="a SageMaker model package")
     p.add_argument("--reject", action="store_true", help="reject instead of approve")
-    p.add_argument("--reason", required=True, help="why: kept in the audit trail")
+    p.add_argument("--reason", required=True, type=reason, help="why: kept in the audit trail (not empty)")
     audited(p)
 
     p = command("history", governance.history, "the audit trail, newest first: the local log, or a Model "
@@ -278,6 +278,17 @@ def _check_deploy(top: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         top.error("deploy: --async-success-topic and --async-error-topic need --async-output")
     if args.async_output and any(v.serverless_memory for v in args.variant):
         top.error("deploy: asynchronous inference needs instances; a serverless variant has none")
+    serverless = [v.name for v in args.variant if v.serverless_memory]
+    if args.autoscale and serverless:
+        top.error(f"deploy: --autoscale scales instances; serverless variant(s) {', '.join(serverless)} have none "
+                  "(they scale by themselves, up to max-concurrency)")
+
+
+def reason(text: str) -> str:
+    """A reviewer's reason: the audit trail is worth nothing without one."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a reason is required: say why, for the audit trail")
+    return text.strip()
 
 
 def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -355,3 +356,14 @@ def test_pipeline_upsert_start_and_describe(aws_env, tmp_path):
     broken.write_text("{")
     failed = cli(aws_env, "pipeline", "upsert", "--definition", broken, "--role", ROLE, check=False)
     assert failed.returncode == 2 and "is not JSON" in failed.stderr
+
+
+def test_a_profile_that_is_not_configured_is_one_line_exit_2_and_a_dry_run_needs_none(tmp_path):
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    deploy = ["deploy", "--endpoint", "attrition", "--variant", "name=main,model=attrition-v1"]
+    planned = cli(env, "--profile", "nosuch", "--dry-run", *deploy)
+    assert json.loads(planned.stdout) and "profile 'nosuch' is not configured; a dry run needs none" in planned.stderr
+    refused = cli(env, "--profile", "nosuch", "--region", "us-east-1", *deploy, check=False)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "AWS profile 'nosuch' is not configured" in refused.stderr

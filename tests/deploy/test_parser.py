@@ -34,6 +34,9 @@ GOOD_DEPLOY = ["deploy", "--endpoint", "attrition", "--variant", "name=main,mode
       "--hp", "folds"], "'folds' is not NAME=VALUE"),
     (["package", "model", "--bucket", "B"], "'B' is not an S3 bucket name"),
     (["invoke", "--endpoint", "e", "f.csv", "--explain", "0"], "'0' is outside 1..100"),
+    (["deploy", "--endpoint", "e", "--variant", "name=a,model=m,serverless-memory=2048", "--autoscale", "1:4:100"],
+     "--autoscale scales instances; serverless variant(s) a have none"),
+    (["approve", "--version", "attrition/2", "--reason", "  "], "a reason is required"),
 ])
 def test_bad_options_fail_at_once_in_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as stopped:

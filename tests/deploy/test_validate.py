@@ -167,8 +167,8 @@ def test_the_plan_is_in_the_configured_region(offline, capsys, monkeypatch):
 
 
 def test_an_unknown_profile_and_a_broken_manifest_are_one_line(offline, capsys, tmp_path):
-    code, _, err = run(capsys, "--profile", "nosuch", "describe", "--endpoint", "e", "--dry-run")
-    assert code == 1 and "nosuch" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "--profile", "nosuch", "describe", "--endpoint", "e")
+    assert code == 2 and "AWS profile 'nosuch' is not configured" in err and err.count("\n") == 1
     broken = tmp_path / "manifest.json"
     broken.write_text("{not json")
     code, _, err = run(capsys, "register", "--name", "m", "--image", IMAGE, "--model-data", "s3://hr-models/m.tar.gz",
