@@ -134,9 +134,8 @@ def _mostly_numbers(used: list, present: int) -> bool:
     """Many distinct numbers and a few rows of text: a numeric column with stray text (a note, a
     name typed in the wrong cell), not categories. Kept as categories, that text would be saved
     in the model and shown by GET /model; it is dropped, and the reason never quotes it."""
-    numeric_rows = sum(count for level, count in used if number_of(level) is not None)
-    distinct = sum(1 for level, _ in used if number_of(level) is not None)
-    return distinct >= MANY_NUMBERS and numeric_rows >= 0.99 * present
+    numeric = [count for level, count in used if number_of(level) is not None]
+    return len(numeric) >= MANY_NUMBERS and sum(numeric) >= 0.99 * present
 
 
 def _first_text_row(column) -> str:
