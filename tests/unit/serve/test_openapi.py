@@ -65,6 +65,10 @@ def test_answers_match_their_schemas(client, ibm_rows):
     conforms(post(client, "\n".join(ibm_rows[:3]) + "\n").get_json(), "Predictions")
     explained = client.post("/invocations?explain=3", data=ibm_rows[1] + "\n", headers={"Content-Type": "text/csv"})
     conforms(explained.get_json(), "Predictions")
+    counterfactual = client.post("/invocations?levers=3&whatif=OverTime:No", data="\n".join(ibm_rows[:30]) + "\n",
+                                 headers={"Content-Type": "text/csv"}).get_json()
+    assert {"whatif", "levers"} <= set(counterfactual["predictions"][0])
+    conforms(counterfactual, "Predictions")
     conforms(client.get("/model").get_json(), "ModelCard")
     version = DOCUMENT["components"]["headers"]["ModelVersion"]["schema"]
     Draft202012Validator(version).validate(client.get("/ping").headers["X-Attrition-Model-Version"])

@@ -23,6 +23,7 @@ from .schema import Schema
 TEXT_CHARSETS = ("utf-", "ascii", "latin", "iso8859-", "cp", "mac-", "koi8-", "shift_jis", "euc_", "gb", "big5")
 # Rows decoded, encoded and scored at a time by /invocations and `score`: bounds their memory.
 ROWS_PER_FRAME = 2048
+BODY_OPTIONS = ("explain", "whatif", "levers")  # settings a JSON body may carry beside "instances"
 
 
 @dataclass
@@ -44,41 +45,51 @@ def decode(body: bytes, media_type: str, charset: str, schema: Schema) -> Frame:
 
 
 def decode_frames(body: bytes, media_type: str, charset: str, schema: Schema,
-                  rows_per_frame: int | None = ROWS_PER_FRAME) -> tuple[Iterator[Frame], object]:
+                  rows_per_frame: int | None = ROWS_PER_FRAME) -> tuple[Iterator[Frame], dict[str, object]]:
     """The body as frames of at most `rows_per_frame` rows (None: one frame), and the JSON body's
-    own "explain" setting (None when it has none). CSV is parsed a block of lines at a time, so a
-    large request never holds more than one block as Python objects; JSON is parsed at once."""
+    own settings (BODY_OPTIONS it holds beside "instances"). CSV is parsed a block of lines at a
+    time, so a large request never holds more than one block as Python objects; JSON is parsed at once."""
     text = _text(body, charset)
     if not text.strip():
         raise RequestError("request body is empty: send at least one row")
     if media_type == CSV:
-        return _csv_frames(text, schema, rows_per_frame), None
+        return _csv_frames(text, schema, rows_per_frame), {}
     if media_type == JSON:
-        records, explain = _json_records(text)
-        return _record_frames(records, schema, rows_per_frame), explain
-    return _record_frames(_jsonlines_records(text), schema, rows_per_frame), None
+        records, options = _json_records(text)
+        return _record_frames(records, schema, rows_per_frame), options
+    return _record_frames(_jsonlines_records(text), schema, rows_per_frame), {}
 
 
-def encode(probabilities: list[float], labels: list[str], media_type: str, drivers: list | None = None) -> str:
-    """One output row per input row (probabilities as Python floats); `drivers` adds each row's
-    explanation when given."""
-    return join_rows(encode_rows(probabilities, labels, media_type, drivers), media_type)
+@dataclass(frozen=True)
+class Extra:
+    """A field added to every answer row: its name in JSON, each row's JSON value, and each row's
+    CSV cells (the same number for every row, so CSV columns stay aligned)."""
+
+    name: str
+    values: list
+    cells: list
+
+
+def encode(probabilities: list[float], labels: list[str], media_type: str, extras: Sequence[Extra] = ()) -> str:
+    """One output row per input row (probabilities as Python floats), with `extras` after the label."""
+    return join_rows(encode_rows(probabilities, labels, media_type, extras), media_type)
 
 
 def encode_rows(probabilities: list[float], labels: list[str], media_type: str,
-                drivers: list | None = None) -> list[str]:
+                extras: Sequence[Extra] = ()) -> list[str]:
     """The response rows, without the document around them (see join_rows)."""
     if media_type == CSV:
         quoted = {name: _csv_field(name) for name in set(labels)}
         rows = [f"{p!r},{quoted[n]}" for p, n in zip(probabilities, labels)]
-        if drivers is not None:
-            rows = [row + "," + _csv_drivers(d) for row, d in zip(rows, drivers)]
+        for extra in extras:
+            rows = [row + "," + csv_line(cells) for row, cells in zip(rows, extra.cells)]
         return rows
     quoted = {name: json.dumps(name) for name in set(labels)}
     rows = [f'{{"probability":{p!r},"label":{quoted[n]}' for p, n in zip(probabilities, labels)]
-    if drivers is None:
-        return [row + "}" for row in rows]
-    return [f'{row},"explanation":{json.dumps(d, separators=(",", ":"))}}}' for row, d in zip(rows, drivers)]
+    for extra in extras:
+        key = json.dumps(extra.name)
+        rows = [f'{row},{key}:{json.dumps(value, separators=(",", ":"))}' for row, value in zip(rows, extra.values)]
+    return [row + "}" for row in rows]
 
 
 def join_rows(rows: list[str], media_type: str) -> str:
@@ -201,17 +212,17 @@ def _record_frames(records: list, schema: Schema, rows_per_frame: int | None) ->
             yield Frame(dict(zip(names, zip(*chunk))), len(chunk))
 
 
-def _json_records(text: str) -> tuple[list, object]:
+def _json_records(text: str) -> tuple[list, dict[str, object]]:
     document = _json(text, "request body")
     if isinstance(document, dict):
         instances = document.get("instances")
         if isinstance(instances, list):
-            return instances, document.get("explain")
-        return [document], None
+            return instances, {name: document[name] for name in BODY_OPTIONS if name in document}
+        return [document], {}
     if isinstance(document, list):
         if document and not any(isinstance(v, dict | list) for v in document):
-            return [document], None  # one employee as a flat list of values, in training order
-        return document, None
+            return [document], {}  # one employee as a flat list of values, in training order
+        return document, {}
     raise RequestError('JSON body must be a list of records or {"instances": [...]}')
 
 
@@ -234,11 +245,6 @@ def _json(text: str, what: str) -> object:
 
 def _csv_field(value: str) -> str:
     return csv_line([value])
-
-
-def _csv_drivers(drivers: list) -> str:
-    """feature,value,contribution for each driver, largest first."""
-    return csv_line([cell for d in drivers for cell in (d["feature"], d["value"], d["contribution"])])
 
 
 def csv_line(cells: Sequence) -> str:

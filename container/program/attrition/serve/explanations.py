@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 import numpy as np
 
+from ..core.codecs import Extra
 from ..core.errors import RequestError
 from ..core.schema import CATEGORICAL
 from ..core.values import is_missing
@@ -60,6 +61,13 @@ def top_drivers(model, matrix: np.ndarray, columns: dict, k: int) -> list:
          for j in row]
         for i, row in enumerate(order)
     ]
+
+
+def as_extra(drivers: list) -> Extra:
+    """Each row's drivers: in JSON a list under "explanation"; in CSV feature,value,contribution
+    for each driver, largest first."""
+    cells = [[cell for d in row for cell in (d["feature"], d["value"], d["contribution"])] for row in drivers]
+    return Extra("explanation", drivers, cells)
 
 
 def _driver(feature, raw, encoded: float, contribution: float) -> dict:

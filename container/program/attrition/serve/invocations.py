@@ -8,16 +8,16 @@ records) are never logged.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from ..core import codecs, features, mediatypes
+from ..core import codecs, features, levers, mediatypes
 from ..core.environment import ServingSettings
 from ..core.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from ..core.model import Model
-from . import explanations
+from . import counterfactuals, explanations
 from .recorder import Recorder
 
 MAX_DRIVERS = 100_000  # explanation entries per response: ~7 MB of JSON, SageMaker's response limit
@@ -48,9 +48,14 @@ class Invocations:
                 f"{', '.join(mediatypes.REQUEST_TYPES[:3])}"
             )
         schema = self.model.schema
-        frames, body_explain = codecs.decode_frames(request.body, media_type, charset, schema)
-        top_k = explanations.requested(request.query, request.custom_attributes, body_explain)
+        frames, body = codecs.decode_frames(request.body, media_type, charset, schema)
+        query, custom = request.query, request.custom_attributes
+        top_k = explanations.requested(query, custom, body.get("explain"))
         top_k = min(top_k, len(schema.features))
+        whatif = counterfactuals.whatif(counterfactuals.setting("whatif", query, custom, body), schema)
+        k = counterfactuals.levers_requested(counterfactuals.setting("levers", query, custom, body))
+        if k:
+            self.levers.check(k)
         rows: list[str] = []
         for frame in frames:
             if top_k and (len(rows) + frame.n_rows) * top_k > MAX_DRIVERS:
@@ -58,14 +63,29 @@ class Invocations:
                     f"explanations are limited to {MAX_DRIVERS:,} drivers per request (rows x explain); "
                     f"ask for fewer drivers, or send fewer rows per request"
                 )
+            if k and len(rows) + frame.n_rows > counterfactuals.MAX_LEVER_ROWS:
+                raise PayloadTooLarge(f"levers are limited to {counterfactuals.MAX_LEVER_ROWS:,} employees per "
+                                      "request; send fewer rows per request")
             matrix = features.encode(schema, frame.columns, frame.n_rows)
             probabilities = self.model.predict(matrix).tolist()
-            drivers = explanations.top_drivers(self.model, matrix, frame.columns, top_k) if top_k else None
-            rows += codecs.encode_rows(probabilities, self.model.labels(probabilities), accept, drivers)
+            extras = []
+            if whatif:
+                extras.append(counterfactuals.whatif_extra(self.model, matrix, whatif))
+            if k:
+                extras.append(counterfactuals.levers_extra(self.model, self.levers, matrix, probabilities, k))
+            if top_k:
+                extras.append(explanations.as_extra(
+                    explanations.top_drivers(self.model, matrix, frame.columns, top_k)))
+            rows += codecs.encode_rows(probabilities, self.model.labels(probabilities), accept, extras)
         answer = codecs.join_rows(rows, accept).encode()
         if self.recorder:
             self.recorder.record(request.body, request.content_type, answer, accept)
         return accept, answer
+
+    @cached_property
+    def levers(self) -> levers.LeverSearch:
+        """Built on the first request that asks for levers: it reads the model's split points."""
+        return levers.LeverSearch(self.model, levers.from_metadata(self.model.metadata))
 
 
 @lru_cache(maxsize=256)

@@ -10,7 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from ..core import bias
+from ..core import bias, levers
 from ..core.errors import UserError
 
 
@@ -93,6 +93,9 @@ SPECS = (
          help="the threshold when threshold_objective is fixed"),
     Spec("bias_facets", str, bias.DEFAULT_FACETS,
          help="comma-separated groups to audit for bias: a column (each category) or column>number"),
+    Spec("retention_levers", str, levers.DEFAULT,
+         help="actionable features for levers=k, ';'-separated: column:value,value (categories it may "
+              "take), column:+low..+high or column:+low%..+high% (changes); empty for none"),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}

@@ -16,7 +16,7 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from ..core import artifact, baseline, bias, data, environment, features, jobs, logs, metrics, model, schema
+from ..core import artifact, baseline, bias, data, environment, features, jobs, levers, logs, metrics, model, schema
 from ..core.errors import UserError
 from . import checkpoints, distributed, fitting, hyperparameters, lineage, report, thresholds
 
@@ -54,6 +54,7 @@ class Fit:
 def run(paths: environment.Paths, environ) -> None:
     hp = hyperparameters.parse(environment.read_json_file(paths.hyperparameters_file, {}))
     facets = bias.facets(hp["bias_facets"])
+    declared = levers.parse(hp["retention_levers"])
     data_config = environment.read_json_file(paths.input_data_config_file, {})
     group = distributed.cluster(environment.read_json_file(paths.resource_config_file, {}),
                                 environment.distributed_settings(environ))
@@ -68,6 +69,7 @@ def run(paths: environment.Paths, environ) -> None:
     started = time.time()
 
     training, held = _data(paths, hp, channel, group is not None and group.sharded)
+    actionable = _levers(declared, hp, facets, training)
     # On several hosts each would save its own; checkpoints are a single host's (README).
     saved = checkpoints.Checkpoints.open(paths.checkpoint_dir if group is None else None, hp, training.table.files,
                                          environment.checkpoint_seconds(environ))
@@ -80,7 +82,7 @@ def run(paths: environment.Paths, environ) -> None:
             logs.say(f"distributed: host={group.current} rank={group.rank}/{group.size} "
                      f"rows={len(group.share(len(training.y)))}")
         if group is None or group.leader:
-            _write_everything(paths, environ, fit, training, held, facets, started)
+            _write_everything(paths, environ, fit, training, held, facets, actionable, started)
         if group is not None:
             distributed.barrier(group)  # the others wait here until the leader has written the model
 
@@ -135,7 +137,7 @@ def _read_set(paths: environment.Paths, hp: dict, channel: str, like: LabelledSe
 
 
 def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: LabelledSet | None, facets: list,
-                      started: float) -> None:
+                      actionable: list[levers.Lever], started: float) -> None:
     """The model directory and the outputs, from the fitted model (the leader's job on several hosts)."""
     train_table, features_schema, columns, x, y = (training.table, training.schema, training.columns, training.x,
                                                    training.y)
@@ -161,7 +163,8 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
     staging = paths.model_dir / STAGING
     try:
         model.save(staging, booster, {"schema": features_schema.to_dict(), "decision_threshold": threshold,
-                                      "feature_importance": importance})
+                                      "feature_importance": importance,
+                                      levers.METADATA_KEY: [lever.to_dict() for lever in actionable]})
         _write_baseline(staging, features_schema, columns, rows, p_train, threshold)
         manifest = lineage.manifest(staging, data_files, hp, results,
                                     environment.job_identity(environ), started)
@@ -315,6 +318,13 @@ def _infer_schema(table: data.Table, columns: dict, classes: list, hp: dict) -> 
         classes, hyperparameters.split_list(hp["drop_columns"]),
         hyperparameters.split_list(hp["categorical_columns"]),
     )
+
+
+def _levers(declared: list[levers.Declared], hp: dict, facets: list, training: LabelledSet) -> list[levers.Lever]:
+    """The retention levers, checked against the training data before any tree is grown."""
+    protected = set(levers.PROTECTED) | {facet.column for facet in facets}
+    ranges = levers.training_ranges(training.schema, training.columns, features.column_numbers)
+    return levers.resolve(declared, training.schema, ranges, protected, hp["retention_levers"] != levers.DEFAULT)
 
 
 def _bias_audit(facets: list, hp: dict, fit: Fit) -> dict:
