@@ -86,3 +86,11 @@ def test_model_route_gives_identity_and_schema_without_employee_data(client, tra
 
 
 
+
+
+def test_the_model_card_shows_levers_and_each_features_exact_step_function(client, trained_model):
+    card = client.get("/model").get_json()
+    assert card["retention_levers"]["method"] == "exact (a sum of stumps)"
+    assert [lever["feature"] for lever in card["retention_levers"]["levers"]][:2] == ["OverTime", "BusinessTravel"]
+    overtime = next(curve for curve in card["response_curves"] if curve["feature"] == "OverTime")
+    assert overtime["points"] == ["No", "Yes"] and overtime["log_odds"][1] > overtime["log_odds"][0]

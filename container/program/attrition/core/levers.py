@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import curves
 from .errors import RequestError, UserError
 from .schema import CATEGORICAL, Schema
 from .stumps import Lookup, StumpPredictor
@@ -177,11 +178,11 @@ class LeverSearch:
         self.indexes = [names.index(lever.feature) for lever in levers]
         predictor = model.predictor
         self.stumps = predictor if isinstance(predictor, StumpPredictor) else None
-        points = _split_points(model.booster.dump_model()) if self.stumps is None else {
+        points = curves.split_points(model.booster.dump_model()) if self.stumps is None else {
             f.index: f.thresholds for f in self.stumps.functions if not isinstance(f, Lookup)}
         self.points = [np.asarray(points.get(j, ()), dtype=np.float64) for j in self.indexes]
         self.functions = {f.index: f for f in self.stumps.functions} if self.stumps else {}
-        self.method = "exact (a sum of stumps)" if self.stumps else "greedy (one change at a time)"
+        self.method = method(predictor)
 
     def check(self, k: int) -> None:
         if not self.levers:
@@ -272,6 +273,11 @@ class LeverSearch:
         return int(encoded) if lever.integer and float(encoded).is_integer() else float(encoded)
 
 
+def method(predictor) -> str:
+    """How levers are searched for a model served by `predictor` (see the module's docstring)."""
+    return "exact (a sum of stumps)" if isinstance(predictor, StumpPredictor) else "greedy (one change at a time)"
+
+
 def _candidates(lever: Lever, current: float, points: np.ndarray, codes: dict) -> np.ndarray:
     if lever.kind == CATEGORICAL:
         targets = [codes[level] for level in lever.levels if codes[level] != current]
@@ -299,20 +305,6 @@ def _closest(values: np.ndarray, scores: np.ndarray) -> float:
     """Of the values with the lowest score, the one nearest the current value (values[0])."""
     lowest = np.flatnonzero(scores == scores.min())
     return float(values[min(lowest, key=lambda i: abs(values[i] - values[0]))])
-
-
-def _split_points(dump: dict) -> dict[int, np.ndarray]:
-    """Every numeric split threshold of every tree, per feature index."""
-    points: dict[int, set] = {}
-    stack = [tree["tree_structure"] for tree in dump["tree_info"]]
-    while stack:
-        node = stack.pop()
-        if "split_index" not in node:
-            continue
-        if node["decision_type"] != "==":
-            points.setdefault(node["split_feature"], set()).add(float(node["threshold"]))
-        stack += [node["left_child"], node["right_child"]]
-    return {j: np.array(sorted(values)) for j, values in points.items()}
 
 
 def _logit(p: float) -> float:

@@ -12,9 +12,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..core import curves, levers
 from ..core.environment import ServingSettings
 from ..core.errors import PayloadTooLarge, RequestError, UserError
 from ..core.model import Model
+from ..core.stumps import StumpPredictor
 from .invocations import Invocations, Request
 from .recorder import Recorder
 
@@ -137,6 +139,10 @@ def model_card(model: Model) -> dict[str, Any]:
         "dropped": schema.dropped,
         "feature_importance": model.metadata.get("feature_importance", [])[:10],
         "predictor": model.predictor.name,
+        "retention_levers": {"method": levers.method(model.predictor),
+                             "levers": [lever.to_dict() for lever in levers.from_metadata(model.metadata)]},
+        "response_curves": ([curve.to_dict() for curve in curves.step_functions(model.predictor, schema)]
+                            if isinstance(model.predictor, StumpPredictor) else None),
     }
 
 

@@ -16,7 +16,22 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from ..core import artifact, baseline, bias, data, environment, features, jobs, levers, logs, metrics, model, schema
+from ..core import (
+    artifact,
+    baseline,
+    bias,
+    curves,
+    data,
+    environment,
+    features,
+    jobs,
+    levers,
+    logs,
+    metrics,
+    model,
+    predictors,
+    schema,
+)
 from ..core.errors import UserError
 from . import checkpoints, distributed, fitting, hyperparameters, lineage, report, thresholds
 
@@ -24,6 +39,7 @@ METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
 MIN_ROWS, MIN_CLASS_ROWS, CHANCE_AUC = 100, 20, 0.6  # below these, training warns
 SHAP_ROWS = 100_000
+PDP_ROWS, PDP_FEATURES = 1_000, 10  # partial dependence: sample rows (models other than stumps), features
 
 
 def main(environ=None) -> int:
@@ -157,6 +173,7 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
         report_y, report_p = y, fit.scores
     importance, expected_value, shap_rows = _importance(booster, x, features_schema)
+    pdp = _partial_dependence(booster, x, features_schema, importance, hp["num_threads"])
     results["warnings"] = _warnings(y, results)
     bias_report = _bias_audit(facets, hp, fit)
 
@@ -172,8 +189,9 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         _write_outputs(paths, results, fit.trials)
         artifact.write_json(paths.output_data_dir / "bias.json", bias_report)
         artifact.write_json(paths.output_data_dir / "explainability.json",
-                            _explainability(importance, expected_value, shap_rows))
+                            _explainability(importance, expected_value, shap_rows, pdp))
         summary = _report_summary(results, hp, features_schema, importance, len(y), y)
+        summary["pdp"], summary["pdp_note"] = pdp["entries"], pdp["note"]
         summary["bias"] = bias.outside(bias_report)
         artifact.write_text(paths.output_data_dir / "report.html",
                             report.build(summary, report_y, report_p, threshold))
@@ -355,14 +373,31 @@ def _importance(booster, x, features_schema) -> tuple[list, float, int]:
     return sorted(found, key=lambda row: -row["mean_abs_shap"]), float(contributions[0, -1]), len(rows)
 
 
-def _explainability(importance: list, expected_value: float, rows: int) -> dict:
-    """Global importance in Clarify's explainability analysis.json shape. Clarify names its section
-    after its method (Kernel SHAP); these values are exact TreeSHAP, as "method" says."""
+def _partial_dependence(booster, x, features_schema, importance: list, threads: int) -> dict:
+    """The most important features' response curves (core/curves.py), and how they were made."""
+    predictor = predictors.for_booster(booster, threads)
+    rows = x if len(x) <= PDP_ROWS else x[np.linspace(0, len(x) - 1, PDP_ROWS).astype(np.int64)]
+    names = [row["feature"] for row in importance[:PDP_FEATURES]]
+    entries = curves.partial_dependence(predictor, booster, features_schema, np.asarray(rows, dtype=np.float64),
+                                        names, features_schema.classes[1])
+    note = ("The model is a sum of stumps: each curve is its exact step function for that feature, shown as "
+            "the probability of an employee otherwise at the base rate."
+            if predictor.name == "stumps" else
+            f"Mean predicted probability over {len(rows)} training rows with the feature set to each value "
+            "(Clarify's partial dependence).")
+    return {"entries": entries, "note": note}
+
+
+def _explainability(importance: list, expected_value: float, rows: int, pdp: dict) -> dict:
+    """Global importance and partial dependence in Clarify's explainability analysis.json shape.
+    Clarify names its section after its method (Kernel SHAP); these values are exact TreeSHAP, as
+    "method" says."""
     return {"version": "1.0",
             "method": f"LightGBM TreeSHAP (exact), mean |SHAP| over {rows} training rows, log-odds",
             "explanations": {"kernel_shap": {"label0": {
                 "global_shap_values": {row["feature"]: row["mean_abs_shap"] for row in importance},
-                "expected_value": expected_value}}}}
+                "expected_value": expected_value}},
+                "pdp": pdp["entries"], "pdp_method": pdp["note"]}}
 
 
 def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, threshold) -> None:

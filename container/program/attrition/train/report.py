@@ -16,8 +16,12 @@ WIDTH, HEIGHT, PAD = 360, 280, 46
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#7f7f7f")
 
 
+PDP_CHARTS = 6  # response curves shown: the most important features'
+
+
 def build(summary: dict, y: np.ndarray, p: np.ndarray, threshold: float) -> str:
-    """summary: metrics, hyperparameters, data, importance, threshold note (see job.py)."""
+    """summary: metrics, hyperparameters, data, importance, threshold note, partial dependence
+    (Clarify's PDP entries, see core/curves.py) and its note (see job.py)."""
     fpr, tpr = metrics.roc_points(y, p)
     curve = thresholds.curve(y, p)
     predicted, observed, _ = metrics.calibration(y, p)
@@ -41,10 +45,31 @@ def build(summary: dict, y: np.ndarray, p: np.ndarray, threshold: float) -> str:
     charts.append(_bar_chart("Global importance (mean |SHAP|, log-odds)",
                              [row["feature"] for row in importance],
                              [row["mean_abs_shap"] for row in importance]))
-    return _page(summary, charts, threshold)
+    curves = [_response_chart(entry, threshold) for entry in summary.get("pdp", [])[:PDP_CHARTS]]
+    return _page(summary, charts, curves, threshold)
 
 
-def _page(summary: dict, charts: list, threshold: float) -> str:
+def _response_chart(entry: dict, threshold: float) -> str:
+    """A feature's partial dependence: a step line for numbers, bars for categories."""
+    name, predictions = entry["feature_name"], entry["model_predictions"][0]
+    if entry["data_type"] == "categorical":
+        return _bar_chart(f"{name}: probability of leaving", [str(v) for v in entry["feature_values"]], predictions)
+    xs, ys = np.array(entry["feature_values"], dtype=float), np.array(predictions)
+    low, high = float(xs.min()), float(xs.max())
+    span = (high - low) or 1.0
+    top = max(0.1, float(np.ceil(max(ys.max(), threshold) * 10) / 10))
+    step_x, step_y = [0.0], [ys[0] / top]  # the value at xs[i] holds from xs[i-1] up to xs[i]
+    for i in range(1, len(xs)):
+        step_x += [(xs[i - 1] - low) / span, (xs[i - 1] - low) / span]
+        step_y += [ys[i - 1] / top, ys[i] / top]
+    step_x.append(1.0)
+    step_y.append(ys[-1] / top)
+    parts = [_frame(name, name, "probability of leaving", (low, high), (0.0, top)),
+             _polyline([0, 1], [threshold / top] * 2, "#555", dash=True), _polyline(step_x, step_y, COLOURS[0])]
+    return _svg(parts)
+
+
+def _page(summary: dict, charts: list, curves: list, threshold: float) -> str:
     m, cm = summary["metrics"], summary["metrics"]["confusion_matrix"]
     rows = "".join(
         f"<tr><th>{name}</th><td>{m[key]:.4f}</td></tr>"
@@ -82,6 +107,8 @@ pre {{ background: #f7f7f7; padding: 8px; font-size: 12px; max-height: 320px; ov
 </table><p>Dropped columns:</p><ul>{dropped or "<li>none</li>"}</ul></div>
 </div>
 <h2>Charts</h2><div class="charts">{"".join(charts)}</div>
+<h2>How the risk responds to each feature</h2><p>{_e(summary.get("pdp_note", ""))} The dashed line is the
+decision threshold.</p><div class="charts">{"".join(curves)}</div>
 <h2>Bias audit</h2><p>Metrics outside their acceptable range (all figures in bias.json, in
 SageMaker Clarify's analysis.json shape; predictions are out-of-fold):</p><ul>{flagged or "<li>none</li>"}</ul>
 <h2>Hyperparameters</h2><pre>{_e(hp)}</pre>
@@ -125,12 +152,15 @@ def _bar_chart(title: str, labels: list, values: list) -> str:
             f'role="img">{"".join(bars)}</svg>')
 
 
-def _frame(title, x_label, y_label) -> str:
+def _frame(title, x_label, y_label, x_range=(0.0, 1.0), y_range=(0.0, 1.0)) -> str:
+    """Axes drawn on [0, 1] x [0, 1]; the tick labels read the ranges' own units."""
     ticks = []
     for t in (0, 0.25, 0.5, 0.75, 1):
+        x_tick = x_range[0] + t * (x_range[1] - x_range[0])
+        y_tick = y_range[0] + t * (y_range[1] - y_range[0])
         ticks.append(f'<text x="{_x(t):.1f}" y="{HEIGHT - PAD + 14}" font-size="10" '
-                     f'text-anchor="middle">{t:g}</text>')
-        ticks.append(f'<text x="{PAD - 6}" y="{_y(t) + 3:.1f}" font-size="10" text-anchor="end">{t:g}</text>')
+                     f'text-anchor="middle">{x_tick:.4g}</text>')
+        ticks.append(f'<text x="{PAD - 6}" y="{_y(t) + 3:.1f}" font-size="10" text-anchor="end">{y_tick:.3g}</text>')
         ticks.append(f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{_y(t):.1f}" y2="{_y(t):.1f}" stroke="#eee"/>')
     return (
         f'<text x="{WIDTH / 2}" y="18" font-size="13" font-weight="600" text-anchor="middle">{_e(title)}</text>'
