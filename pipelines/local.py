@@ -35,7 +35,16 @@ def parser(description: str) -> argparse.ArgumentParser:
                         help="the audit trail, JSON Lines (default: $ATTRITION_AUDIT_LOG or %(default)s)")
     parser.add_argument("--trigger", default="", help="why this run happens, for the audit trail")
     parser.add_argument("--batch-score", action="store_true", help="also score the data with the new model")
+    parser.add_argument("--cohorts", default="Department,JobRole",
+                        help="with --batch-score: forecast leavers per group of these columns (score --cohorts)")
     return parser
+
+
+def cohort_summary(report: dict) -> dict:
+    """The first grouping of a cohorts.json, one line per cohort: what the runners print."""
+    grouping = report["groupings"][0]
+    return {" & ".join(c["cohort"].values()): f"{c['expected_leavers']:.1f} leavers expected "
+            f"(95 % {c['interval'][0]}-{c['interval'][1]}) of {c['employees']}" for c in grouping["cohorts"]}
 
 
 def champion(args: argparse.Namespace, folder: Path) -> dict | None:

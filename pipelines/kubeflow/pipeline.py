@@ -2,7 +2,7 @@ r"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this i
 
     prepare -> train -> evaluate (the new model and the champion on the same test rows)
         -> gate (dsl.If test AUC >= auc_threshold, and dsl.If the champion-vs-challenger gate passed) -> register
-        \-> batch score (dsl.If batch_score_on: the image's `score` on scoring_uri)
+        \-> batch score (dsl.If batch_score_on: the image's `score` on scoring_uri, with cohort forecasts)
 
 champion_uri is a folder holding the approved model to beat (its files or model.tar.gz), or only
 a marker file when there is none yet; run_local.py fills it from the MLflow `champion` alias.
@@ -92,7 +92,8 @@ elif step == "register":
                             "test_auc": evaluation["binary_classification_metrics"]["auc"]["value"],
                             "data": manifest["data"], "image_revision": manifest.get("image_revision")})
 elif step == "score":
-    run("score", "--model", args["model"], "--input", args["employees"], "--output", args["scores"])
+    run("score", "--model", args["model"], "--input", args["employees"], "--output", args["scores"],
+        "--cohorts", args["cohorts"])
     artifact("scores")
 os.makedirs(os.path.dirname(executor_output), exist_ok=True)
 with open(executor_output, "w") as f:
@@ -145,16 +146,18 @@ def register(model: Input[Model], evaluation: Input[Artifact], approval: str, re
 
 
 @dsl.container_component
-def batch_score(model: Input[Model], employees: Input[Dataset], scores: Output[Dataset]):
-    """Score a file of employees with the registered model (the image's `score`)."""
-    return _glue("score", model=model.path, employees=employees.path, scores=scores.path, scores_uri=scores.uri)
+def batch_score(model: Input[Model], employees: Input[Dataset], cohorts: str, scores: Output[Dataset]):
+    """Score a file of employees with the registered model, and forecast leavers per cohort (the
+    image's `score --cohorts`)."""
+    return _glue("score", model=model.path, employees=employees.path, cohorts=cohorts, scores=scores.path,
+                 scores_uri=scores.uri)
 
 
 @dsl.pipeline(name="attrition", description="prepare, train, evaluate, gate and register an attrition model")
 def attrition_pipeline(export_uri: str, champion_uri: str, seed: int = 0, test_fraction: float = 0.2,
                        validation_fraction: float = 0.2, auc_threshold: float = 0.80, auc_tolerance: float = 0.01,
                        approval: str = "PendingManualApproval", batch_score_on: bool = False,
-                       scoring_uri: str = "") -> float:
+                       scoring_uri: str = "", cohorts: str = "Department,JobRole") -> float:
     export = dsl.importer(artifact_uri=export_uri, artifact_class=Dataset, reimport=False)
     prepared = prepare(export=export.output, seed=seed, test_fraction=test_fraction,
                        validation_fraction=validation_fraction)
@@ -167,7 +170,7 @@ def attrition_pipeline(export_uri: str, champion_uri: str, seed: int = 0, test_f
         register(model=trained.outputs["model"], evaluation=evaluated.outputs["evaluation"], approval=approval)
     with dsl.If(batch_score_on == True, name="batch-score"):  # noqa: E712 (a kfp condition, not Python's)
         employees = dsl.importer(artifact_uri=scoring_uri, artifact_class=Dataset, reimport=False)
-        batch_score(model=trained.outputs["model"], employees=employees.output)
+        batch_score(model=trained.outputs["model"], employees=employees.output, cohorts=cohorts)
     return evaluated.outputs["test_auc"]
 
 

@@ -46,7 +46,7 @@ def run(args, root: Path) -> dict:
     task = pipeline.attrition_pipeline(export_uri=str(export), champion_uri=str(root / "champion" / "model"),
                                        seed=args.seed, auc_threshold=args.auc_threshold,
                                        auc_tolerance=args.auc_tolerance, batch_score_on=args.batch_score,
-                                       scoring_uri=str(scoring))
+                                       scoring_uri=str(scoring), cohorts=args.cohorts)
     test_auc = float(task.output)
     # kfp 2.17's local runner cannot evaluate dsl.If on a task's output (it logs "Could not resolve
     # parent input"), so the gate's register step does not run locally; a cluster runs it. Here the
@@ -59,6 +59,9 @@ def run(args, root: Path) -> dict:
         raise SystemExit("the batch-score step wrote no scores: see its log above")
     if scores:
         result["scored"] = sum(len(p.read_text().splitlines()) for p in scores)
+        forecast = scores[0].parent / "cohorts.json"
+        if forecast.is_file():
+            result["cohorts"] = local.cohort_summary(json.loads(forecast.read_text()))
     evaluation = json.loads(next(root.glob("*/evaluate/evaluation")).read_text())
     bias = json.loads(next(root.glob("*/evaluate/bias")).read_text())
     result.update(local.conclude(args, evaluation, bias, next(root.glob("*/train/model")), before,

@@ -4,7 +4,8 @@
     `evaluate`, the new model and the champion on the same test rows) -> Gate (test AUC >=
     AucThreshold, and the evaluation's champion-vs-challenger gate passed) -> Register (a Model
     Registry package with the evaluation and bias audit as ModelMetrics) -> BatchScore (Transform,
-    when BatchScore is "true")
+    when BatchScore is "true") and Cohorts (Processing: `score --cohorts CohortColumns`, the leavers
+    forecast per group)
 
 ChampionModelUrl names the approved model to beat (a model.tar.gz); its default, a prefix holding
 only a no-champion.txt marker, means there is none yet. `attrition-deploy pipeline upsert` writes that marker
@@ -111,8 +112,17 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
                                 sagemaker_session=session),
         inputs=TransformInput(data=p["ScoringDataUrl"], content_type="text/csv", split_type="Line"),
     )
+    cohorts = ProcessingStep(
+        name="Cohorts",
+        processor=_processor(image_uri, role, p["ProcessingInstanceType"], "score", session, base_job_prefix),
+        inputs=[ProcessingInput(source=model_data, destination=f"{PROCESSING}/model"),
+                ProcessingInput(source=p["ScoringDataUrl"], destination=f"{PROCESSING}/input")],
+        outputs=[ProcessingOutput(output_name="cohorts", source=f"{PROCESSING}/scores",
+                                  destination=Join("/", [prefix, "cohorts"]))],
+        job_arguments=["--cohorts", p["CohortColumns"]],
+    )
     score = ConditionStep(name="ScoreIfAsked", conditions=[ConditionEquals(left=p["BatchScore"], right="true")],
-                          if_steps=[batch], else_steps=[])
+                          if_steps=[batch, cohorts], else_steps=[])
     gate = ConditionStep(
         name="Gate",
         conditions=[ConditionGreaterThanOrEqualTo(left=test_auc, right=p["AucThreshold"]),
@@ -140,6 +150,7 @@ def _parameters(input_data_uri, processing_instance_type, training_instance_type
         ParameterString(name="ApprovalStatus", default_value="PendingManualApproval"),
         ParameterString(name="BatchScore", default_value="false"),
         ParameterString(name="ScoringDataUrl", default_value=input_data_uri),
+        ParameterString(name="CohortColumns", default_value="Department,JobRole"),
     ]
     return {parameter.name: parameter for parameter in parameters}
 

@@ -61,6 +61,7 @@ def run(args, work: Path) -> dict:
     execution = pipeline.start(parameters={"Seed": args.seed, "AucThreshold": args.auc_threshold,
                                            "AucTolerance": args.auc_tolerance, "ChampionModelUrl": champion_url,
                                            "BatchScore": "true" if args.batch_score else "false",
+                                           "CohortColumns": args.cohorts,
                                            "ScoringDataUrl": f"s3://{BUCKET}/attrition/scoring/"})
     listed = execution.list_steps()
     listed = listed["PipelineExecutionSteps"] if isinstance(listed, dict) else listed
@@ -71,6 +72,8 @@ def run(args, work: Path) -> dict:
     scores = s3.list_objects_v2(Bucket=BUCKET, Prefix="attrition/scores/").get("Contents", [])
     if scores:
         result["scored"] = sum(1 for o in scores for line in _get(s3, o["Key"]).decode().splitlines() if line.strip())
+    if s3.list_objects_v2(Bucket=BUCKET, Prefix="attrition/cohorts/cohorts.json").get("Contents"):
+        result["cohorts"] = local.cohort_summary(json.loads(_get(s3, "attrition/cohorts/cohorts.json")))
     if steps.get("Evaluate") == "Succeeded":
         evaluation = json.loads(_get(s3, "attrition/evaluation/evaluation.json"))
         result["test_auc"] = evaluation["binary_classification_metrics"]["auc"]["value"]

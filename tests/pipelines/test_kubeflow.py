@@ -31,6 +31,7 @@ def test_both_engines_run_locally_and_agree_on_the_test_auc(image, pipeline_env,
     assert kubeflow["gate_passed"] and kubeflow["registered"]["name"] == "attrition-kfp"
     assert kubeflow["replaced_champion"] and kubeflow["champion_before"] is None
     assert kubeflow["scored"] == 1470  # the batch step scored every employee of the scoring file
+    assert "leavers expected (95 %" in kubeflow["cohorts"]["Sales"]  # and forecast each department's leavers
     # The same data and seed again: the evaluate step scores the champion (the run above) beside the
     # new model, which is as good and treats no group worse, so it passes the gate.
     again = run_json([pipelines_python(), str(KUBEFLOW / "run_local.py"), "--image", image, "--seed", "5",

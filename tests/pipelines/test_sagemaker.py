@@ -21,6 +21,8 @@ def test_the_pipeline_runs_locally_end_to_end_and_registers_in_mlflow(image, pip
     assert 0.8 <= result["test_auc"] < 1
     assert result["gate_passed"] and result["reasons"][1].startswith("no champion yet")
     assert result["steps"]["BatchScore"] == "Succeeded" and result["scored"] == 1470  # Batch Transform, locally
+    assert result["steps"]["Cohorts"] == "Succeeded"  # score --cohorts: leavers forecast per department
+    assert set(result["cohorts"]) == {"Research & Development", "Sales", "Human Resources"}
     version = result["registered"]
     probe = ("import json, sys; from mlflow.tracking import MlflowClient; c = MlflowClient(sys.argv[1]);"
              "v = c.get_model_version('attrition', sys.argv[2]); r = c.get_run(v.run_id);"
