@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition.core import codecs, features, mediatypes, model  # noqa: E402
+from attrition.core import codecs, features, levers, mediatypes, model  # noqa: E402
 from tests.container.docker_helpers import Server, docker, free_port, request  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -211,7 +211,18 @@ def in_process_limits(trained, payloads) -> dict:
         "ours_ten_k_rows_s": rate(lambda: trained.predict(many), len(many)),
         "explain_cost": rate(lambda: trained.predict(many[:1000]), 1000)
         / rate(lambda: trained.contributions(many[:1000]), 1000),
+        "levers_ms": 1e3 / levers_rate(trained, many[:1000]),
     }
+
+
+def levers_rate(trained, matrix: np.ndarray) -> float:
+    """Employees at risk searched per second for levers=3, in-process (those under the threshold
+    need no search)."""
+    search = levers.LeverSearch(trained, levers.from_metadata(trained.metadata))
+    p = trained.predict(matrix)
+    at_risk = matrix[p >= trained.threshold]
+    risks = p[p >= trained.threshold].tolist()
+    return rate(lambda: search.search(at_risk, risks, 3), len(at_risk))
 
 
 def rate(call, rows: int, seconds: float = 2.0) -> float:
@@ -253,6 +264,10 @@ def load_all(ours, before, naive, mlserver, p) -> dict:
         "ours_1k": lambda: wrk(ours.url + "/invocations", 1, p["thousand"]),
         "ours_1k_explain": lambda: wrk(ours.url + "/invocations", 1, p["thousand"],
                                        header="X-Amzn-SageMaker-Custom-Attributes: explain=3"),
+        "ours_one_levers": lambda: wrk(ours.url + "/invocations", 4, p["one"],
+                                       header="X-Amzn-SageMaker-Custom-Attributes: levers=3"),
+        "ours_one_whatif": lambda: wrk(ours.url + "/invocations", 4, p["one"],
+                                       header="X-Amzn-SageMaker-Custom-Attributes: whatif=OverTime:No"),
         "before_ping": lambda: wrk(before.url + "/ping", 4),
         "before_one": lambda: wrk(before.url + "/invocations", 4, p["one"]),
         "before_10k": lambda: wrk(before.url + "/invocations", 1, p["ten_thousand"]),
@@ -325,6 +340,10 @@ def report(limit: dict, r: dict, extras: dict) -> None:
         ("plain prediction cost per row over HTTP, 1000-row CSV (us)", 1e6 / (r["ours_1k"]["rps"] * 1000),
          "(reported)"),
         ("contributions cost per row vs plain, in-process", limit["explain_cost"], "(for reference)"),
+        ("levers=3 search per employee at risk, in-process (ms)", limit["levers_ms"], "< 1"),
+        ("1-row levers=3 p99 over HTTP (ms)", r["ours_one_levers"]["p99_ms"], "<= 2"),
+        ("1-row levers=3 throughput vs plain", r["ours_one_levers"]["rps"] / one, "(reported)"),
+        ("1-row what-if throughput vs plain", r["ours_one_whatif"]["rps"] / one, "(reported)"),
         ("1-row throughput vs the pandas pattern", one / r["naive_one"]["rps"], "(for reference)"),
         ("cold start, docker run to first 200 on /ping (s)", extras["cold_start_s"], "<= 2"),
         ("memory of the server with 2 workers (MB)", extras["memory_mb"], "<= 300"),

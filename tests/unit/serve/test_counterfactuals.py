@@ -5,6 +5,8 @@ import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.http_client import post
 
@@ -105,3 +107,22 @@ def test_levers_for_too_many_employees_are_413(client, ibm_rows):
     response = client.post("/invocations?levers=1", data=body, headers={"Content-Type": "text/csv"})
     assert response.status_code == 413
     assert "1,000 employees" in response.get_json()["error"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(whatif=st.one_of(
+    st.none(), st.text(max_size=40),
+    st.dictionaries(st.sampled_from(["OverTime", "MonthlyIncome", "Age", "NoSuch", "Attrition", ""]),
+                    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12),
+                              st.lists(st.integers(), max_size=2)), max_size=3)),
+    levers=st.one_of(st.none(), st.integers(-5, 10), st.text(max_size=6), st.booleans()))
+def test_any_whatif_or_levers_setting_is_answered_or_refused_never_a_500(client, records, whatif, levers):
+    body = {"instances": records[:3]}
+    if whatif is not None:
+        body["whatif"] = whatif
+    if levers is not None:
+        body["levers"] = levers
+    response = _ask(client, body)
+    assert response.status_code in (200, 400), response.get_data(as_text=True)
+    if response.status_code == 400:
+        assert response.get_json()["error"]
