@@ -3,7 +3,11 @@ user moves from one to the other unchanged), the bundled data, the champion they
 MLflow registry before a run, and what they conclude after it (register, promote, audit)."""
 
 import argparse
+import contextlib
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 from attrition_deploy import audit
@@ -35,6 +39,9 @@ def parser(description: str) -> argparse.ArgumentParser:
                         help="the audit trail, JSON Lines (default: $ATTRITION_AUDIT_LOG or %(default)s)")
     parser.add_argument("--trigger", default="", help="why this run happens, for the audit trail")
     parser.add_argument("--batch-score", action="store_true", help="also score the data with the new model")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the run's working folder (it holds copies of the HR export); by default it is "
+                             "removed when the run ends, whether it succeeded or not")
     parser.add_argument("--cohorts", default="Department,JobRole",
                         help="with --batch-score: forecast leavers per group of these columns (score --cohorts)")
     return parser
@@ -45,6 +52,38 @@ def cohort_summary(report: dict) -> dict:
     grouping = report["groupings"][0]
     return {" & ".join(c["cohort"].values()): f"{c['expected_leavers']:.1f} leavers expected "
             f"(95 % {c['interval'][0]}-{c['interval'][1]}) of {c['employees']}" for c in grouping["cohorts"]}
+
+
+COMPOSE_FOLDER = "com.docker.compose.project.working_dir"  # the label of each SageMaker local-mode container
+
+
+@contextlib.contextmanager
+def working_folder(prefix: str, keep: bool):
+    """A folder for one run, removed at the end whatever happens (unless `keep`), with every
+    container SageMaker's local mode started from a compose file inside it (the SDK leaves them
+    stopped): employee data and containers do not pile up run after run."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        _remove_containers_under(work)
+        if keep:
+            print(f"kept the working folder {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _remove_containers_under(work: Path) -> None:
+    listing = f'{{{{.ID}}}} {{{{.Label "{COMPOSE_FOLDER}"}}}}'
+    try:
+        listed = subprocess.run(["docker", "ps", "-a", "--filter", f"label={COMPOSE_FOLDER}", "--format", listing],
+                                capture_output=True, text=True, check=False)
+        mine = [line.split(" ", 1)[0] for line in listed.stdout.splitlines()
+                if line.partition(" ")[2].startswith(str(work) + os.sep)]
+        if mine:
+            subprocess.run(["docker", "rm", "-f", *mine], capture_output=True, check=False)
+    except OSError:  # no docker client: nothing of ours can be running
+        pass
 
 
 def champion(args: argparse.Namespace, folder: Path) -> dict | None:

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +31,8 @@ def main(argv=None) -> int:
     parser.add_argument("--engine", choices=sorted(RUNNERS), default="sagemaker", help="which local pipeline retrains")
     args = parser.parse_args(argv)
     try:
-        result = run(args, Path(tempfile.mkdtemp(prefix="attrition-drift-")))
+        with local.working_folder("attrition-drift-", args.keep) as work:
+            result = run(args, work)
     except (ValueError, OSError) as error:  # bad input, a failed step, no docker: one line
         print(f"retrain_on_drift: {error}", file=sys.stderr)
         return 2

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +21,8 @@ import local  # noqa: E402
 def main(argv=None) -> int:
     args = local.arguments(__doc__.splitlines()[0], argv)
     try:
-        result = run(args, Path(tempfile.mkdtemp(prefix="attrition-kfp-")))
+        with local.working_folder("attrition-kfp-", args.keep) as work:
+            result = run(args, work)
     except ValueError as error:  # the registry said no, or is not there: one line
         print(f"run_local: {error}", file=sys.stderr)
         return 2

@@ -13,7 +13,6 @@ import json
 import os
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,17 +26,17 @@ TELEMETRY_OFF = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n 
 
 def main(argv=None) -> int:
     args = local.arguments(__doc__.splitlines()[0], argv)
-    work = Path(tempfile.mkdtemp(prefix="attrition-pipeline-"))
-    _offline(work)
-    server = _local_s3()
-    try:
-        result = run(args, work)
-    except ValueError as error:  # the registry said no, or is not there: one line
-        print(f"run_local: {error}", file=sys.stderr)
-        return 2
-    finally:
-        if server:
-            server.stop()
+    with local.working_folder("attrition-pipeline-", args.keep) as work:
+        _offline(work)
+        server = _local_s3()
+        try:
+            result = run(args, work)
+        except ValueError as error:  # the registry said no, or is not there: one line
+            print(f"run_local: {error}", file=sys.stderr)
+            return 2
+        finally:
+            if server:
+                server.stop()
     print(json.dumps(result))  # the last line: one JSON object
     return 0 if result["status"] in ("Succeeded", "Refused") else 1  # a refusal is a verdict, not a failure
 

@@ -146,6 +146,41 @@ def test_explanations_through_invocations(server):
         assert len(drivers) == 3 and {"feature", "value", "contribution"} <= set(drivers[0])
 
 
+def test_whatif_and_levers_through_invocations(server):
+    """HR's questions on the real image: what if the first employees stopped working overtime, and
+    what would bring each one under the threshold."""
+    status, _, body = request("POST", server.url + "/invocations?levers=3", "\n".join([HEADER, *ROWS[:20]]).encode(), {
+        "Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "whatif=OverTime:No"})
+    assert status == 200
+    predictions = json.loads(body)["predictions"]
+    assert all({"whatif", "levers"} <= set(p) for p in predictions)
+    helped = [p for p in predictions if p["label"] == "Yes" and p["levers"]["found"]]
+    assert helped and all(p["levers"]["label"] == "No" and p["levers"]["changes"] for p in helped)
+    status, _, body = request("GET", server.url + "/model")
+    assert json.loads(body)["response_curves"]
+
+
+def test_score_forecasts_cohorts_in_the_image(image, tmp_path):
+    root = tmp_path / "opt_ml"
+    shutil.copytree(TEST_DIR / "input" / "data" / "train", root / "processing" / "input")
+    (root / "input" / "config").mkdir(parents=True)
+    (root / "input" / "config" / "hyperparameters.json").write_text('{"num_boost_round": "300"}')
+    shutil.copytree(TEST_DIR / "input" / "data" / "train", root / "input" / "data" / "train")
+    as_me = ["--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}", "-v", f"{root}:/opt/ml"]
+    assert docker("run", *as_me, image, "train", check=False).returncode == 0
+    scored = docker("run", *as_me, image, "score", "--model", "/opt/ml/model", "--cohorts", "Department",
+                    "--cost-column", "MonthlyIncome", "--cost-factor", "6", check=False)
+    assert scored.returncode == 0, scored.stderr
+    assert "score: 1470 employees scored; cohorts in /opt/ml/processing/scores/cohorts.json" in scored.stdout
+    report = json.loads((root / "processing" / "scores" / "cohorts.json").read_text())
+    departments = {c["cohort"]["Department"]: c for c in report["groupings"][0]["cohorts"]}
+    assert set(departments) == {"Research & Development", "Sales", "Human Resources"}
+    assert sum(c["realised_leavers"] for c in departments.values()) == 237
+    assert all(c["expected_cost"] > 0 and c["top_drivers"] for c in departments.values())
+    missing = docker("run", *as_me, image, "score", "--model", "/opt/ml/model", "--cohorts", "Division", check=False)
+    assert missing.returncode == 2 and "no column Division" in missing.stderr + missing.stdout
+
+
 def test_execution_parameters(server):
     status, _, body = request("GET", server.url + "/execution-parameters")
     assert status == 200

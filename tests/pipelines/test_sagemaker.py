@@ -3,6 +3,7 @@ end to end to a model registered in MLflow; and its definition for AWS, with a r
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,12 @@ def test_the_pipeline_runs_locally_end_to_end_and_registers_in_mlflow(image, pip
     assert result["steps"]["BatchScore"] == "Succeeded" and result["scored"] == 1470  # Batch Transform, locally
     assert result["steps"]["Cohorts"] == "Succeeded"  # score --cohorts: leavers forecast per department
     assert set(result["cohorts"]) == {"Research & Development", "Sales", "Human Resources"}
+    # Nothing left behind: no folder of HR data, no stopped container of the SDK's local mode.
+    tmp = pipeline_env["TMPDIR"]
+    assert not [p.name for p in Path(tmp).iterdir() if p.name.startswith("attrition-pipeline-")]
+    left = subprocess.run(["docker", "ps", "-a", "--format", '{{.Label "com.docker.compose.project.working_dir"}}'],
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert not [folder for folder in left if folder.startswith(tmp)]
     version = result["registered"]
     probe = ("import json, sys; from mlflow.tracking import MlflowClient; c = MlflowClient(sys.argv[1]);"
              "v = c.get_model_version('attrition', sys.argv[2]); r = c.get_run(v.run_id);"
