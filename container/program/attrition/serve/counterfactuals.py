@@ -29,6 +29,15 @@ MAX_LEVER_ROWS = 1_000  # employees per request that may ask for levers: each is
 SHOWN_LEVELS = 20  # levels listed in a message about a category
 
 
+def requested(query_string: str, custom_attributes: str, body: dict, schema: Schema) -> tuple[dict[int, float], int]:
+    """The request's what-if changes (see `whatif`) and its number of levers (0 for none); a plain
+    request, with no query string, custom attributes or body settings, costs nothing here."""
+    if not (query_string or custom_attributes or body):
+        return {}, 0
+    return (whatif(setting("whatif", query_string, custom_attributes, body), schema),
+            levers_requested(setting("levers", query_string, custom_attributes, body)))
+
+
 def setting(name: str, query_string: str, custom_attributes: str, body: dict) -> object:
     """A request setting from the query string, then the custom attributes, then the JSON body."""
     if query_string:

@@ -52,8 +52,7 @@ class Invocations:
         query, custom = request.query, request.custom_attributes
         top_k = explanations.requested(query, custom, body.get("explain"))
         top_k = min(top_k, len(schema.features))
-        whatif = counterfactuals.whatif(counterfactuals.setting("whatif", query, custom, body), schema)
-        k = counterfactuals.levers_requested(counterfactuals.setting("levers", query, custom, body))
+        whatif, k = counterfactuals.requested(query, custom, body, schema)
         if k:
             self.levers.check(k)
         rows: list[str] = []
