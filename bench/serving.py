@@ -317,7 +317,8 @@ def report(limit: dict, r: dict, extras: dict) -> None:
     print(f"| ours `/ping` (our HTTP floor) | {ping['rps']:,.0f} req/s | {ping['p99_ms']:.1f} ms | — |")
     print(f"| ours, a new connection per request | {r['ours_one_close']['rps']:,.0f} req/s "
           f"| {r['ours_one_close']['p99_ms']:.1f} ms | — |")
-    print(f"| ours before ({BEFORE}: 2 sync workers, plain WSGI) | {r['before_one']['rps']:,.0f} req/s "
+    described = ": 2 sync workers, plain WSGI" if BEFORE == "d281369" else ""
+    print(f"| ours before ({BEFORE}{described}) | {r['before_one']['rps']:,.0f} req/s "
           f"| {r['before_one']['p99_ms']:.1f} ms | {r['before_10k']['rps'] * 10000:,.0f} rows/s (10k-row CSV); "
           f"`/ping` {r['before_ping']['rps']:,.0f} req/s |")
     print(f"| MLServer 1.7.1 + mlserver-lightgbm (V2, tuned) | {r['mls_one']['rps']:,.0f} req/s | "

@@ -5,6 +5,7 @@ same requests that a real run sends.
 """
 
 import base64
+import hashlib
 import io
 import json
 import sys
@@ -23,11 +24,22 @@ MODEL_FILES = ("model.txt", "metadata.json")
 
 
 def package(args: Namespace, aws: Runner) -> str:
+    """Upload under the model's own version (the start of model.txt's SHA-256, as the image names
+    it): another model never lands on a registered model's key, the same model always does."""
     archive = tar_model(args.model_dir)
-    key = f"{args.prefix.strip('/')}/model.tar.gz"
+    key = f"{args.prefix.strip('/')}/{model_version(args.model_dir)}/model.tar.gz".lstrip("/")
     ensure_bucket(aws, args.bucket, tuple(args.tag))
     aws.call("s3", "put_object", plans.upload(args.bucket, key, archive, args.kms_key, tuple(args.tag)))
     return f"s3://{args.bucket}/{key}"
+
+
+def model_version(model_dir: Path) -> str:
+    """The first 16 hex digits of model.txt's SHA-256: the image's model version."""
+    digest = hashlib.sha256()
+    with open(model_dir / "model.txt", "rb") as model_file:
+        for block in iter(lambda: model_file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def tar_model(model_dir: Path) -> bytes:

@@ -22,38 +22,57 @@ DESCRIPTION_LIMIT = 1024  # ApprovalDescription's length limit
 
 
 def approve(args: Namespace, aws: Runner) -> str:
+    """A reviewer's decision, recorded with who and why; says what changed (the champion before
+    and after, for an MLflow version)."""
     status = "Rejected" if args.reject else "Approved"
     who = audit.actor()
     if bool(args.version) == bool(args.package):
         raise ValueError("approve needs either --version NAME/VERSION (MLflow) or --package ARN (SageMaker)")
+    champion: dict | None = None
     if args.package:
         aws.call("sagemaker", "update_model_package", {
             "ModelPackageArn": args.package, "ModelApprovalStatus": status,
             "ApprovalDescription": f"{args.reason} (by {who})"[:DESCRIPTION_LIMIT]})
         model = {"package": args.package}
+        said = f"{status} {args.package.rsplit('/', 2)[-2]}/{args.package.rsplit('/', 1)[-1]}"
     else:
-        model = _mlflow_decision(args, status, aws.dry_run)
+        model, champion, said = _mlflow_decision(args, status, aws.dry_run)
     entry = audit.record("approved" if status == "Approved" else "rejected", actor=who,
-                         trigger="attrition-deploy approve", model=model, verdict=status, reasons=[args.reason])
+                         trigger="attrition-deploy approve", model=model, champion=champion, verdict=status,
+                         reasons=[args.reason])
     if not aws.dry_run:
         audit.append(args.audit_log, entry)
         if args.version:
             mlflow_registry.set_tag(args.mlflow, model["name"], model["version"], f"audit.{entry['event']}",
                                     json.dumps(entry, sort_keys=True)[:5000])
-    return status
+    return said
 
 
-def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> dict:
-    """The MLflow version's approval tag (and, approved, the champion alias); a dry run only looks."""
+def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict, dict | None, str]:
+    """The MLflow version's approval tag and the champion alias (approved: it moves to this version;
+    rejected while champion: it is removed); a dry run only looks. Returns the model, the champion
+    before, and what changed in words."""
     name, _, number = args.version.partition("/")
     if not (name and number and args.mlflow):
         raise ValueError("approve --version NAME/VERSION needs --mlflow URI (or MLFLOW_TRACKING_URI)")
     found = mlflow_registry.version(args.mlflow, name, number)
+    before = mlflow_registry.alias_version(args.mlflow, name, "champion")
+    if status == "Approved":
+        change = (f"{name} v{number} was already the champion" if before == number else
+                  f"champion {name} v{before} -> v{number}" if before else f"champion {name}: none -> v{number}")
+    elif before == number:
+        change = f"{name} v{number} was the champion: {name} has no champion now"
+    else:
+        change = f"the champion stays {name} v{before}" if before else f"{name} has no champion"
     if not dry_run:
         mlflow_registry.set_tag(args.mlflow, name, number, "approval", status)
         if status == "Approved":
             mlflow_registry.set_alias(args.mlflow, name, "champion", number)
-    return {"name": name, "version": number, "model_version": found["tags"].get("model_version", "")}
+        elif before == number:
+            mlflow_registry.delete_alias(args.mlflow, name, "champion")
+    model = {"name": name, "version": number, "model_version": found["tags"].get("model_version", "")}
+    champion = {"name": name, "version": before} if before else None
+    return model, champion, f"{status} {name}/{number}: {change}"
 
 
 def history(args: Namespace, aws: Runner) -> str:

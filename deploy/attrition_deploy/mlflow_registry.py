@@ -16,6 +16,10 @@ MODEL_FILES = ("model.txt", "metadata.json", "manifest.json", "statistics.json",
 class MlflowError(ValueError):
     """The MLflow server said no, or is not there: one line."""
 
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # the HTTP status MLflow answered, if it answered
+
 
 def version(tracking_uri: str, name: str, number: str) -> dict:
     """{"tags": {...}, "run_id": ..., "source": ...} of registered model `name`, version `number`."""
@@ -32,6 +36,23 @@ def set_tag(tracking_uri: str, name: str, number: str, key: str, value: str) -> 
 
 def set_alias(tracking_uri: str, name: str, alias: str, number: str) -> None:
     _post(tracking_uri, "/api/2.0/mlflow/registered-models/alias", {"name": name, "alias": alias, "version": number})
+
+
+def delete_alias(tracking_uri: str, name: str, alias: str) -> None:
+    query = urllib.parse.urlencode({"name": name, "alias": alias})
+    _open(urllib.request.Request(f"{tracking_uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias?{query}",
+                                 method="DELETE"))
+
+
+def alias_version(tracking_uri: str, name: str, alias: str) -> str | None:
+    """The version the alias names, or None when no version carries it."""
+    try:
+        found = _get(tracking_uri, "/api/2.0/mlflow/registered-models/alias", {"name": name, "alias": alias})
+    except MlflowError as error:
+        if error.status == 404:
+            return None
+        raise
+    return str(found["model_version"]["version"])
 
 
 def download(tracking_uri: str, run_id: str, folder: Path) -> dict:
@@ -93,7 +114,7 @@ def _open(request: "str | urllib.request.Request"):
         detail = error.read()[:300].decode("utf-8", "replace")
         with contextlib.suppress(ValueError):
             detail = json.loads(detail).get("message", detail)
-        raise MlflowError(f"MLflow answered {error.code} for {url.split('?')[0]}: {detail}") from None
+        raise MlflowError(f"MLflow answered {error.code} for {url.split('?')[0]}: {detail}", error.code) from None
     except OSError as error:
         server = url.split("/api")[0].split("/get-artifact")[0]
         raise MlflowError(f"MLflow at {server} does not answer: {error}") from None

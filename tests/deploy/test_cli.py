@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -41,16 +42,31 @@ def model_dir(trained_dir):
 
 def test_package_uploads_an_encrypted_tarball_with_files_at_the_root(aws_env, model_dir):
     uri = cli(aws_env, "package", model_dir, "--bucket", "hr-models", "--prefix", "attrition/v1").stdout.strip()
-    assert uri == "s3://hr-models/attrition/v1/model.tar.gz"
+    version = json.loads((model_dir / "manifest.json").read_text())["model_version"]
+    assert uri == f"s3://hr-models/attrition/v1/{version}/model.tar.gz"
     s3 = client(aws_env, "s3")
-    head = s3.head_object(Bucket="hr-models", Key="attrition/v1/model.tar.gz")
+    head = s3.head_object(Bucket="hr-models", Key=f"attrition/v1/{version}/model.tar.gz")
     assert head["ServerSideEncryption"] == "AES256"
-    body = s3.get_object(Bucket="hr-models", Key="attrition/v1/model.tar.gz")["Body"].read()
+    body = s3.get_object(Bucket="hr-models", Key=f"attrition/v1/{version}/model.tar.gz")["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body)) as archive:
         names = archive.getnames()
     assert set(MODEL_DIR_FILES) <= set(names) and all("/" not in n for n in names)
     assert cli(aws_env, "package", model_dir, "--bucket", "hr-models", "--prefix", "attrition/v1").stdout.strip() == uri
     assert s3.get_public_access_block(Bucket="hr-models")["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
+
+
+def test_another_model_never_replaces_a_packaged_one(aws_env, model_dir, tmp_path):
+    """#23: two models packaged to the same bucket used to share one key, the second silently
+    replacing the first (perhaps a registered model's artifact)."""
+    other = tmp_path / "other"
+    shutil.copytree(model_dir, other)
+    (other / "model.txt").write_text((model_dir / "model.txt").read_text() + "\n")
+    first = cli(aws_env, "package", model_dir, "--bucket", "hr-models").stdout.strip()
+    second = cli(aws_env, "package", other, "--bucket", "hr-models").stdout.strip()
+    assert first != second
+    s3 = client(aws_env, "s3")
+    for uri in (first, second):
+        assert s3.head_object(Bucket="hr-models", Key=uri.removeprefix("s3://hr-models/"))["ContentLength"] > 0
 
 
 def test_package_refuses_a_directory_that_is_not_a_model(aws_env, tmp_path):

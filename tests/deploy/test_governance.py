@@ -105,7 +105,8 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
                      "--model-data", "s3://hr-models/attrition/model.tar.gz", "--group", "attrition-gov",
                      "--manifest", model_dir / "manifest.json").stdout.strip()
     reason = "bias report reviewed: Age>40 DI 0.46 comes from the labels"
-    assert cli(aws_env, "approve", "--package", registered, "--reason", reason).stdout.strip() == "Approved"
+    assert cli(aws_env, "approve", "--package", registered, "--reason", reason).stdout.strip() == (
+        "Approved attrition-gov/1")
     package = client(aws_env, "sagemaker").describe_model_package(ModelPackageName=registered)
     assert package["ModelApprovalStatus"] == "Approved" and package["ApprovalDescription"].startswith(reason + " (by ")
     events = [e["event"] for e in audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"])).entries]

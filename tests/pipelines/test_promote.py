@@ -4,9 +4,12 @@ Registry (moto) by attrition-deploy, which reads MLflow over its REST API with b
 import json
 import subprocess
 import sys
+import urllib.error
 import urllib.request
+from pathlib import Path
 
 import boto3
+import pytest
 
 from tests.container.docker_helpers import ROOT
 from tests.pipelines.conftest import pipelines_python
@@ -16,22 +19,43 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker:abc123
 ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
 
 
-def registered_version(mlflow_server, trained_dir, env) -> str:
+def registered_version(mlflow_server, trained_dir, env, name: str = "attrition-promote") -> str:
     script = (f"import json, sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
               "from pathlib import Path; from registry import register;"
               f"e = json.loads(Path({str(trained_dir / 'output' / 'data' / 'evaluation.json')!r}).read_text());"
-              f"print(register('attrition-promote', Path({str(trained_dir / 'model')!r}), e, 'attrition:local',"
+              f"print(register({name!r}, Path({str(trained_dir / 'model')!r}), e, 'attrition:local',"
               f" tracking_uri={mlflow_server!r})['version'])")
     done = subprocess.run([pipelines_python(), "-c", script], capture_output=True, text=True, check=True, env=env)
     return done.stdout.strip().splitlines()[-1]  # MLflow prints lines of its own first
 
 
-def approve(aws_env, mlflow_server, version: str) -> None:
+def approve(aws_env, mlflow_server, version: str, name: str = "attrition-promote", *more: str) -> str:
     """As a reviewer does: attrition-deploy approve, which also makes the version the champion."""
-    done = subprocess.run([sys.executable, str(CLI), "approve", "--version", f"attrition-promote/{version}",
-                           "--mlflow", mlflow_server, "--reason", "bias report reviewed"],
+    done = subprocess.run([sys.executable, str(CLI), "approve", "--version", f"{name}/{version}",
+                           "--mlflow", mlflow_server, "--reason", "bias report reviewed", *more],
                           env=aws_env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stdout.strip() == "Approved", done.stderr
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_approve_says_how_the_champion_changed(aws_env, mlflow_server, trained_dir):
+    """#23: approve printed only "Approved"; the trail now keeps the champion it displaced."""
+    name = "attrition-approve"
+    first, second = (registered_version(mlflow_server, trained_dir, aws_env, name) for _ in range(2))
+    assert approve(aws_env, mlflow_server, first, name) == f"Approved {name}/{first}: champion {name}: none -> v{first}"
+    assert approve(aws_env, mlflow_server, second, name) == (
+        f"Approved {name}/{second}: champion {name} v{first} -> v{second}")
+    assert approve(aws_env, mlflow_server, first, name, "--reject") == (
+        f"Rejected {name}/{first}: the champion stays {name} v{second}")
+    assert approve(aws_env, mlflow_server, second, name, "--reject") == (
+        f"Rejected {name}/{second}: {name} v{second} was the champion: {name} has no champion now")
+    with pytest.raises(urllib.error.HTTPError):
+        version_of(mlflow_server, f"registered-models/alias?name={name}&alias=champion")
+    trail = [json.loads(line) for line in Path(aws_env["ATTRITION_AUDIT_LOG"]).read_text().splitlines()]
+    decisions = [(e["event"], e["model"]["version"], e["champion"].get("version")) for e in trail
+                 if e["event"] in ("approved", "rejected") and e["model"].get("name") == name]
+    assert decisions == [("approved", first, None), ("approved", second, first), ("rejected", first, second),
+                         ("rejected", second, second)]
 
 
 def version_of(mlflow_server, path: str) -> dict:
