@@ -109,6 +109,9 @@ def train_job(args: Namespace, aws: Runner) -> str:
 
 def tune(args: Namespace, aws: Runner) -> str:
     """A tuning job over the declared search ranges; --wait follows it and names the best trial."""
+    if args.early_stopping and args.strategy == "Hyperband":
+        raise ValueError("--early-stopping cannot go with --strategy Hyperband: Hyperband stops the trials that fall "
+                         "behind itself (SageMaker refuses both); leave one out")
     name = args.name or f"attrition-{time.strftime('%y%m%d-%H%M%S')}"
     tuning = plans.Tuning(name=name, job=_job(args, name), strategy=args.strategy, max_jobs=args.max_jobs,
                           max_parallel=args.max_parallel, early_stopping=args.early_stopping,
@@ -317,6 +320,9 @@ def deploy(args: Namespace, aws: Runner) -> str:
     # A dry run cannot look: --canary means the endpoint is expected to exist already.
     exists = args.canary is not None if aws.dry_run else current is not None
     if not exists:
+        if args.canary is not None:
+            print(f"attrition-deploy deploy: endpoint {args.endpoint} does not exist yet: it is created with its "
+                  "variants at once; --canary applies to the updates that follow", file=sys.stderr)
         aws.call("sagemaker", "create_endpoint", {"EndpointName": args.endpoint, "EndpointConfigName": name,
                                                   **plans.tags(tuple(args.tag))})
     elif current is None or current.get("EndpointConfigName") != name:

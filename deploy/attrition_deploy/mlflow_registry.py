@@ -39,17 +39,17 @@ def set_alias(tracking_uri: str, name: str, alias: str, number: str) -> None:
 
 
 def delete_alias(tracking_uri: str, name: str, alias: str) -> None:
-    query = urllib.parse.urlencode({"name": name, "alias": alias})
-    _open(urllib.request.Request(f"{tracking_uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias?{query}",
-                                 method="DELETE"))
+    _open(urllib.request.Request(f"{tracking_uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias",
+                                 data=json.dumps({"name": name, "alias": alias}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="DELETE"))
 
 
 def alias_version(tracking_uri: str, name: str, alias: str) -> str | None:
     """The version the alias names, or None when no version carries it."""
     try:
         found = _get(tracking_uri, "/api/2.0/mlflow/registered-models/alias", {"name": name, "alias": alias})
-    except MlflowError as error:
-        if error.status == 404:
+    except MlflowError as error:  # MLflow 2.x answers 400 "alias ... not found", others 404
+        if error.status == 404 or (error.status == 400 and "not found" in str(error)):
             return None
         raise
     return str(found["model_version"]["version"])

@@ -15,6 +15,7 @@ checked against botocore's service model, so `--dry-run` shows and validates all
 """
 
 import json
+import sys
 from argparse import Namespace
 from pathlib import Path
 
@@ -50,6 +51,10 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
     aws.call("events", "put_rule", alarm_rule(alarm, f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}",
                                               tuple(args.tag)))
     champion = args.champion_model_data or _served_model_data(aws, args.endpoint)
+    if champion is None:
+        print(f"attrition-deploy monitor-schedule: a dry run cannot look up the model {args.endpoint} serves: the "
+              "planned pipeline target passes no ChampionModelUrl (give --champion-model-data to plan it); "
+              "run for real, it is looked up", file=sys.stderr)
     aws.call("events", "put_targets", pipeline_target(alarm, pipeline_arn, f"arn:aws:iam::{account}:role/{role_name}",
                                                       args.retrain_data, champion))
     return name

@@ -160,6 +160,23 @@ def test_deploy_two_variants_with_capture_and_autoscaling(aws_env):
         "endpoint/attrition/variant/A", "endpoint/attrition/variant/B"}
 
 
+def test_a_canary_on_an_endpoint_that_does_not_exist_yet_says_so(aws_env):
+    """#23: --canary on a first deploy was silently ignored."""
+    for name in ("attrition-a", "attrition-b"):
+        cli(aws_env, "register", "--name", name, "--image", IMAGE, "--model-data",
+            f"s3://hr-data/{name}/model.tar.gz", "--role", ROLE)
+    done = cli(aws_env, *deploy_args("--canary", "10", "--alarm", "attrition-5xx"))
+    assert "endpoint attrition does not exist yet: it is created with its variants at once; --canary applies to " \
+           "the updates that follow" in done.stderr
+
+
+def test_hyperband_with_early_stopping_is_refused(aws_env):
+    done = cli(aws_env, "--dry-run", "tune", "--image", IMAGE, "--role", ROLE, "--train", "s3://hr-data/train/",
+               "--output", "s3://hr-data/out/", "--strategy", "Hyperband", "--early-stopping", check=False)
+    assert done.returncode == 2 and "--early-stopping cannot go with --strategy Hyperband" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
 def test_update_with_a_canary_is_planned_in_full(aws_env):
     """moto has no UpdateEndpoint: the update path is checked as the request --dry-run prints."""
     env = {k: v for k, v in aws_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}

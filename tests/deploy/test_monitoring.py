@@ -73,3 +73,15 @@ def test_eventbridge_may_start_that_pipeline_and_nothing_else(offline, capsys):
 def test_a_model_directory_without_a_baseline_is_one_line(offline, capsys, tmp_path):
     code, out, err = run(capsys, *COMMON, "--model-dir", tmp_path)
     assert code == 2 and out == "" and "has no statistics.json" in err and err.count("\n") == 1
+
+
+def test_a_dry_run_says_it_plans_no_champion_when_it_cannot_look_one_up(offline, capsys):
+    """#23: the planned EventBridge target silently lacked ChampionModelUrl."""
+    code, out, err = run(capsys, *COMMON)
+    assert code == 0
+    (target,) = [c for c in json.loads(out) if c["operation"] == "put_targets"][0]["params"]["Targets"]
+    names = {p["Name"] for p in target["SageMakerPipelineParameters"]["PipelineParameterList"]}
+    assert names == {"InputDataUrl"}
+    assert "passes no ChampionModelUrl (give --champion-model-data to plan it)" in err
+    code, _, err = run(capsys, *COMMON, "--champion-model-data", "s3://hr-models/attrition/models/v3/model.tar.gz")
+    assert code == 0 and "ChampionModelUrl" not in err

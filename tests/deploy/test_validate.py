@@ -26,7 +26,7 @@ EVERYTHING = {
              "s3://hr-capture/attrition/", "--kms-key", KEY, "--repository", "attrition-sagemaker"],
     "train-job": [*TRAINING, "--name", "attrition-1", "--instance-count", "2", "--max-runtime", "7200", "--wait"],
     "tune": [*TRAINING, "--name", "attrition-tune-1", "--instance-count", "1", "--max-runtime", "3600",
-             "--strategy", "Hyperband", "--max-jobs", "30", "--max-parallel", "3", "--early-stopping",
+             "--strategy", "Bayesian", "--max-jobs", "30", "--max-parallel", "3", "--early-stopping",
              "--warm-start-from", "attrition-tune-0", "--only", "learning_rate", "--only", "num_leaves", "--wait"],
     "register": ["--name", "attrition-v1", "--image", IMAGE, "--model-data", "s3://hr-models/attrition/m.tar.gz",
                  "--role", ROLE, "--env", "SAGEMAKER_MODEL_SERVER_WORKERS=2", "--group", "attrition-models",
