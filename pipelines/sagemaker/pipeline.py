@@ -18,24 +18,33 @@ Registry, so there the Register step creates the model only (run_local.py then r
 MLflow, as the Kubeflow pipeline does).
 """
 
-from sagemaker.estimator import Estimator
-from sagemaker.inputs import TrainingInput, TransformInput
-from sagemaker.model import Model
-from sagemaker.model_metrics import MetricsSource, ModelMetrics
-from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor
-from sagemaker.transformer import Transformer
-from sagemaker.workflow.condition_step import ConditionStep
-from sagemaker.workflow.conditions import ConditionEquals, ConditionGreaterThanOrEqualTo
-from sagemaker.workflow.fail_step import FailStep
-from sagemaker.workflow.functions import Join, JsonGet
-from sagemaker.workflow.model_step import ModelStep
-from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
-from sagemaker.workflow.pipeline import Pipeline
-from sagemaker.workflow.pipeline_context import LocalPipelineSession, PipelineSession
-from sagemaker.workflow.properties import PropertyFile
-from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep
+import sys
+from pathlib import Path
 
-from attrition_deploy.plans import metric_definitions
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))  # attrition_deploy, run as a script too
+# Run as a script, only the definition goes to stdout: the SDK prints notices from its import on
+# (E402 below), and they go to stderr.
+DEFINITION_OUT = sys.stdout
+if __name__ == "__main__":
+    sys.stdout = sys.stderr
+from sagemaker.estimator import Estimator  # noqa: E402
+from sagemaker.inputs import TrainingInput, TransformInput  # noqa: E402
+from sagemaker.model import Model  # noqa: E402
+from sagemaker.model_metrics import MetricsSource, ModelMetrics  # noqa: E402
+from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor  # noqa: E402
+from sagemaker.transformer import Transformer  # noqa: E402
+from sagemaker.workflow.condition_step import ConditionStep  # noqa: E402
+from sagemaker.workflow.conditions import ConditionEquals, ConditionGreaterThanOrEqualTo  # noqa: E402
+from sagemaker.workflow.fail_step import FailStep  # noqa: E402
+from sagemaker.workflow.functions import Join, JsonGet  # noqa: E402
+from sagemaker.workflow.model_step import ModelStep  # noqa: E402
+from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString  # noqa: E402
+from sagemaker.workflow.pipeline import Pipeline  # noqa: E402
+from sagemaker.workflow.pipeline_context import LocalPipelineSession, PipelineSession  # noqa: E402
+from sagemaker.workflow.properties import PropertyFile  # noqa: E402
+from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep  # noqa: E402
+
+from attrition_deploy.plans import metric_definitions  # noqa: E402
 
 PROCESSING = "/opt/ml/processing"
 CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
@@ -176,4 +185,5 @@ if __name__ == "__main__":
     pipeline_session = PipelineSession(boto_session=boto3.Session(region_name=options.region),
                                        default_bucket=options.bucket)
     print(get_pipeline(options.region, role=options.role, default_bucket=options.bucket, image_uri=options.image,
-                       input_data_uri=options.input, sagemaker_session=pipeline_session).definition())
+                       input_data_uri=options.input, sagemaker_session=pipeline_session).definition(),
+          file=DEFINITION_OUT)

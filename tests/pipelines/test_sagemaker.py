@@ -3,6 +3,7 @@ end to end to a model registered in MLflow; and its definition for AWS, with a r
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,24 @@ print(pipeline.definition())
     assert champion["S3Input"]["S3Uri"] == {"Get": "Parameters.ChampionModelUrl"}
     defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
     assert defaults["ChampionModelUrl"] == "s3://my-hr-models/attrition/champion/none/"
+
+
+def test_the_readme_command_for_aws_writes_a_definition_upsert_accepts(pipeline_env, tmp_path):
+    """#23: run as the README says, the script failed to import attrition_deploy (its traceback in
+    the file), and the SDK's notices went to stdout ahead of the definition."""
+    definition = tmp_path / "definition.json"
+    with open(definition, "w") as out:
+        done = subprocess.run([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "pipeline.py"), "--region",
+                               "eu-west-1", "--role", "arn:aws:iam::123456789012:role/attrition", "--bucket",
+                               "my-hr-models", "--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/attrition:1",
+                               "--input", "s3://my-hr-models/attrition/export/"],
+                              stdout=out, stderr=subprocess.PIPE, text=True, env=pipeline_env, cwd=tmp_path,
+                              timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(definition.read_text())["Version"] == "2020-12-01"
+    upsert = subprocess.run([sys.executable, str(ROOT / "deploy" / "attrition-deploy"), "--dry-run", "--region",
+                             "eu-west-1", "pipeline", "upsert", "--definition", str(definition), "--role",
+                             "arn:aws:iam::123456789012:role/attrition"], capture_output=True, text=True,
+                            env=pipeline_env, timeout=120)
+    assert upsert.returncode == 0, upsert.stderr
+    assert "create_pipeline" in upsert.stdout or "update_pipeline" in upsert.stdout
