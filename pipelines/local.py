@@ -127,6 +127,11 @@ def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: 
     registered = register(args.model_name, model_dir, evaluation, args.image, tracking_uri=args.mlflow,
                           source=source, bias=bias, log=args.audit_log, trigger=trigger)
     result["registered"] = registered
+    if registered.get("already_registered"):
+        reasons.append(f"the same model as {args.model_name} v{registered['version']} (model "
+                       f"{registered['model_version']}): not registered again")
+        if before and before["version"] == registered["version"]:
+            return result  # it is the champion already
     if args.promote:
         promote(registered, reasons, args.mlflow, args.audit_log, actor=source, trigger=trigger, before=before,
                 metrics=metrics)

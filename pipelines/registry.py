@@ -29,7 +29,8 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
              tracking_uri: str | None = None, source: str = "", bias: dict | None = None,
              log: Path | None = None, trigger: str = "") -> dict:
     """A new version of registered model `name`, with its evaluation (and bias audit, when given);
-    returns {"name", "version", "run_id", "model_version"}."""
+    returns {"name", "version", "run_id", "model_version"}. A model registered before (the same
+    model version) is not registered again: its version is returned, with "already_registered"."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -37,6 +38,10 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
         raise ValueError(f"approval {approval!r} must be one of {', '.join(APPROVALS)}")
     _connect(tracking_uri)
     manifest = json.loads((model_dir / "manifest.json").read_text())
+    same = _version_of_model(MlflowClient(), name, manifest["model_version"])
+    if same is not None:  # the same model.txt (same data, seed and settings): one version, not two
+        return {"name": name, "version": same.version, "run_id": same.run_id,
+                "model_version": manifest["model_version"], "already_registered": True}
     quality = evaluation["binary_classification_metrics"]
     tags = {
         "model_version": manifest["model_version"],
@@ -71,6 +76,17 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
         metrics={metric: float(quality[metric]["value"]) for metric in QUALITY}, verdict=approval,
         reasons=evaluation.get("attrition", {}).get("gate", {}).get("reasons", [])))
     return registered
+
+
+def _version_of_model(client, name: str, model_version: str):
+    """The registered version of `name` whose model is `model_version`, if there is one."""
+    import mlflow
+
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except mlflow.exceptions.MlflowException:  # no such registered model yet
+        return None
+    return next((v for v in versions if v.tags.get("model_version") == model_version), None)
 
 
 def champion(name: str, folder: Path, tracking_uri: str | None = None, log: Path | None = None) -> dict | None:

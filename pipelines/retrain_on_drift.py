@@ -3,7 +3,7 @@ captured traffic, against the champion's baseline; on a drift verdict, a local p
 new data, its model against the champion; then whether the challenger replaced the champion, and why.
 
     python pipelines/retrain_on_drift.py --image attrition-sagemaker:local --capture CAPTURE_DIR \\
-        --data NEW_EXPORT.csv --mlflow URI [--engine sagemaker|kubeflow]
+        --data NEW_EXPORT.csv --mlflow URI [--promote] [--batch-score] [--engine sagemaker|kubeflow]
 
 CAPTURE_DIR is what `serve` wrote with ATTRITION_CAPTURE_DIR set (or SageMaker's data capture,
 downloaded). The champion is the MLflow model version with the alias `champion`. Every decision
@@ -12,8 +12,10 @@ goes to the audit trail (--audit-log). Exit 0 with a verdict, 2 with one line on
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +31,7 @@ def main(argv=None) -> int:
     parser = local.parser(__doc__.splitlines()[0])
     parser.add_argument("--capture", type=Path, required=True, help="the endpoint's captured traffic (a folder)")
     parser.add_argument("--engine", choices=sorted(RUNNERS), default="sagemaker", help="which local pipeline retrains")
+    parser.set_defaults(data=None)  # the new export must be named: retraining on the old one proves nothing
     args = parser.parse_args(argv)
     try:
         with local.working_folder("attrition-drift-", args.keep) as work:
@@ -45,15 +48,17 @@ def run(args, work: Path) -> dict:
         raise ValueError("--mlflow (or MLFLOW_TRACKING_URI) is needed: the champion lives in the registry")
     if not args.capture.is_dir():
         raise ValueError(f"--capture {args.capture} is not a folder")
-    if not args.data.is_file():
-        raise ValueError(f"--data {args.data} is not a file: give the new labelled export")
+    if args.data is None or not args.data.is_file():
+        raise ValueError(f"--data {args.data or '(none)'} is not a file: give the new labelled export to retrain on")
     champion = local.champion(args, work / "champion")
     if champion is None:
         raise ValueError(f"registered model {args.model_name!r} has no champion yet: run a local pipeline with "
                          "--promote first")
     report = monitor(args.image, args.capture, Path(champion["path"]), work / "monitor")
     verdict = report["verdict"]
-    print(f"monitor: {verdict['summary']}", flush=True)
+    kept = args.audit_log.parent / f"drift-report-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    shutil.copy(work / "monitor" / "drift_report.json", kept)
+    print(f"monitor: {verdict['summary']}\ndrift report: {kept}", flush=True)
     decision = {"name": args.model_name, "version": champion["version"], "model_version": champion["model_version"]}
     if not verdict["retraining_recommended"]:
         audit.append(args.audit_log, audit.record(
@@ -68,8 +73,13 @@ def run(args, work: Path) -> dict:
     outcome = retrain(args, trigger)
     replaced = outcome.get("replaced_champion", False)
     new = (outcome.get("registered") or {}).get("version")
-    print(f"challenger v{new} replaced champion v{champion['version']}" if replaced else
-          f"champion v{champion['version']} stays: the challenger did not pass the gate", flush=True)
+    if replaced:
+        print(f"challenger v{new} replaced champion v{champion['version']}", flush=True)
+    elif outcome.get("gate_passed"):
+        print(f"champion v{champion['version']} stays: challenger v{new} passed the gate and awaits a reviewer "
+              f"(attrition-deploy approve --version {args.model_name}/{new}), or retrain with --promote", flush=True)
+    else:
+        print(f"champion v{champion['version']} stays: the challenger did not pass the gate", flush=True)
     for reason in outcome.get("reasons", []):
         print(f"  {reason}", flush=True)
     return {"drift": True, "retrained": True, "replaced_champion": replaced, "champion_before": champion["version"],
@@ -90,11 +100,16 @@ def monitor(image: str, capture: Path, model: Path, output: Path) -> dict:
 
 
 def retrain(args, trigger: str) -> dict:
-    """The chosen local pipeline, as its own command, with --promote: its last line is its result."""
+    """The chosen local pipeline, as its own command (with --promote, --batch-score as given): its
+    last line is its result."""
     command = [sys.executable, str(RUNNERS[args.engine]), "--image", args.image, "--data", str(args.data),
                "--seed", str(args.seed), "--auc-threshold", str(args.auc_threshold),
                "--auc-tolerance", str(args.auc_tolerance), "--mlflow", args.mlflow, "--model-name", args.model_name,
-               "--audit-log", str(args.audit_log), "--trigger", trigger, "--promote"]
+               "--audit-log", str(args.audit_log), "--trigger", trigger]
+    if args.promote:
+        command.append("--promote")
+    if args.batch_score:
+        command += ["--batch-score", "--cohorts", args.cohorts]
     done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])

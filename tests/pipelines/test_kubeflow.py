@@ -39,3 +39,6 @@ def test_both_engines_run_locally_and_agree_on_the_test_auc(image, pipeline_env,
     assert again["champion_before"] == kubeflow["registered"]["version"] and again["gate_passed"]
     assert again["reasons"][1].startswith(f"AUC {again['test_auc']:.4f} vs champion {kubeflow['test_auc']:.4f}")
     assert not again["replaced_champion"]  # without --promote a passing model waits for a reviewer
+    # The same data, seed and settings make the same model: recognised, not registered twice (#23).
+    assert again["registered"] == {**kubeflow["registered"], "already_registered": True}
+    assert again["reasons"][-1].startswith(f"the same model as attrition-kfp v{kubeflow['registered']['version']}")

@@ -2,6 +2,7 @@
 Registry (moto) by attrition-deploy, which reads MLflow over its REST API with boto3 alone."""
 
 import json
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -38,10 +39,15 @@ def approve(aws_env, mlflow_server, version: str, name: str = "attrition-promote
     return done.stdout.strip()
 
 
-def test_approve_says_how_the_champion_changed(aws_env, mlflow_server, trained_dir):
+def test_approve_says_how_the_champion_changed(aws_env, mlflow_server, trained_dir, tmp_path):
     """#23: approve printed only "Approved"; the trail now keeps the champion it displaced."""
     name = "attrition-approve"
-    first, second = (registered_version(mlflow_server, trained_dir, aws_env, name) for _ in range(2))
+    other = tmp_path / "other"  # a second model: the registry keeps one version per model
+    shutil.copytree(trained_dir / "model", other / "model")
+    shutil.copytree(trained_dir / "output", other / "output")
+    manifest = json.loads((other / "model" / "manifest.json").read_text())
+    (other / "model" / "manifest.json").write_text(json.dumps({**manifest, "model_version": "0" * 16}))
+    first, second = (registered_version(mlflow_server, folder, aws_env, name) for folder in (trained_dir, other))
     assert approve(aws_env, mlflow_server, first, name) == f"Approved {name}/{first}: champion {name}: none -> v{first}"
     assert approve(aws_env, mlflow_server, second, name) == (
         f"Approved {name}/{second}: champion {name} v{first} -> v{second}")

@@ -5,6 +5,7 @@ triggers nothing. Every decision lands in the audit trail."""
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def served_traffic(image, model_dir, capture, employees) -> None:
 
 def loop(image, env, mlflow_server, capture, export) -> subprocess.CompletedProcess:
     return subprocess.run([pipelines_python(), str(LOOP), "--image", image, "--capture", str(capture),
-                           "--data", str(export), "--mlflow", mlflow_server, "--model-name", NAME],
+                           "--data", str(export), "--mlflow", mlflow_server, "--model-name", NAME, "--promote"],
                           env=env, capture_output=True, text=True, timeout=1500)
 
 
@@ -49,6 +50,10 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
     assert nobody.returncode == 2 and "has no champion yet" in nobody.stderr and nobody.stderr.count("\n") == 1
     no_data = loop(image, pipeline_env, mlflow_server, tmp_path, tmp_path / "none.csv")
     assert no_data.returncode == 2 and "give the new labelled export" in no_data.stderr
+    unnamed = subprocess.run([pipelines_python(), str(LOOP), "--image", image, "--capture", str(tmp_path),
+                              "--mlflow", mlflow_server, "--model-name", NAME], env=pipeline_env,
+                             capture_output=True, text=True, timeout=300)
+    assert unnamed.returncode == 2 and "--data (none) is not a file" in unnamed.stderr  # not the bundled export
     first = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
                       "--mlflow", mlflow_server, "--model-name", NAME, "--promote"], pipeline_env)
     assert first["replaced_champion"], first
@@ -73,6 +78,8 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
     result = json.loads(retrained.stdout.splitlines()[-1])
     assert result["drift"] is True and result["retrained"] is True
     assert "OverTime (baseline_drift_check)" in result["monitor"]["reasons"]
+    report = re.search(r"^drift report: (.+)$", retrained.stdout, re.M).group(1)
+    assert json.loads(Path(report).read_text())["verdict"]["retraining_recommended"]
     outcome = result["pipeline"]
     assert outcome["champion_before"] == first["registered"]["version"]
     assert any(reason.startswith("AUC ") and "vs champion" in reason for reason in outcome["reasons"])
