@@ -14,6 +14,9 @@ from .plans import Autoscale, Variant
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
 TUNED = [r["Name"] for kind in json.loads(plans.TUNING_RANGES.read_text()).values() for r in kind]
+# The image's declared hyperparameters (written from train/hyperparameters.py, kept equal by a test).
+HYPERPARAMETERS = json.loads(Path(__file__).with_name("hyperparameters.json").read_text())
+BOOLEANS = ("true", "1", "yes", "false", "0", "no")
 DESCRIPTION = """From a trained model directory to a SageMaker endpoint, with boto3.
 
 Each subcommand prints its result (a URI, an ARN, a name) on stdout, or with --dry-run the JSON
@@ -85,8 +88,8 @@ def build() -> argparse.ArgumentParser:
         sub.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
         sub.add_argument("--volume-gb", type=bounded(int, 1, 16384), default=10, help="storage per instance, GB")
         sub.add_argument("--max-runtime", type=bounded(int, 1, 2419200), default=3600, help="seconds")
-        sub.add_argument("--hp", action="append", default=[], type=pair, metavar="NAME=VALUE",
-                       help="a hyperparameter (repeat)")
+        sub.add_argument("--hp", action="append", default=[], type=hyperparameter, metavar="NAME=VALUE",
+                       help="a hyperparameter of the image, checked as the image checks it (repeat)")
         sub.add_argument("--spot", action="store_true", help="managed spot training")
         sub.add_argument("--max-wait", type=bounded(int, 1, 2419200), default=7200, help="seconds, with --spot")
         sub.add_argument("--checkpoint", type=s3_uri, help="s3:// prefix for checkpoints")
@@ -354,6 +357,31 @@ def pair(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
     return key.strip(), value.strip()
+
+
+def hyperparameter(text: str) -> tuple[str, str]:
+    """NAME=VALUE for a hyperparameter the image declares, of its type and in its range: a job
+    that would fail on it is refused before it is planned."""
+    name, value = pair(text)
+    spec = HYPERPARAMETERS.get(name)
+    if spec is None:
+        raise argparse.ArgumentTypeError(f"unknown hyperparameter {name!r}; the image takes: "
+                                         f"{', '.join(HYPERPARAMETERS)}")
+    kind, low, high, choices = spec["type"], spec["low"], spec["high"], spec["choices"]
+    try:
+        number = float(value) if kind in ("int", "float") else None
+    except ValueError:
+        number = None
+    if kind in ("int", "float") and (number is None or number != number or abs(number) == float("inf")
+                                     or (kind == "int" and not number.is_integer())):
+        raise argparse.ArgumentTypeError(f"hyperparameter {name}={value!r} is not a valid {kind}")
+    if kind == "bool" and value.lower() not in BOOLEANS:
+        raise argparse.ArgumentTypeError(f"hyperparameter {name}={value!r} must be true or false")
+    if choices and value.lower() not in choices:
+        raise argparse.ArgumentTypeError(f"hyperparameter {name}={value!r} must be one of {', '.join(choices)}")
+    if number is not None and ((low is not None and number < low) or (high is not None and number > high)):
+        raise argparse.ArgumentTypeError(f"hyperparameter {name}={value!r} is out of range: must be {low}..{high}")
+    return name, value
 
 
 def variant(spec: str) -> Variant:

@@ -83,6 +83,12 @@ def test_non_object_is_rejected():
         hyperparameters.parse(["num_leaves", "8"])
 
 
+def test_the_cli_checks_hyperparameters_against_the_declared_ones():
+    """deploy/attrition_deploy/hyperparameters.json is how the CLI (boto3 only) checks --hp."""
+    shipped = json.loads((ROOT / "deploy" / "attrition_deploy" / "hyperparameters.json").read_text())
+    assert shipped == hyperparameters.declared()
+
+
 def test_the_cli_tunes_exactly_the_declared_search_ranges():
     """deploy/attrition_deploy/tuning_ranges.json is how the CLI (boto3 only) learns the ranges."""
     shipped = json.loads((ROOT / "deploy" / "attrition_deploy" / "tuning_ranges.json").read_text())

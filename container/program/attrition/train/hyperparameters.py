@@ -153,6 +153,14 @@ def tuning_ranges() -> dict:
     return ranges
 
 
+def declared() -> dict:
+    """Every hyperparameter's type and allowed values, as JSON (the CLI checks `--hp` against
+    deploy/attrition_deploy/hyperparameters.json, which a test keeps equal to this)."""
+    return {spec.name: {"type": spec.kind.__name__, "choices": list(spec.choices),
+                        "low": spec.low if math.isfinite(spec.low) else None,
+                        "high": spec.high if math.isfinite(spec.high) else None} for spec in SPECS}
+
+
 def split_list(value: str) -> list:
     return [item.strip() for item in value.split(",") if item.strip()]
 
