@@ -205,8 +205,14 @@ def best_of(aws: Runner, tuning_job: str) -> tuple[str, str]:
 
 
 def register(args: Namespace, aws: Runner) -> str:
-    if args.from_mlflow:
-        _from_mlflow(args, aws)
+    if args.from_mlflow:  # the version's files (HR data's lineage, the model) are removed once registered
+        with tempfile.TemporaryDirectory(prefix="attrition-promote-") as scratch:
+            _from_mlflow(args, aws, Path(scratch))
+            return _register(args, aws)
+    return _register(args, aws)
+
+
+def _register(args: Namespace, aws: Runner) -> str:
     if args.from_tuning_job:
         if aws.dry_run:
             raise ValueError("register --from-tuning-job reads the tuning job: run it without --dry-run")
@@ -242,7 +248,7 @@ def register(args: Namespace, aws: Runner) -> str:
     return arn
 
 
-def _from_mlflow(args: Namespace, aws: Runner) -> None:
+def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
     """Promote an approved MLflow model version: its files packaged to S3, its evaluation beside
     them, its lineage in the package; `register` then goes on as usual."""
     name, _, number = args.from_mlflow.partition("/")
@@ -253,7 +259,6 @@ def _from_mlflow(args: Namespace, aws: Runner) -> None:
     if approval != "Approved":
         raise ValueError(f"MLflow model {name} version {number} is {approval}: approve it first (its tag "
                          "approval=Approved), then promote it")
-    folder = Path(tempfile.mkdtemp(prefix="attrition-promote-"))
     evaluation = mlflow_registry.download(args.mlflow, found["run_id"], folder / "model")
     try:
         mlflow_registry.check_files(folder / "model", found["tags"], f"MLflow model {name} version {number}")

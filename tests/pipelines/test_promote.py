@@ -73,7 +73,8 @@ def promote(aws_env, mlflow_server, version: str):
     return subprocess.run([sys.executable, str(CLI), "register", "--name", "attrition-promoted", "--from-mlflow",
                            f"attrition-promote/{version}", "--mlflow", mlflow_server, "--bucket", "hr-models",
                            "--image", IMAGE, "--role", ROLE, "--group", "attrition-models"],
-                          env=aws_env, capture_output=True, text=True, timeout=120)
+                          env={**aws_env, "TMPDIR": str(Path(aws_env["ATTRITION_AUDIT_LOG"]).parent)},
+                          capture_output=True, text=True, timeout=120)
 
 
 def test_only_an_approved_version_is_promoted_with_its_lineage(aws_env, mlflow_server, trained_dir):
@@ -89,6 +90,8 @@ def test_only_an_approved_version_is_promoted_with_its_lineage(aws_env, mlflow_s
     assert champion["version"] == version
     promoted = promote(aws_env, mlflow_server, version)
     assert promoted.returncode == 0, promoted.stderr
+    scratch = Path(aws_env["ATTRITION_AUDIT_LOG"]).parent
+    assert not list(scratch.glob("attrition-promote-*"))  # #23: the model's files are not left behind
     sagemaker = boto3.client("sagemaker", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="us-east-1",
                              aws_access_key_id="testing", aws_secret_access_key="testing")
     package = sagemaker.describe_model_package(ModelPackageName=promoted.stdout.strip())
