@@ -230,7 +230,7 @@ def _register(args: Namespace, aws: Runner) -> str:
         return str(args.name)
     aws.tolerate("sagemaker", "create_model_package_group", plans.model_package_group(args.group, tuple(args.tag)),
                  ("already exist",))
-    metadata = plans.lineage_metadata(_manifest(args.manifest), args.model_data)
+    metadata = plans.lineage_metadata(_manifest(args.manifest), args.model_data, args.approval)
     found = None if aws.dry_run else _registered_package(aws, args.group, metadata)
     if found:
         return found

@@ -108,10 +108,13 @@ def _packages(args: Namespace, aws: Runner) -> list[dict]:
                                         model=model, verdict=status,
                                         reasons=[package.get("ApprovalDescription", "")]) |
                            {"time": _time(package["LastModifiedTime"])})
+        registered_as = metadata.get("registered_as")  # the status then, not the package's current one
         entries.append(audit.record("registered", actor=_who(package.get("CreatedBy")),
                                     trigger="SageMaker Model Registry", model=model,
                                     data={k: [v] for k, v in metadata.items() if k.startswith("data_")},
-                                    verdict=status) | {"time": _time(package.get("CreationTime"))})
+                                    verdict=registered_as or "",
+                                    reasons=[] if registered_as else ["status at registration not recorded"]) |
+                       {"time": _time(package.get("CreationTime"))})
     return sorted(entries, key=lambda entry: entry["time"], reverse=True)
 
 

@@ -274,9 +274,10 @@ def model_package(group: str, image: str, model_data: str, environment: dict[str
     return request
 
 
-def lineage_metadata(manifest: dict[str, Any], model_data: str) -> dict[str, str]:
-    """CustomerMetadataProperties from manifest.json: the model points back to its data."""
-    metadata = {"model_data": model_data}
+def lineage_metadata(manifest: dict[str, Any], model_data: str, approval: str) -> dict[str, str]:
+    """CustomerMetadataProperties from manifest.json: the model points back to its data, and
+    keeps the approval status it was registered with (the package shows only its current one)."""
+    metadata = {"model_data": model_data, "registered_as": approval}
     for key in ("model_version", "model_sha256", "image_revision", "trained_at", "training_job_name"):
         if manifest.get(key):
             metadata[key] = str(manifest[key])

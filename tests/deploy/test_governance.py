@@ -104,6 +104,11 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
     registered = cli(aws_env, "register", "--name", "attrition-gov", "--image", IMAGE, "--role", ROLE,
                      "--model-data", "s3://hr-models/attrition/model.tar.gz", "--group", "attrition-gov",
                      "--manifest", model_dir / "manifest.json").stdout.strip()
+    # Each event as it happened (#23): the registration shows the status it was registered with, not
+    # the package's current one (read before approving: moto's UpdateModelPackage drops the package's
+    # CustomerMetadataProperties, which SageMaker keeps).
+    before = json.loads(cli(aws_env, "history", "--group", "attrition-gov", "--json").stdout)
+    assert [(e["event"], e["verdict"]) for e in before] == [("registered", "PendingManualApproval")]
     reason = "bias report reviewed: Age>40 DI 0.46 comes from the labels"
     assert cli(aws_env, "approve", "--package", registered, "--reason", reason).stdout.strip() == (
         "Approved attrition-gov/1")
@@ -113,6 +118,7 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
     assert events == ["approved", "registered"]
     from_aws = json.loads(cli(aws_env, "history", "--group", "attrition-gov", "--json").stdout)
     assert {e["event"] for e in from_aws} == {"approved", "registered"}
+    assert next(e for e in from_aws if e["event"] == "approved")["verdict"] == "Approved"
     assert all(e["model"]["package"] == registered for e in from_aws)
     assert any(reason in " ".join(e["reasons"]) for e in from_aws)
     both = cli(aws_env, "approve", "--package", registered, "--version", "attrition/1", "--reason", "x", check=False)
