@@ -202,3 +202,9 @@ def test_levers_on_a_model_of_deeper_trees_are_searched_greedily(tmp_path, ibm_t
 def test_a_request_for_more_levers_than_declared_is_refused(search):
     with pytest.raises(RequestError, match="more than the 6 actionable features"):
         search.check(7)
+
+
+def test_an_employee_whose_probability_rounds_to_one_is_answered(search):
+    row = np.zeros(len(search.model.schema.features))
+    answer, = search.search(row[None, :], [1.0], 2)
+    assert len(answer.changes) <= 2  # log-odds of 1.0 used to divide by zero

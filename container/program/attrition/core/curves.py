@@ -80,11 +80,18 @@ def split_points(dump: dict) -> dict[int, np.ndarray]:
     return {j: np.array(sorted(values)) for j, values in points.items()}
 
 
+def thresholds(predictor, booster) -> dict[int, np.ndarray]:
+    """Per numeric feature index, where the model's answer can change: a sum of stumps has them
+    at hand, any other model's are read from its dump."""
+    if isinstance(predictor, StumpPredictor):
+        return {f.index: f.thresholds for f in predictor.functions if not isinstance(f, Lookup)}
+    return split_points(booster.dump_model())
+
+
 def partial_dependence(predictor, booster, schema, x: np.ndarray, names: list[str], positive: str) -> list[dict]:
     """Clarify's PDP entries for the named features, over the sample rows `x` (encoded, float64)."""
     stumps = predictor if isinstance(predictor, StumpPredictor) else None
-    points = ({f.index: f.thresholds for f in stumps.functions if not isinstance(f, Lookup)} if stumps
-              else split_points(booster.dump_model()))
+    points = thresholds(predictor, booster)
     functions = {f.index: f for f in stumps.functions} if stumps else {}
     entries = []
     for name in names:

@@ -30,7 +30,7 @@ import numpy as np
 from . import curves
 from .errors import RequestError, UserError
 from .schema import CATEGORICAL, Schema
-from .stumps import Lookup, StumpPredictor
+from .stumps import StumpPredictor
 from .values import canonical_category
 
 PROTECTED = ("Age", "Gender", "MaritalStatus")  # never levers, whatever the bias facets
@@ -178,8 +178,7 @@ class LeverSearch:
         self.indexes = [names.index(lever.feature) for lever in levers]
         predictor = model.predictor
         self.stumps = predictor if isinstance(predictor, StumpPredictor) else None
-        points = curves.split_points(model.booster.dump_model()) if self.stumps is None else {
-            f.index: f.thresholds for f in self.stumps.functions if not isinstance(f, Lookup)}
+        points = curves.thresholds(predictor, model.booster)
         self.points = [np.asarray(points.get(j, ()), dtype=np.float64) for j in self.indexes]
         self.functions = {f.index: f for f in self.stumps.functions} if self.stumps else {}
         self.method = method(predictor)
@@ -204,14 +203,14 @@ class LeverSearch:
             return Answer(True, (), probability)
         candidates = self.candidates(row)
         if self.stumps is not None:
-            return self._additive(row, candidates, k)
+            return self._additive(row, probability, candidates, k)
         return self._greedy(row, candidates, k)
 
-    def _additive(self, row: np.ndarray, candidates: list[np.ndarray], k: int) -> Answer:
+    def _additive(self, row: np.ndarray, probability: float, candidates: list[np.ndarray], k: int) -> Answer:
         """Each lever's best value on its own; the fewest levers whose gains reach the threshold."""
         stumps = self.stumps
         assert stumps is not None
-        score = _logit(stumps.predict(row[None, :])[0]) / stumps.sigmoid
+        score = _logit(probability) / stumps.sigmoid
         limit = _logit(self.model.threshold) / stumps.sigmoid
         best = []
         for i, (j, values) in enumerate(zip(self.indexes, candidates)):
@@ -308,6 +307,8 @@ def _closest(values: np.ndarray, scores: np.ndarray) -> float:
 
 
 def _logit(p: float) -> float:
+    """log-odds; a probability that rounded to 0 or 1 is read as just inside (no division by zero)."""
+    p = min(max(p, 1e-300), 1 - 1e-16)
     return math.log(p / (1 - p))
 
 

@@ -8,12 +8,12 @@ fields of its answer.
     levers   `levers=k`: per employee, the fewest changes (at most k) among the model's actionable
              features that bring the probability under the threshold (core.levers).
 
-The query string wins over the custom attributes, which win over the body, as for `explain`.
+Each is read as `explain` is (explanations.setting): the query string, then the custom
+attributes, then the body.
 """
 
 import json
 import math
-from urllib.parse import parse_qs
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from ..core.errors import RequestError
 from ..core.model import Model
 from ..core.schema import CATEGORICAL, Schema
 from ..core.values import canonical_category, is_missing
-from .explanations import custom_attribute
+from .explanations import OFF, setting
 
 MAX_LEVER_ROWS = 1_000  # employees per request that may ask for levers: each is a small search
 SHOWN_LEVELS = 20  # levels listed in a message about a category
@@ -36,16 +36,6 @@ def requested(query_string: str, custom_attributes: str, body: dict, schema: Sch
         return {}, 0
     return (whatif(setting("whatif", query_string, custom_attributes, body), schema),
             levers_requested(setting("levers", query_string, custom_attributes, body)))
-
-
-def setting(name: str, query_string: str, custom_attributes: str, body: dict) -> object:
-    """A request setting from the query string, then the custom attributes, then the JSON body."""
-    if query_string:
-        found = parse_qs(query_string).get(name)
-        if found:
-            return found[0]
-    from_header = custom_attribute(custom_attributes, name)
-    return from_header if from_header is not None else body.get(name)
 
 
 def whatif(raw: object, schema: Schema) -> dict[int, float]:
@@ -119,7 +109,7 @@ def levers_requested(raw: object) -> int:
     if raw is None:
         return 0
     text = str(raw).strip().lower()
-    if text in ("", "0", "false", "no", "off"):
+    if text in OFF:
         return 0
     if not (text.isascii() and text.isdigit()):
         raise RequestError(f"levers={str(raw)[:20]!r} must be a whole number of changes, e.g. levers=3")

@@ -19,27 +19,34 @@ OFF = ("", "0", "false", "no", "off")
 ON = ("true", "yes", "on")
 
 
-def requested(query_string: str, custom_attributes: str, body_setting: object) -> int:
-    """How many drivers a request asks for: `?explain=` in the query, then `explain=` in the
-    X-Amzn-SageMaker-Custom-Attributes header, then the JSON body's "explain"; 0 for none."""
-    query = parse_qs(query_string).get("explain", [None])[0] if query_string else None
-    return top_k_from(query, custom_attribute(custom_attributes), body_setting)
+def requested(query_string: str, custom_attributes: str, body: dict) -> int:
+    """How many drivers a request asks for (see `setting`); 0 for none."""
+    return top_k(setting("explain", query_string, custom_attributes, body))
 
 
-def top_k_from(*settings: object) -> int:
-    """The first explicit setting wins: a whole number of drivers, true (3) or false (0)."""
-    for raw in settings:
-        if raw is None:
-            continue
-        text = str(raw).strip().lower()
-        if text in OFF:
-            return 0
-        if text in ON:
-            return DEFAULT_TOP_K
-        if text.isascii() and text.isdigit() and 0 < int(text) <= 100:
-            return int(text)
-        raise RequestError(f"explain={raw!r} must be true, false, or a number of drivers (1..100)")
-    return 0
+def setting(name: str, query_string: str, custom_attributes: str, body: dict) -> object:
+    """A request setting: `?name=` in the query string wins, then `name=` in the
+    X-Amzn-SageMaker-Custom-Attributes header, then the JSON body's own; None when none is given."""
+    if query_string:
+        found = parse_qs(query_string).get(name)
+        if found:
+            return found[0]
+    from_header = custom_attribute(custom_attributes, name)
+    return from_header if from_header is not None else body.get(name)
+
+
+def top_k(raw: object) -> int:
+    """A whole number of drivers, true (3) or false (0); None asks for none."""
+    if raw is None:
+        return 0
+    text = str(raw).strip().lower()
+    if text in OFF:
+        return 0
+    if text in ON:
+        return DEFAULT_TOP_K
+    if text.isascii() and text.isdigit() and 0 < int(text) <= 100:
+        return int(text)
+    raise RequestError(f"explain={raw!r} must be true, false, or a number of drivers (1..100)")
 
 
 def custom_attribute(header: str, name: str = "explain"):

@@ -50,7 +50,7 @@ class Invocations:
         schema = self.model.schema
         frames, body = codecs.decode_frames(request.body, media_type, charset, schema)
         query, custom = request.query, request.custom_attributes
-        top_k = explanations.requested(query, custom, body.get("explain"))
+        top_k = explanations.requested(query, custom, body)
         top_k = min(top_k, len(schema.features))
         whatif, k = counterfactuals.requested(query, custom, body, schema)
         if k:
