@@ -57,7 +57,7 @@ class Forecast:
     cost_column: str | None = None
     cost_factor: float = 1.0
     label: tuple[str, str] | None = None  # (label column, positive class): realised leavers when present
-    cohorts: dict = field(default_factory=dict)  # (grouping name, key) -> sums (see EMPLOYEES...)
+    cohorts: dict = field(default_factory=dict)  # grouping name -> {key: sums (see EMPLOYEES...)}
     rows: int = 0
     rows_without_cost: int = 0
     labelled: bool = False
@@ -84,12 +84,13 @@ class Forecast:
         self.rows += n
 
     def _sums(self, grouping: Grouping, key: tuple) -> np.ndarray:
-        found = self.cohorts.get((grouping.name, key))
+        cohorts = self.cohorts.setdefault(grouping.name, {})
+        found = cohorts.get(key)
         if found is None:
-            if sum(name == grouping.name for name, _ in self.cohorts) >= MAX_COHORTS:
+            if len(cohorts) >= MAX_COHORTS:
                 raise UserError(f"--cohorts {grouping.name}: more than {MAX_COHORTS:,} groups; choose columns "
                                 "with fewer values")
-            found = self.cohorts[(grouping.name, key)] = np.zeros(REALISED + 1 + len(self.feature_names))
+            found = cohorts[key] = np.zeros(REALISED + 1 + len(self.feature_names))
         return found
 
     def _costs(self, columns: dict, n: int) -> np.ndarray:
@@ -112,7 +113,7 @@ class Forecast:
         """cohorts.json: every grouping's cohorts, the most leavers expected first."""
         groupings = []
         for grouping in self.groupings:
-            found = [(key, sums) for (name, key), sums in self.cohorts.items() if name == grouping.name]
+            found = list(self.cohorts.get(grouping.name, {}).items())
             found.sort(key=lambda item: (-item[1][EXPECTED], item[0]))
             groupings.append({"by": list(grouping.columns),
                               "cohorts": [self._cohort(grouping, key, sums) for key, sums in found]})
