@@ -1,5 +1,6 @@
 """Run the image with docker and talk to it over HTTP on loopback."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -41,6 +42,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def distributed_ports(hosts: int = 2) -> int:
+    """ATTRITION_DISTRIBUTED_PORT for `hosts` hosts on this machine: the first of 2 x hosts free
+    ports in a row (LightGBM's, then the co-location handshake's)."""
+    for base in range(23000, 40000, 17):
+        try:
+            with contextlib.ExitStack() as ports:
+                for k in range(2 * hosts):
+                    ports.enter_context(socket.socket()).bind(("127.0.0.1", base + k))
+            return base
+        except OSError:
+            continue
+    raise AssertionError(f"no {2 * hosts} free ports in a row")
 
 
 class Server:

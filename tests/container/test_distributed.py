@@ -7,8 +7,7 @@ import shutil
 
 import pytest
 
-from tests.container.docker_helpers import TEST_DIR, docker
-from tests.unit.train.test_distributed import _free_pair
+from tests.container.docker_helpers import TEST_DIR, distributed_ports, docker
 
 pytestmark = pytest.mark.container
 HOSTS = ["algo-1", "algo-2"]
@@ -35,7 +34,7 @@ def _finish(container: str) -> tuple[int, str]:
 
 
 def test_two_containers_train_one_model_and_only_the_leader_writes_it(image, tmp_path):
-    port = _free_pair()
+    port = distributed_ports()
     containers = [_host(image, tmp_path / host, host, port) for host in HOSTS]
     (leader, leader_log), (other, other_log) = [_finish(c) for c in containers]
     assert (leader, other) == (0, 0), leader_log + other_log
@@ -50,7 +49,7 @@ def test_two_containers_train_one_model_and_only_the_leader_writes_it(image, tmp
 
 
 def test_a_host_alone_fails_with_a_line_naming_it(image, tmp_path):
-    code, log = _finish(_host(image, tmp_path / "algo-1", "algo-1", _free_pair()))
+    code, log = _finish(_host(image, tmp_path / "algo-1", "algo-1", distributed_ports()))
     assert code != 0, log
     failure = (tmp_path / "algo-1" / "output" / "failure").read_text()
     assert failure.startswith("host algo-1 (rank 0/2): lost the other hosts at 127.0.0.1:"), failure

@@ -88,7 +88,7 @@ session = LocalSession()
 session.config = {"local": {"local_code": True, "container_root": work}}
 estimator = sdk.estimator(image, "arn:aws:iam::123456789012:role/attrition", instance_count=2, instance_type="local",
                           output_path=f"file://{work}/out", sagemaker_session=session,
-                          hyperparameters={**fast, "num_threads": 1})
+                          hyperparameters=fast)
 estimator.fit({"train": f"file://{data}"})
 with tarfile.open(estimator.model_data.removeprefix("file://")) as tar:
     names = tar.getnames()
@@ -104,3 +104,5 @@ def test_sdk2_two_instances_in_local_mode_give_one_model(image, sdk_env, tmp_pat
     assert {"model.txt", "metadata.json", "manifest.json", "statistics.json"} <= files
     shares = re.findall(r"distributed: host=(algo-\d-\w+) rank=(\d)/2 rows=(\d+)", result["log"])
     assert sorted((rank, rows) for _, rank, rows in shares) == [("0", "735"), ("1", "735")], result["log"][-3000:]
+    # num_threads 0, as by default: both hosts run on this machine, so each takes its share of the cores
+    assert result["log"].count("distributed: 2 hosts share this machine's") == 2, result["log"][-3000:]

@@ -3,9 +3,9 @@ each its own /opt/ml, as SageMaker starts one container per host."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -14,11 +14,12 @@ from attrition.core import features, metrics, model
 from attrition.core.environment import DistributedSettings
 from attrition.core.errors import UserError
 from attrition.train import distributed
+from tests.container.docker_helpers import distributed_ports
 from tests.helpers import ROOT, make_opt_ml
 
 SETTINGS = DistributedSettings(port=12400, timeout_minutes=1)
-# Early stopping on, as by default, but fewer trees; one thread each: the two share the cores.
-HP = {"num_boost_round": "400", "early_stopping_rounds": "40", "num_threads": "1"}
+# Early stopping on, as by default, but fewer trees; num_threads 0 as by default: the hosts share the cores.
+HP = {"num_boost_round": "400", "early_stopping_rounds": "40"}
 
 
 def test_one_host_is_no_cluster_and_the_leader_is_hosts_0():
@@ -38,16 +39,32 @@ def test_the_shares_split_the_rows_exactly_once():
     assert [len(s) for s in shares] == [4, 3, 3]
 
 
-def _free_pair() -> int:
-    for base in range(23000, 40000, 17):
-        try:
-            with socket.socket() as a, socket.socket() as b:
-                a.bind(("127.0.0.1", base))
-                b.bind(("127.0.0.1", base + 1))
-            return base
-        except OSError:
-            continue
-    raise AssertionError("no two free ports in a row")
+def _colocated(tmp_path, boot_ids: list[str]) -> list[int]:
+    """Two hosts on loopback, each with the boot id given, as two threads of this process."""
+    settings = DistributedSettings(port=distributed_ports(), timeout_minutes=1)
+    hosts = ("localhost", "127.0.0.1")
+    found: dict[int, int] = {}
+
+    def host(k: int) -> None:
+        (tmp_path / f"boot{k}").write_text(boot_ids[k] + "\n")
+        found[k] = distributed.colocated(distributed.Cluster(hosts, hosts[k], "", settings), tmp_path / f"boot{k}")
+
+    both = [threading.Thread(target=host, args=(k,)) for k in (0, 1)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join(30)
+    return [found.get(0, 0), found.get(1, 0)]
+
+
+def test_hosts_on_one_kernel_find_each_other_and_hosts_on_two_do_not(tmp_path):
+    assert _colocated(tmp_path, ["kernel-a", "kernel-a"]) == [2, 2]
+    assert _colocated(tmp_path, ["kernel-a", "kernel-b"]) == [1, 1]
+
+
+def test_threads_asked_for_are_kept_without_asking_the_other_hosts():
+    group = distributed.Cluster(("localhost", "127.0.0.1"), "localhost", "", SETTINGS)
+    assert distributed.threads(group, 3) == 3  # no other host answers: a handshake would fail
 
 
 def _split(ibm_text: str) -> tuple[str, str]:
@@ -89,7 +106,7 @@ def _held_out_auc(model_dir, test_text) -> float:
 
 def test_two_hosts_train_one_model_as_good_as_one_host(tmp_path, ibm_text):
     train_text, test_text = _split(ibm_text)
-    port = _free_pair()
+    port = distributed_ports()
     hosts = ["localhost", "127.0.0.1"]  # two names for loopback: LightGBM tells the hosts apart by port
     workers = [_train(tmp_path / f"host{k}", train_text, {"current_host": h, "hosts": hosts}, port)
                for k, h in enumerate(hosts)]
@@ -101,6 +118,9 @@ def test_two_hosts_train_one_model_as_good_as_one_host(tmp_path, ibm_text):
                if line.startswith("distributed: host=")]
     assert trained == [588, 588] and sum(trained) == len(train_text.splitlines()) - 1
     assert "rank=0/2" in logs[0] and "rank=1/2" in logs[1]
+    cores = os.cpu_count() or 1
+    assert all(f"distributed: 2 hosts share this machine's {cores} cores: {max(1, cores // 2)} thread(s) each"
+               in log for log in logs), logs
     assert (tmp_path / "host0" / "model" / "model.txt").is_file()
     assert not any((tmp_path / f"host{k}" / "output" / "failure").exists() for k in (0, 1))
     assert not (tmp_path / "host1" / "model" / "model.txt").exists()  # only the leader writes
@@ -120,7 +140,7 @@ def test_sharded_hosts_train_one_model_on_their_own_files(tmp_path, ibm_text):
     rest = [line for i, line in enumerate(lines) if i % 6]
     files = ["\n".join([header, *part]) + "\n" for part in (rest[:700], rest[700:])]
     validation_text = "\n".join([header, *validation]) + "\n"
-    port = _free_pair()
+    port = distributed_ports()
     hosts = ["localhost", "127.0.0.1"]
     # patience as long as the trees: 196 validation rows give a noisy AUC, which an early peak can fool
     hp = {**HP, "early_stopping_rounds": HP["num_boost_round"]}

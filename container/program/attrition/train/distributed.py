@@ -13,10 +13,19 @@ channel) are scored whole on every host, so every host sees the same scores and 
 same tree. The leader then writes every artifact; the others wait at a
 barrier (one more collective call on the same network) until it has, so no host exits before the
 model exists: SageMaker's local mode stops all hosts as soon as one exits.
+
+Several hosts may share one machine (the SDK's local mode runs every host on the laptop). Each
+would start a thread per core and, at each of thousands of allreduce steps, its waiting threads
+spin on the cores the other hosts need: two local hosts took 200 s where one takes 2 s. So before
+the network opens the hosts tell each other their kernel's boot id (one kernel, one machine; a
+container shares its host's), and when num_threads is 0 each host sharing a machine takes its
+share of the cores. Hosts on machines of their own (a real cluster) keep every core.
 """
 
 import contextlib
+import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,9 +101,7 @@ def network(group: Cluster | None, failure_file: Path) -> Iterator[None]:
     holder = _holder()
     logs.say(f"distributed: {group.name} joins {machines} (interface {group.interface or 'any'})")
     failure_file.parent.mkdir(parents=True, exist_ok=True)
-    failure_file.write_text(f"{group.name}: lost the other hosts at {machines} (waited up to "
-                            f"{group.settings.timeout_minutes} minute(s)): a host failed (see its failure) "
-                            "or cannot be reached on its port\n")
+    failure_file.write_text(_lost(group, machines) + "\n")
     try:
         holder.set_network(machines, local_listen_port=group.settings.port + group.rank,
                            listen_time_out=group.settings.timeout_minutes, num_machines=group.size)
@@ -120,12 +127,73 @@ def barrier(group: Cluster) -> None:
                         "failed or stopped (see its failure)") from None
 
 
+def threads(group: Cluster, num_threads: int) -> int:
+    """num_threads for this host: as asked, or (0, every core) its share of the machine's cores
+    among the hosts of the group running on it."""
+    if num_threads:
+        return num_threads
+    sharing = colocated(group)
+    if sharing == 1:
+        return 0
+    share = max(1, (os.cpu_count() or 1) // sharing)
+    logs.say(f"distributed: {sharing} hosts share this machine's {os.cpu_count()} cores: {share} thread(s) each")
+    return share
+
+
+def colocated(group: Cluster, boot_id_file: Path = Path("/proc/sys/kernel/random/boot_id")) -> int:
+    """How many of the group's hosts (this one included) run on this machine's kernel.
+
+    Host k answers on port + size + k with its boot id, to each of the others once, while it asks
+    each of them for theirs; a host that never answers is a host LightGBM's network will not find
+    either, so the wait is the same timeout and the failure the same message."""
+    mine = boot_id_file.read_text().strip() if boot_id_file.exists() else f"unknown-{group.current}"
+    port = group.settings.port + group.size
+    deadline = time.monotonic() + 60 * group.settings.timeout_minutes
+    addresses = [f"{_address(host)}:{port + k}" for k, host in enumerate(group.hosts)]
+    with socket.create_server(("", port + group.rank)) as listener:
+        answering = threading.Thread(target=_answer, args=(listener, mine, group.size - 1, deadline), daemon=True)
+        answering.start()
+        theirs = [_ask(address, deadline) for k, address in enumerate(addresses) if k != group.rank]
+        answering.join(max(0.0, deadline - time.monotonic()))
+    if None in theirs:
+        raise UserError(_lost(group, ",".join(addresses)))
+    return 1 + sum(other == mine for other in theirs)
+
+
+def _answer(listener: socket.socket, boot_id: str, count: int, deadline: float) -> None:
+    listener.settimeout(1.0)
+    while count and time.monotonic() < deadline:
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            continue
+        with connection:
+            connection.sendall(boot_id.encode() + b"\n")
+        count -= 1
+
+
+def _ask(address: str, deadline: float) -> str | None:
+    host, port = address.rsplit(":", 1)
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, int(port)), timeout=5) as connection:
+                return connection.makefile("r").readline().strip()
+        except OSError:
+            time.sleep(0.2)
+    return None
+
+
 def _holder() -> lightgbm.Booster:
     """A Booster to hold the network open (LightGBM opens it from a Booster): one stump."""
     tiny = lightgbm.train({"objective": "binary", "verbosity": -1, "num_leaves": 2, "min_data_in_leaf": 1,
                            "min_data_in_bin": 1}, lightgbm.Dataset(np.arange(4, dtype=float).reshape(-1, 1),
                                                                     label=[0, 1, 0, 1]), num_boost_round=1)
     return lightgbm.Booster(model_str=tiny.model_to_string())
+
+
+def _lost(group: Cluster, addresses: str) -> str:
+    return (f"{group.name}: lost the other hosts at {addresses} (waited up to {group.settings.timeout_minutes} "
+            "minute(s)): a host failed (see its failure) or cannot be reached on its port")
 
 
 def _address(host: str) -> str:

@@ -82,6 +82,8 @@ def run(paths: environment.Paths, environ) -> None:
                         "leave it out of the job to be measured by cross-validation")
     if group is not None and _sharded(data_config, channel, group, hp, paths):
         group = dataclasses.replace(group, sharded=True)
+    if group is not None:
+        hp = {**hp, "num_threads": distributed.threads(group, hp["num_threads"])}
     started = time.time()
 
     training, held = _data(paths, hp, channel, group is not None and group.sharded)
