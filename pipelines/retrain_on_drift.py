@@ -104,7 +104,8 @@ def retrain(args, trigger: str) -> dict:
     last line is its result."""
     command = [sys.executable, str(RUNNERS[args.engine]), "--image", args.image, "--data", str(args.data),
                "--seed", str(args.seed), "--auc-threshold", str(args.auc_threshold),
-               "--auc-tolerance", str(args.auc_tolerance), "--mlflow", args.mlflow, "--model-name", args.model_name,
+               "--auc-tolerance", str(args.auc_tolerance),
+               "--bias-tolerance", str(args.bias_tolerance), "--mlflow", args.mlflow, "--model-name", args.model_name,
                "--audit-log", str(args.audit_log), "--trigger", trigger]
     if args.promote:
         command.append("--promote")

@@ -2,7 +2,8 @@ r"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this i
 
     prepare -> train -> evaluate (the new model and the champion on the same test rows)
         -> gate (dsl.If test AUC >= auc_threshold, and dsl.If the champion-vs-challenger gate passed) -> register
-        \-> batch score (dsl.If batch_score_on: the image's `score` on scoring_uri, with cohort forecasts)
+                   \-> batch score (inside the gate, dsl.If batch_score_on: the image's `score` on scoring_uri,
+                       with cohort forecasts)
 
 champion_uri is a folder holding the approved model to beat (its files or model.tar.gz), or only
 a marker file when there is none yet; run_local.py fills it from the MLflow `champion` alias.
@@ -64,7 +65,7 @@ elif step == "train":
     artifact("model", {"model_version": manifest["model_version"], "validation_auc": manifest["metrics"]["auc"]})
 elif step == "evaluate":
     run("evaluate", "--model", args["model"], "--champion", args["champion"], "--test", args["test"],
-        "--output", work, "--auc-tolerance", args["auc_tolerance"])
+        "--output", work, "--auc-tolerance", args["auc_tolerance"], "--bias-tolerance", args["bias_tolerance"])
     evaluation = json.load(open(os.path.join(work, "evaluation.json")))
     for name in ("evaluation", "bias"):
         os.makedirs(os.path.dirname(args[name]), exist_ok=True)
@@ -127,12 +128,13 @@ def train(train: Input[Dataset], validation: Input[Dataset], seed: int, model: O
 
 @dsl.container_component
 def evaluate(model: Input[Model], champion: Input[Model], test: Input[Dataset], auc_tolerance: float,
-             evaluation: Output[Artifact], bias: Output[Artifact], metrics: Output[Metrics],
+             bias_tolerance: float, evaluation: Output[Artifact], bias: Output[Artifact], metrics: Output[Metrics],
              classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float),
              beats_champion: dsl.OutputPath(bool)):
     """Score the untouched test split with the new model and the champion (the image's
     `evaluate`); metrics for the KFP UI."""
     return _glue("evaluate", model=model.path, champion=champion.path, test=test.path, auc_tolerance=auc_tolerance,
+                 bias_tolerance=bias_tolerance,
                  evaluation=evaluation.path, evaluation_uri=evaluation.uri, bias=bias.path, bias_uri=bias.uri,
                  metrics_uri=metrics.uri, classification_uri=classification.uri, test_auc=test_auc,
                  beats_champion=beats_champion)
@@ -156,6 +158,7 @@ def batch_score(model: Input[Model], employees: Input[Dataset], cohorts: str, sc
 @dsl.pipeline(name="attrition", description="prepare, train, evaluate, gate and register an attrition model")
 def attrition_pipeline(export_uri: str, champion_uri: str, seed: int = 0, test_fraction: float = 0.2,
                        validation_fraction: float = 0.2, auc_threshold: float = 0.80, auc_tolerance: float = 0.01,
+                       bias_tolerance: float = 0.0,
                        approval: str = "PendingManualApproval", batch_score_on: bool = False,
                        scoring_uri: str = "", cohorts: str = "Department,JobRole") -> float:
     export = dsl.importer(artifact_uri=export_uri, artifact_class=Dataset, reimport=False)
@@ -164,13 +167,13 @@ def attrition_pipeline(export_uri: str, champion_uri: str, seed: int = 0, test_f
     trained = train(train=prepared.outputs["train"], validation=prepared.outputs["validation"], seed=seed)
     champion = dsl.importer(artifact_uri=champion_uri, artifact_class=Model, reimport=False)
     evaluated = evaluate(model=trained.outputs["model"], champion=champion.output, test=prepared.outputs["test"],
-                         auc_tolerance=auc_tolerance)
+                         auc_tolerance=auc_tolerance, bias_tolerance=bias_tolerance)
     with dsl.If(evaluated.outputs["test_auc"] >= auc_threshold, name="gate"), \
             dsl.If(evaluated.outputs["beats_champion"] == True, name="beats-champion"):  # noqa: E712
         register(model=trained.outputs["model"], evaluation=evaluated.outputs["evaluation"], approval=approval)
-    with dsl.If(batch_score_on == True, name="batch-score"):  # noqa: E712 (a kfp condition, not Python's)
-        employees = dsl.importer(artifact_uri=scoring_uri, artifact_class=Dataset, reimport=False)
-        batch_score(model=trained.outputs["model"], employees=employees.output, cohorts=cohorts)
+        with dsl.If(batch_score_on == True, name="batch-score"):  # noqa: E712 (a kfp condition, not Python's)
+            employees = dsl.importer(artifact_uri=scoring_uri, artifact_class=Dataset, reimport=False)
+            batch_score(model=trained.outputs["model"], employees=employees.output, cohorts=cohorts)
     return evaluated.outputs["test_auc"]
 
 

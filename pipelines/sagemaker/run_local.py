@@ -58,7 +58,8 @@ def run(args, work: Path) -> dict:
     before = local.champion(args, work / "champion")
     champion_url = _upload_folder(s3, work / "champion" / "model", "attrition/champion/")
     execution = pipeline.start(parameters={"Seed": args.seed, "AucThreshold": args.auc_threshold,
-                                           "AucTolerance": args.auc_tolerance, "ChampionModelUrl": champion_url,
+                                           "AucTolerance": args.auc_tolerance, "BiasTolerance": args.bias_tolerance,
+                                           "ChampionModelUrl": champion_url,
                                            "BatchScore": "true" if args.batch_score else "false",
                                            "CohortColumns": args.cohorts,
                                            "ScoringDataUrl": f"s3://{BUCKET}/attrition/scoring/"})

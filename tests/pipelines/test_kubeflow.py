@@ -42,3 +42,7 @@ def test_both_engines_run_locally_and_agree_on_the_test_auc(image, pipeline_env,
     # The same data, seed and settings make the same model: recognised, not registered twice (#23).
     assert again["registered"] == {**kubeflow["registered"], "already_registered": True}
     assert again["reasons"][-1].startswith(f"the same model as attrition-kfp v{kubeflow['registered']['version']}")
+    # A refused model scores no one: the batch step is inside the gate, as on SageMaker (#23).
+    refused = run_json([pipelines_python(), str(KUBEFLOW / "run_local.py"), "--image", image, "--seed", "5",
+                        "--batch-score", "--auc-threshold", "0.99"], pipeline_env)
+    assert refused["status"] == "Refused" and "scored" not in refused and "cohorts" not in refused

@@ -145,10 +145,11 @@ def test_the_challenger_must_be_as_good_as_the_champion_on_the_same_rows(tmp_pat
     worse = judged(weak_model, trained_dir / "model")
     assert worse["gate"]["passed"] is False and worse["champion"]["rows"] == worse["rows"] == 1470
     assert worse["metrics"]["auc"] < worse["champion"]["metrics"]["auc"] - 0.05
-    assert worse["gate"]["reasons"][0].endswith("worse") and "tolerance 0.01" in worse["gate"]["reasons"][0]
+    reason = worse["gate"]["reasons"][0]
+    assert reason.endswith(": worse beyond noise") and "tolerance 0.01" in reason
     better = judged(trained_dir / "model", weak_model)  # far better AUC, but flags more singles than the stumps
     assert better["gate"]["passed"] is False and better["champion"]["model_version"] != better["model_version"]
-    assert any(line.startswith("bias: MaritalStatus=Single RD") for line in better["gate"]["reasons"])
+    assert any(line.startswith("bias: MaritalStatus=Single DI 2.") for line in better["gate"]["reasons"])
     assert judged(trained_dir / "model", weak_model, "--bias-facets", "Gender")["gate"]["passed"] is True
     assert judged(weak_model, trained_dir / "model", "--auc-tolerance", "1")["gate"]["passed"] is True
     same = judged(trained_dir / "model", trained_dir / "model")
@@ -169,3 +170,15 @@ def test_an_empty_champion_folder_means_none_and_a_bad_tolerance_is_refused(tmp_
     assert evaluate.main(common + ["--auc-tolerance", "-0.1"], environ) == 2
     assert "--auc-tolerance" in (tmp_path / "opt_ml" / "output" / "failure").read_text()
     assert evaluate.main(common + ["--bias-tolerance", "x"], environ) == 2
+
+
+def test_the_groups_audited_are_those_the_model_was_trained_with(tmp_path, ibm_text):
+    from tests.helpers import make_opt_ml, run_training
+
+    paths = make_opt_ml(tmp_path / "train", {"num_boost_round": "2", "early_stopping_rounds": "0",
+                                             "bias_facets": "Gender,Age>50"}, {"train": {"ibm.csv": ibm_text}})
+    assert run_training(paths) == 0
+    code, evaluation = run(tmp_path, tmp_path / "train" / "model", ibm_text)
+    assert code == 0 and evaluation["attrition"]["bias_facets"] == "Gender,Age>50"
+    audited = json.loads((tmp_path / "evaluation" / "bias.json").read_text())["post_training_bias_metrics"]["facets"]
+    assert list(audited) == ["Gender", "Age"] and audited["Age"][0]["value_or_threshold"] == "(50, inf)"

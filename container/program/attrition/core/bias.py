@@ -30,9 +30,6 @@ from .values import canonical_category, is_missing
 DEFAULT_FACETS = "Gender,MaritalStatus,Age>40"  # the IBM HR data's
 MIN_MEMBERS = 20
 MIN_CASES = 10
-# On a test split of a few hundred rows a group counts a few dozen leavers, and a rate among them
-# (recall, FNR) moves by about 0.1 between two equally fair models: "worse" means beyond that.
-WORSE_TOLERANCE = 0.1
 # The usual acceptable ranges (the four-fifths rule for DI; +-0.1 for differences), shown in the report.
 ACCEPTABLE = {"CI": (-0.5, 0.5), "DPL": (-0.1, 0.1), "DPPL": (-0.1, 0.1), "DI": (0.8, 1.25), "RD": (-0.1, 0.1),
               "AD": (-0.1, 0.1), "FNRD": (-0.1, 0.1), "FPRD": (-0.1, 0.1)}
@@ -60,6 +57,10 @@ class Facet:
         except ValueError:
             raise UserError(f"bias facet {text!r}: {threshold!r} is not a number") from None
 
+    def __str__(self) -> str:
+        """As bias_facets spells it: "Gender", "Age>40"."""
+        return self.column if self.threshold is None else f"{self.column}>{self.threshold:g}"
+
 
 def facets(text: str) -> list[Facet]:
     """A comma-separated list, as in the bias_facets hyperparameter."""
@@ -81,7 +82,7 @@ def audit(facets: Sequence[Facet], columns: dict, y: np.ndarray, predicted: np.n
     if predicted is not None:
         report["post_training_bias_metrics"] = {**header, "facets": {}}
     for facet in facets:
-        for name, members in _groups(facet, columns[facet.column]):
+        for name, members in groups(facet, columns[facet.column]):
             pre, post = _metrics(members, y, predicted)
             for stage, entry in (("pre_training_bias_metrics", pre), ("post_training_bias_metrics", post)):
                 if stage in report:
@@ -89,7 +90,7 @@ def audit(facets: Sequence[Facet], columns: dict, y: np.ndarray, predicted: np.n
     return report
 
 
-def _groups(facet: Facet, column) -> list[tuple[str, np.ndarray]]:
+def groups(facet: Facet, column) -> list[tuple[str, np.ndarray]]:
     """(group name, membership per row) for a facet's column (a core.columns.Column)."""
     if facet.threshold is not None:
         numbers = np.array(column.map(_number), dtype=np.float64)
@@ -145,42 +146,39 @@ def _named(values: dict) -> list[dict]:
 
 def outside(report: dict) -> list[str]:
     """Every metric outside its acceptable range, as 'Gender=Female DI 0.71 (0.8..1.25)'."""
-    return [f"{key} {value:.2f} ({_range(key)})"
+    return [f"{m.key} {m.value:.2f} ({_range(m.name)})"
             for stage in ("pre_training_bias_metrics", "post_training_bias_metrics")
-            for key, value in _values(report, stage).items() if _distance(key, value) > 0]
+            for m in measured(report, stage) if _distance(m.name, m.value) > 0]
 
 
-def worse(challenger: dict, champion: dict, tolerance: float = 0.0) -> list[str]:
-    """The post-training metrics on which the challenger leaves its acceptable range, or moves
-    further out than the champion by more than `tolerance`, both audited on the same rows: a new
-    model may not treat a group worse than the approved one does. Metrics outside for both
-    (often the labels' own difference between groups) are the reviewer's, in the report."""
-    before = _values(champion, "post_training_bias_metrics")
-    found = []
-    for key, value in _values(challenger, "post_training_bias_metrics").items():
-        gap = _distance(key, value)
-        if gap > 0 and gap > _distance(key, before.get(key)) + tolerance:
-            was = before.get(key)
-            found.append(f"{key} {value:.2f}, champion {'n/a' if was is None else f'{was:.2f}'} "
-                         f"(acceptable {_range(key)})")
-    return found
+@dataclass(frozen=True)
+class Measured:
+    """One metric of one group, as the audit measured it."""
+
+    column: str
+    group: str
+    name: str
+    value: float
+
+    @property
+    def key(self) -> str:
+        """'Gender=Female DI', as reports and reasons name it."""
+        return f"{self.column}={self.group} {self.name}"
 
 
-def _values(report: dict, stage: str) -> dict[str, float]:
-    """{'Gender=Female DI': 0.71, ...}: the measured metrics of one stage."""
-    return {f"{column}={group['value_or_threshold']} {metric['name']}": metric["value"]
-            for column, groups in report.get(stage, {}).get("facets", {}).items() for group in groups
-            for metric in group.get("metrics", []) if metric["value"] is not None}
+def measured(report: dict, stage: str = "post_training_bias_metrics") -> list[Measured]:
+    """The metrics of one stage that have a value."""
+    return [Measured(column, str(group["value_or_threshold"]), metric["name"], metric["value"])
+            for column, entries in report.get(stage, {}).get("facets", {}).items() for group in entries
+            for metric in group.get("metrics", []) if metric["value"] is not None]
 
 
-def _range(key: str) -> str:
-    low, high = ACCEPTABLE[key.split()[-1]]
+def _range(name: str) -> str:
+    low, high = ACCEPTABLE[name]
     return f"{low:g}..{high:g}"
 
 
-def _distance(key: str, value: float | None) -> float:
-    """How far a metric lies outside its acceptable range (0 inside; 0 when not measured)."""
-    if value is None:
-        return 0.0
-    low, high = ACCEPTABLE[key.split()[-1]]
+def _distance(name: str, value: float) -> float:
+    """How far a metric lies outside its acceptable range (0 inside)."""
+    low, high = ACCEPTABLE[name]
     return max(low - value, value - high, 0.0)

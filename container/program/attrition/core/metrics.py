@@ -8,7 +8,7 @@ import numpy as np
 
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve: the Mann-Whitney statistic, ties counted as one half."""
-    ranks = _average_ranks(p)
+    ranks = average_ranks(p)
     n_pos = y.sum()
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
@@ -86,7 +86,7 @@ def calibration(y: np.ndarray, p: np.ndarray, bins: int = 10):
             [len(g) for g in groups])
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
+def average_ranks(values: np.ndarray) -> np.ndarray:
     order = np.argsort(values, kind="mergesort")
     sorted_values = values[order]
     boundaries = np.r_[True, sorted_values[1:] != sorted_values[:-1], True]

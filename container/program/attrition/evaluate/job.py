@@ -13,10 +13,11 @@ the evaluation lists the metrics outside their acceptable ranges. The model is l
 loads it (text and JSON only); the test rows are read as `train` reads its channels.
 
 Champion vs challenger: when a champion is mounted, both models are scored on the same rows and
-"attrition.gate" says whether the new model may replace it: its AUC at least the champion's minus
---auc-tolerance, and no group treated worse by more than --bias-tolerance (core/bias.worse).
-Without a champion the gate passes on quality alone and the bias findings go to the reviewer.
-The pipelines' Gate step reads it.
+"attrition.gate" says whether the new model may replace it: not worse in AUC, and no group
+treated worse, each beyond the noise of the test rows (evaluate/gate.py). Without a champion the
+gate passes on quality alone and the bias findings go to the reviewer. The pipelines' Gate step
+reads it. The groups audited are those the model was trained to audit (its bias_facets), unless
+--bias-facets names others.
 """
 
 import argparse
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from ..core import artifact, bias, data, environment, features, jobs, logs, metrics, model
 from ..core.errors import UserError
+from . import gate
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:
@@ -51,46 +53,39 @@ def run(args: argparse.Namespace) -> dict:
     if classes != schema.classes:
         raise UserError(f"test labels {classes} differ from the model's {schema.classes}")
     columns = table.column_values(rows)
-    result, audit = _score(trained, columns, y, args.bias_facets)
+    facets = args.bias_facets if args.bias_facets is not None else _trained_facets(trained)
+    result, scored = _score(trained, columns, y, facets)
     evaluation = {
         **metrics.model_quality(result),
-        "attrition": {**_summary(trained, result, audit), "test_data": table.files,
-                      "positives": result["positives"]},
+        "attrition": {**_summary(trained, result, scored.audit), "test_data": table.files,
+                      "positives": result["positives"], "bias_facets": ",".join(map(str, facets))},
     }
     against = None
     if champion is not None:
         lacking = sorted(set(champion.schema.feature_names) - set(table.columns))
         if lacking:
             raise UserError(f"the test split lacks the champion's feature column(s): {', '.join(lacking)}")
-        against = _score(champion, columns, y, args.bias_facets)
-        evaluation["attrition"]["champion"] = _summary(champion, *against)
-    evaluation["attrition"]["gate"] = gate(result, audit, against, args.auc_tolerance, args.bias_tolerance)
-    artifact.write_json(args.output / "bias.json", audit)
+        champion_result, against = _score(champion, columns, y, facets)
+        evaluation["attrition"]["champion"] = _summary(champion, champion_result, against.audit)
+    evaluation["attrition"]["gate"] = gate.judge(scored, against, gate.Rows(y, columns, facets),
+                                                 args.auc_tolerance, args.bias_tolerance)
+    artifact.write_json(args.output / "bias.json", scored.audit)
     artifact.write_json(args.output / "evaluation.json", evaluation)
     return evaluation
 
 
-def gate(result: dict, audit: dict, champion: tuple[dict, dict] | None, tolerance: float,
-         bias_tolerance: float) -> dict:
-    """Whether the challenger may replace the champion, and why, in words a reviewer reads."""
-    settings = {"auc_tolerance": tolerance, "bias_tolerance": bias_tolerance}
-    if champion is None:
-        return {"passed": True, **settings,
-                "reasons": ["no champion yet: the first approved model is judged on its own"]}
-    auc, best = result["auc"], champion[0]["auc"]
-    reasons = [f"AUC {auc:.4f} vs champion {best:.4f} (tolerance {tolerance:g}): "
-               + ("not worse" if auc >= best - tolerance else "worse")]
-    treated_worse = bias.worse(audit, champion[1], bias_tolerance)
-    reasons += [f"bias: {line}" for line in treated_worse] or ["bias: no group treated worse than by the champion"]
-    return {"passed": auc >= best - tolerance and not treated_worse, **settings, "reasons": reasons}
-
-
-def _score(trained: model.Model, columns: dict, y, facets: list[bias.Facet]) -> tuple[dict, dict]:
+def _score(trained: model.Model, columns: dict, y, facets: list[bias.Facet]) -> tuple[dict, gate.Scored]:
     schema = trained.schema
     probabilities = trained.predict(features.encode_table(schema, columns, len(y)))
     predicted = (probabilities >= trained.threshold).astype(int)
-    return (metrics.evaluate(y, probabilities, trained.threshold),
-            bias.audit(facets, columns, y, predicted, schema.label_column, schema.classes[1]))
+    audit = bias.audit(facets, columns, y, predicted, schema.label_column, schema.classes[1])
+    return metrics.evaluate(y, probabilities, trained.threshold), gate.Scored(probabilities, predicted, audit)
+
+
+def _trained_facets(trained: model.Model) -> list[bias.Facet]:
+    """The groups the model's training audited (its manifest's bias_facets); the default ones for
+    a model saved without a manifest."""
+    return bias.facets(str(trained.manifest.get("hyperparameters", {}).get("bias_facets", bias.DEFAULT_FACETS)))
 
 
 def _summary(trained: model.Model, result: dict, audit: dict) -> dict:
@@ -118,12 +113,14 @@ def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     parser.add_argument("--champion", type=Path, default=processing / "champion",
                         help="the approved model to beat (absent or empty: there is none yet)")
     parser.add_argument("--auc-tolerance", type=_tolerance, default=0.01,
-                        help="how much lower than the champion's the new model's AUC may be (default: %(default)s)")
-    parser.add_argument("--bias-tolerance", type=_tolerance, default=bias.WORSE_TOLERANCE,
-                        help="how much further outside an acceptable range than the champion a bias metric "
-                             "may move (default: %(default)s)")
-    parser.add_argument("--bias-facets", type=bias.facets, default=bias.DEFAULT_FACETS,
-                        help="the groups to audit, as the bias_facets hyperparameter (default: %(default)s)")
+                        help="how much lower than the champion's the new model's AUC may be beyond the noise "
+                             "of the test rows (default: %(default)s)")
+    parser.add_argument("--bias-tolerance", type=_tolerance, default=0.0,
+                        help="how much further outside an acceptable range than the champion a bias metric may "
+                             "move beyond the noise of the test rows, on its scale (log for DI; default: %(default)s)")
+    parser.add_argument("--bias-facets", type=bias.facets, default=None,
+                        help="the groups to audit, as the bias_facets hyperparameter (default: those the model "
+                             "was trained with)")
     return parser
 
 

@@ -1,0 +1,160 @@
+"""May the challenger replace the champion? Both models are scored on the same test rows, so
+each difference between them is judged paired, and "worse" means worse beyond the noise of those
+rows, at 95 % (Z standard errors):
+
+- ROC AUC: the difference and its standard error by DeLong's method (the two AUCs are computed
+  from the same leavers and stayers, so they are correlated); worse when even the upper end of
+  the interval lies below -auc_tolerance.
+- Each post-training bias metric of each audited group (core/bias), on its own scale: disparate
+  impact, a ratio, as its logarithm (so 0.5 and 2 are equally far from parity); the differences as
+  differences. Its standard error is that of the two models' paired difference, from the
+  group's counts (delta method). Worse when the challenger lies outside the acceptable range and
+  further out than the champion by more than z standard errors plus bias_tolerance (same scale).
+  Many metrics are compared at once (six per group), so z is Bonferroni's for their number: the
+  chance that any of them is called worse by noise alone stays at 5 %.
+
+A metric outside its range for both models but not further out beyond noise (often the labels'
+own difference between groups) stays the reviewer's call, listed in the evaluation.
+"""
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from ..core import bias, metrics
+
+CONFIDENCE = 0.95
+Z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE) / 2)  # two-sided
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One model's answers on the test rows: probabilities, 0/1 at its threshold, its bias audit."""
+
+    probabilities: np.ndarray
+    predicted: np.ndarray
+    audit: dict
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The test rows both models were scored on: labels and the audited columns."""
+
+    y: np.ndarray
+    columns: dict
+    facets: list[bias.Facet]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A bias metric as a function of two groups' means of a 0/1 quantity: which quantity, over
+    which rows, on which scale, and its sign (the metric is sign * (f(mean_a) - f(mean_d)))."""
+
+    correct: bool  # the quantity: prediction right (AD) or predicted positive (the others)
+    among: int | None  # only leavers (1) or stayers (0); None: everyone
+    log: bool
+    sign: int
+
+
+KINDS = {"DPPL": Kind(False, None, False, 1), "DI": Kind(False, None, True, -1), "RD": Kind(False, 1, False, 1),
+         "FNRD": Kind(False, 1, False, 1), "AD": Kind(True, None, False, 1), "FPRD": Kind(False, 0, False, -1)}
+
+
+def judge(challenger: Scored, champion: Scored | None, rows: Rows, auc_tolerance: float,
+          bias_tolerance: float) -> dict:
+    """attrition.gate of evaluation.json: passed, the settings, and the reasons in words."""
+    settings = {"auc_tolerance": auc_tolerance, "bias_tolerance": bias_tolerance, "confidence": CONFIDENCE}
+    if champion is None:
+        return {"passed": True, **settings,
+                "reasons": ["no champion yet: the first approved model is judged on its own"]}
+    auc_line, auc_worse = _auc(rows.y, challenger.probabilities, champion.probabilities, auc_tolerance)
+    treated_worse = _bias(challenger, champion, rows, bias_tolerance)
+    reasons = [auc_line]
+    reasons += [f"bias: {line}" for line in treated_worse] or [
+        "bias: no group treated worse than by the champion beyond the noise of the test rows"]
+    return {"passed": not auc_worse and not treated_worse, **settings, "reasons": reasons}
+
+
+def auc_difference(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
+    """AUC(first) - AUC(second) on the same rows and its standard error (DeLong, 1988, computed
+    from midranks as Sun and Xu, 2014)."""
+    m, n = int((y == 1).sum()), int((y == 0).sum())
+    if m < 2 or n < 2:
+        return math.nan, math.nan
+    v10, v01 = [], []
+    for score in (first, second):
+        pos, neg = score[y == 1], score[y == 0]
+        everyone = metrics.average_ranks(np.concatenate([pos, neg]))
+        v10.append((everyone[:m] - metrics.average_ranks(pos)) / n)
+        v01.append(1 - (everyone[m:] - metrics.average_ranks(neg)) / m)
+    aucs = [float(v.mean()) for v in v10]
+    s10, s01 = np.cov(np.vstack(v10)), np.cov(np.vstack(v01))
+    variance = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / m + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / n
+    return aucs[0] - aucs[1], math.sqrt(max(float(variance), 0.0))
+
+
+def _auc(y: np.ndarray, challenger: np.ndarray, champion: np.ndarray, tolerance: float) -> tuple[str, bool]:
+    difference, error = auc_difference(y, challenger, champion)
+    ours, theirs = metrics.roc_auc(y, challenger), metrics.roc_auc(y, champion)
+    worse = difference + Z * error < -tolerance
+    verdict = "worse beyond noise" if worse else "not worse beyond noise"
+    return (f"AUC {ours:.4f} vs champion {theirs:.4f}: difference {difference:+.4f} ± {Z * error:.4f} "
+            f"(95 %), tolerance {tolerance:g}: {verdict}"), worse
+
+
+def _bias(challenger: Scored, champion: Scored, rows: Rows, tolerance: float) -> list[str]:
+    theirs = {m.key: m.value for m in bias.measured(champion.audit)}
+    facets = {facet.column: facet for facet in rows.facets}
+    outside = [m for m in bias.measured(challenger.audit) if _outside(m)]
+    z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE) / (2 * max(len(outside), 1)))
+    found = []
+    for ours in outside:
+        kind = KINDS[ours.name]
+        low, high = _scale(kind, *bias.ACCEPTABLE[ours.name])
+        (here,) = _scale(kind, ours.value)
+        members = dict(bias.groups(facets[ours.column], rows.columns[ours.column]))[ours.group]
+        was = theirs.get(ours.key)
+        error = _paired_error(kind, members, rows.y, challenger.predicted, None if was is None else champion.predicted)
+        reference = (high if here > high else low) if was is None else _scale(kind, was)[0]
+        further = here - reference if here > high else reference - here
+        if further > z * error + tolerance:
+            found.append(f"{ours.key} {ours.value:.2f}, champion {'n/a' if was is None else f'{was:.2f}'} "
+                         f"(acceptable {bias.ACCEPTABLE[ours.name][0]:g}..{bias.ACCEPTABLE[ours.name][1]:g}): "
+                         f"further out by {further:.3f}{' on the log scale' if kind.log else ''}, "
+                         f"noise ± {z * error:.3f} ({len(outside)} metrics compared)")
+    return found
+
+
+def _outside(measured: bias.Measured) -> bool:
+    low, high = bias.ACCEPTABLE[measured.name]
+    return not low <= measured.value <= high
+
+
+def _scale(kind: Kind, *values: float) -> tuple[float, ...]:
+    return tuple(math.log(max(v, 1e-9)) for v in values) if kind.log else values
+
+
+def _paired_error(kind: Kind, members: np.ndarray, y: np.ndarray, ours: np.ndarray,
+                  theirs: np.ndarray | None) -> float:
+    """The standard error of (the challenger's metric - the champion's) on the same rows, by the
+    delta method: per row, each model's influence on its group's mean, their difference, summed
+    over the two groups. Without the champion's answers, the challenger's own error."""
+    variance = 0.0
+    for group, direction in ((~members, 1), (members, -1)):
+        chosen = group if kind.among is None else group & (y == kind.among)
+        count = int(chosen.sum())
+        if count == 0:
+            continue
+        influence = np.zeros(count)
+        for answers, weight in ((ours, 1), (theirs, -1)):
+            if answers is None:
+                continue
+            quantity = (answers[chosen] == y[chosen]) if kind.correct else answers[chosen]
+            quantity = quantity.astype(float)
+            mean = float(quantity.mean())
+            slope = 1 / max(mean, 0.5 / count) if kind.log else 1.0
+            influence += weight * direction * kind.sign * slope * (quantity - mean)
+        variance += float((influence ** 2).sum()) / count ** 2
+    return math.sqrt(variance)
