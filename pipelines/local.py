@@ -144,7 +144,8 @@ def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: 
         audit.append(args.audit_log, audit.record(
             "refused", actor=source, trigger=trigger, champion=before,
             model={"name": args.model_name, "model_version": evaluation["attrition"]["model_version"]},
-            metrics=metrics, verdict="refused by the gate", reasons=reasons))
+            data=audit.data_hashes(json.loads((model_dir / "manifest.json").read_text())), metrics=metrics,
+            verdict="refused by the gate", reasons=reasons))
         return result
     if not args.mlflow:
         return result

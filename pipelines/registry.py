@@ -53,6 +53,7 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
         "source": source,
         **{f"data_{channel}_{i}": f"{entry['file']} sha256:{entry['sha256']} rows:{entry['rows']}"
            for channel, entries in (manifest.get("data") or {}).items() for i, entry in enumerate(entries)},
+        **{f"metric_{metric}": f"{float(quality[metric]['value']):.4f}" for metric in QUALITY},
     }
     mlflow.set_experiment(name)
     with mlflow.start_run(run_name=f"{name}-{manifest['model_version']}") as run:
@@ -71,8 +72,7 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
                   "model_version": manifest["model_version"]}
     _audit(client, log, audit.record(
         "registered", actor=source or audit.actor(), trigger=trigger, model=registered,
-        data={channel: [entry["sha256"] for entry in entries]
-              for channel, entries in (manifest.get("data") or {}).items()},
+        data=audit.data_hashes(manifest),
         metrics={metric: float(quality[metric]["value"]) for metric in QUALITY}, verdict=approval,
         reasons=evaluation.get("attrition", {}).get("gate", {}).get("reasons", [])))
     return registered
@@ -113,6 +113,8 @@ def champion(name: str, folder: Path, tracking_uri: str | None = None, log: Path
         entry = audit.record("refused", actor=audit.actor(), trigger="champion download",
                              model={"name": name, "version": found.version,
                                     "model_version": found.tags.get("model_version", "")},
+                             data=audit.data_hashes(metadata=dict(found.tags)),
+                             metrics=audit.metric_values(dict(found.tags)),
                              verdict="Refused: files differ from the registration", reasons=[str(error)])
         _audit(client, log, entry)
         raise

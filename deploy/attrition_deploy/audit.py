@@ -13,13 +13,15 @@ import fcntl
 import getpass
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-EVENTS = ("registered", "approved", "rejected", "promoted", "refused", "deployed", "retraining-started",
+EVENTS = ("registered", "approved", "rejected", "promoted", "refused", "deployed", "deleted", "retraining-started",
           "retraining-skipped")
+SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
 
 
 def default_log() -> Path:
@@ -38,11 +40,48 @@ def actor() -> str:
 def record(event: str, *, actor: str, trigger: str, model: dict | None = None, champion: dict | None = None,
            data: dict | None = None, metrics: dict | None = None, verdict: str = "",
            reasons: list[str] | None = None) -> dict:
+    """The one record schema: every writer makes its records here. `data` is {channel: [SHA-256
+    of each file]} (data_hashes makes it from a manifest or registry metadata), `metrics` {name:
+    number}; anything else is a bug of the writer, refused before a line is written."""
     if event not in EVENTS:
         raise ValueError(f"audit event {event!r} must be one of {', '.join(EVENTS)}")
+    for channel, hashes in (data or {}).items():
+        if not (isinstance(channel, str) and isinstance(hashes, list)
+                and all(isinstance(h, str) and re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)):
+            raise TypeError(f"audit data {channel!r}: must be a list of SHA-256 hex digests, not {hashes!r}")
+    for name, value in (metrics or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"audit metric {name!r}: must be a number, not {value!r}")
     return {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event": event, "actor": actor,
             "trigger": trigger, "model": model or {}, "champion": champion or {}, "data": data or {},
             "metrics": metrics or {}, "verdict": verdict, "reasons": reasons or []}
+
+
+def data_hashes(manifest: dict | None = None, metadata: dict | None = None) -> dict[str, list[str]]:
+    """{channel: [SHA-256, ...]} from a manifest.json's data, or from registry metadata (MLflow
+    tags, a package's CustomerMetadataProperties: data_<channel>_<i> = "file sha256:... rows:...")."""
+    if manifest is not None:
+        return {channel: [entry["sha256"] for entry in entries]
+                for channel, entries in (manifest.get("data") or {}).items()}
+    found: dict[str, list[str]] = {}
+    for key, value in (metadata or {}).items():
+        channel, _, index = key.removeprefix("data_").rpartition("_")
+        digest = SHA256.search(str(value))
+        if key.startswith("data_") and channel and index.isdigit() and digest:
+            found.setdefault(channel, []).append(digest.group(1))
+    return found
+
+
+def metric_values(metadata: dict | None) -> dict[str, float]:
+    """{name: number} from registry metadata's metric_<name> entries (strings there)."""
+    found = {}
+    for key, value in (metadata or {}).items():
+        if key.startswith("metric_"):
+            try:
+                found[key.removeprefix("metric_")] = float(value)
+            except (TypeError, ValueError):
+                continue
+    return found
 
 
 def append(log: Path, entry: dict) -> None:

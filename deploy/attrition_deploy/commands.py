@@ -244,7 +244,7 @@ def _register(args: Namespace, aws: Runner) -> str:
             "registered", actor=audit.actor(),
             model={"package": arn, "model_version": metadata.get("model_version", "")},
             trigger="attrition-deploy register" + (f" --from-mlflow {args.from_mlflow}" if args.from_mlflow else ""),
-            data={k: [v] for k, v in metadata.items() if k.startswith("data_")}, verdict=args.approval))
+            data=audit.data_hashes(metadata=metadata), metrics=audit.metric_values(metadata), verdict=args.approval))
     return arn
 
 
@@ -266,6 +266,7 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
         audit.append(args.audit_log, audit.record(
             "refused", actor=audit.actor(), trigger=f"attrition-deploy register --from-mlflow {args.from_mlflow}",
             model={"name": name, "version": number, "model_version": found["tags"].get("model_version", "")},
+            data=audit.data_hashes(metadata=found["tags"]), metrics=audit.metric_values(found["tags"]),
             verdict="Refused: files differ from the registration", reasons=[str(error)]))
         raise
     prefix = f"{args.prefix.strip('/')}/mlflow/{name}/{number}"
@@ -362,8 +363,15 @@ def delete(args: Namespace, aws: Runner) -> str:
     aws.call("sagemaker", "delete_endpoint", {"EndpointName": args.endpoint})
     for name in sorted(configs):
         aws.call("sagemaker", "delete_endpoint_config", {"EndpointConfigName": name})
-    for model in sorted({v["ModelName"] for v in variants} - elsewhere):
+    removed = sorted({v["ModelName"] for v in variants} - elsewhere)
+    for model in removed:
         aws.tolerate("sagemaker", "delete_model", {"ModelName": model}, ("Could not find model",))
+    if not aws.dry_run:
+        audit.append(args.audit_log, audit.record(
+            "deleted", actor=audit.actor(), trigger="attrition-deploy delete",
+            model={"endpoint": args.endpoint, "models": removed}, verdict=f"endpoint {args.endpoint} deleted",
+            reasons=[f"endpoint config {name}" for name in sorted(configs)]
+            + [f"model {model} (no other endpoint used it)" for model in removed]))
     return str(args.endpoint)
 
 

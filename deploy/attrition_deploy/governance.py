@@ -30,16 +30,19 @@ def approve(args: Namespace, aws: Runner) -> str:
         raise ValueError("approve needs either --version NAME/VERSION (MLflow) or --package ARN (SageMaker)")
     champion: dict | None = None
     if args.package:
+        described = aws.call("sagemaker", "describe_model_package", {"ModelPackageName": args.package})
+        metadata = described.get("CustomerMetadataProperties") or {}
         aws.call("sagemaker", "update_model_package", {
             "ModelPackageArn": args.package, "ModelApprovalStatus": status,
             "ApprovalDescription": f"{args.reason} (by {who})"[:DESCRIPTION_LIMIT]})
-        model = {"package": args.package}
+        model = {"package": args.package, "model_version": metadata.get("model_version", "")}
         said = f"{status} {args.package.rsplit('/', 2)[-2]}/{args.package.rsplit('/', 1)[-1]}"
     else:
-        model, champion, said = _mlflow_decision(args, status, aws.dry_run)
+        model, champion, said, metadata = _mlflow_decision(args, status, aws.dry_run)
     entry = audit.record("approved" if status == "Approved" else "rejected", actor=who,
-                         trigger="attrition-deploy approve", model=model, champion=champion, verdict=status,
-                         reasons=[args.reason])
+                         trigger="attrition-deploy approve", model=model, champion=champion,
+                         data=audit.data_hashes(metadata=metadata), metrics=audit.metric_values(metadata),
+                         verdict=status, reasons=[args.reason])
     if not aws.dry_run:
         audit.append(args.audit_log, entry)
         if args.version:
@@ -48,10 +51,10 @@ def approve(args: Namespace, aws: Runner) -> str:
     return said
 
 
-def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict, dict | None, str]:
+def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict, dict | None, str, dict]:
     """The MLflow version's approval tag and the champion alias (approved: it moves to this version;
     rejected while champion: it is removed); a dry run only looks. Returns the model, the champion
-    before, and what changed in words."""
+    before, what changed in words, and the version's tags (its data and metrics)."""
     name, _, number = args.version.partition("/")
     if not (name and number and args.mlflow):
         raise ValueError("approve --version NAME/VERSION needs --mlflow URI (or MLFLOW_TRACKING_URI)")
@@ -72,7 +75,7 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict,
             mlflow_registry.delete_alias(args.mlflow, name, "champion")
     model = {"name": name, "version": number, "model_version": found["tags"].get("model_version", "")}
     champion = {"name": name, "version": before} if before else None
-    return model, champion, f"{status} {name}/{number}: {change}"
+    return model, champion, f"{status} {name}/{number}: {change}", found["tags"]
 
 
 def history(args: Namespace, aws: Runner) -> str:
@@ -105,13 +108,15 @@ def _packages(args: Namespace, aws: Runner) -> list[dict]:
         if package.get("LastModifiedTime") and status != "PendingManualApproval":
             entries.append(audit.record("approved" if status == "Approved" else "rejected",
                                         actor=_who(package.get("LastModifiedBy")), trigger="SageMaker Model Registry",
-                                        model=model, verdict=status,
+                                        model=model, data=audit.data_hashes(metadata=metadata),
+                                        metrics=audit.metric_values(metadata), verdict=status,
                                         reasons=[package.get("ApprovalDescription", "")]) |
                            {"time": _time(package["LastModifiedTime"])})
         registered_as = metadata.get("registered_as")  # the status then, not the package's current one
         entries.append(audit.record("registered", actor=_who(package.get("CreatedBy")),
                                     trigger="SageMaker Model Registry", model=model,
-                                    data={k: [v] for k, v in metadata.items() if k.startswith("data_")},
+                                    data=audit.data_hashes(metadata=metadata),
+                                    metrics=audit.metric_values(metadata),
                                     verdict=registered_as or "",
                                     reasons=[] if registered_as else ["status at registration not recorded"]) |
                        {"time": _time(package.get("CreationTime"))})

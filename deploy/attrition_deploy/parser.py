@@ -221,6 +221,7 @@ def build() -> argparse.ArgumentParser:
     p = command("delete", commands.delete, "delete an endpoint, its configs, the models only it uses, its scaling",
                 creates=False)
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
+    audited(p)
 
     p = command("transform", commands.transform, "a Batch Transform job over headerless CSV")
     p.add_argument("--model", required=True, type=sagemaker_name, help="the SageMaker model name")

@@ -10,10 +10,12 @@ import sys
 import tarfile
 import time
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
 
+from attrition_deploy import audit
 from tests.helpers import FAST, ROOT, make_opt_ml, run_training
 
 CLI = ROOT / "deploy" / "attrition-deploy"
@@ -323,6 +325,10 @@ def test_delete_removes_the_endpoint_its_configs_scaling_and_the_models_only_it_
     assert {m["ModelName"] for m in sagemaker.list_models()["Models"]} == {"shared"}
     targets = client(aws_env, "application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
     assert targets["ScalableTargets"] == []
+    deleted = audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"])).entries[0]  # recorded, as a deployment is (#23)
+    assert deleted["event"] == "deleted" and deleted["model"] == {"endpoint": "attrition",
+                                                                   "models": ["attrition-a", "attrition-b"]}
+    assert "endpoint config attrition-0123456789" in deleted["reasons"]
 
 
 def test_tags_reach_every_resource(aws_env):

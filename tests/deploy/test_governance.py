@@ -32,8 +32,22 @@ def test_records_come_back_newest_first_and_a_damaged_line_is_named(tmp_path):
     audit.append(log, _entry("registered", "4"))
     trail = audit.read(log)
     assert trail.damaged == [5, 6, 7, 8] and [e["model"].get("version") for e in trail.entries][:2] == ["4", None]
-    with pytest.raises(ValueError, match="event 'deleted' must be one of"):
-        audit.record("deleted", actor="x", trigger="t")
+    with pytest.raises(ValueError, match="event 'erased' must be one of"):
+        audit.record("erased", actor="x", trigger="t")
+
+
+def test_one_record_schema_data_are_hashes_per_channel_and_metrics_numbers():
+    digest = "ab" * 32
+    metadata = {"data_train_0": f"train.csv sha256:{digest} rows:882", "data_train_1": "x.csv sha256:bad rows:1",
+                "data_validation_0": f"v.csv sha256:{digest} rows:294", "metric_auc": "0.8609", "model_data": "s3://b/m"}
+    assert audit.data_hashes(metadata=metadata) == {"train": [digest], "validation": [digest]}
+    assert audit.metric_values(metadata) == {"auc": 0.8609}
+    manifest = {"data": {"train": [{"file": "train.csv", "sha256": digest, "rows": 882}]}}
+    assert audit.data_hashes(manifest) == {"train": [digest]}
+    with pytest.raises(TypeError, match="must be a list of SHA-256 hex digests"):
+        _entry("registered", "1", data={"data_train_0": ["train.csv sha256:..."]})
+    with pytest.raises(TypeError, match="must be a number"):
+        _entry("registered", "1", metrics={"auc": "0.86"})
 
 
 def _writer(log, number: int) -> None:
@@ -114,8 +128,13 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
         "Approved attrition-gov/1")
     package = client(aws_env, "sagemaker").describe_model_package(ModelPackageName=registered)
     assert package["ModelApprovalStatus"] == "Approved" and package["ApprovalDescription"].startswith(reason + " (by ")
-    events = [e["event"] for e in audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"])).entries]
-    assert events == ["approved", "registered"]
+    logged = audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"])).entries
+    assert [e["event"] for e in logged] == ["approved", "registered"]
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    for entry in logged:  # both carry the data's hashes per channel and the metrics (#23)
+        assert entry["data"] == audit.data_hashes(manifest), entry
+        assert entry["metrics"]["auc"] == pytest.approx(manifest["metrics"]["auc"], abs=1e-4), entry
+        assert entry["model"]["model_version"] == manifest["model_version"]
     from_aws = json.loads(cli(aws_env, "history", "--group", "attrition-gov", "--json").stdout)
     assert {e["event"] for e in from_aws} == {"approved", "registered"}
     assert next(e for e in from_aws if e["event"] == "approved")["verdict"] == "Approved"

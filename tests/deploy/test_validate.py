@@ -51,7 +51,7 @@ EVERYTHING = {
                          "--pipeline", "AttritionPipeline", "--retrain-data", "s3://hr-models/attrition/export/",
                          "--champion-model-data", "s3://hr-models/attrition/models/v1/model.tar.gz",
                          "--events-role", "attrition-drift-events"],
-    "delete": ["--endpoint", "attrition"],
+    "delete": ["--endpoint", "attrition", "--audit-log", "AUDIT"],
     "pipeline": ["upsert", "--name", "AttritionPipeline", "--definition", "DEFINITION", "--role", ROLE,
                  "--param", "Seed=1", "--wait", "--group", "attrition-models"],
     "transform": ["--model", "attrition-v1", "--input", "s3://hr-models/attrition/batch/in/",

@@ -13,7 +13,7 @@ import pytest
 
 from attrition_deploy import audit, mlflow_registry
 from tests.container.docker_helpers import ROOT, Server, request
-from tests.helpers import as_csv, next_year
+from tests.helpers import next_year
 from tests.pipelines.conftest import pipelines_python, run_json
 
 pytestmark = pytest.mark.container
@@ -54,8 +54,14 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
                               "--mlflow", mlflow_server, "--model-name", NAME], env=pipeline_env,
                              capture_output=True, text=True, timeout=300)
     assert unnamed.returncode == 2 and "--data (none) is not a file" in unnamed.stderr  # not the bundled export
+    # As the README's demo: the champion learns this year's half; next year holds only the other half.
+    subprocess.run([pipelines_python(), str(ROOT / "pipelines" / "next_year.py"),
+                    "--data", str(tmp_path / "export.csv"), "--this-year", str(tmp_path / "this-year.csv"),
+                    "--output", str(tmp_path / "next-year.csv"),
+                    "--seed", "23"], check=True, timeout=60)
     first = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
-                      "--mlflow", mlflow_server, "--model-name", NAME, "--promote"], pipeline_env)
+                      "--data", str(tmp_path / "this-year.csv"), "--mlflow", mlflow_server, "--model-name", NAME,
+                      "--promote"], pipeline_env)
     assert first["replaced_champion"], first
     champion = tmp_path / "champion"
     mlflow_registry.download(mlflow_server, first["registered"]["run_id"], champion)
@@ -72,8 +78,7 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
 
     shifted = tmp_path / "shifted"
     served_traffic(image, champion, shifted / "capture", next_year(ibm_text, 1000, seed=22, shifted=True))
-    (shifted / "export.csv").write_text(as_csv(next_year(ibm_text, 1470, seed=23, shifted=True)))
-    retrained = loop(image, pipeline_env, mlflow_server, shifted / "capture", shifted / "export.csv")
+    retrained = loop(image, pipeline_env, mlflow_server, shifted / "capture", tmp_path / "next-year.csv")
     assert retrained.returncode == 0, retrained.stderr[-3000:]
     result = json.loads(retrained.stdout.splitlines()[-1])
     assert result["drift"] is True and result["retrained"] is True
