@@ -5,10 +5,14 @@ MLflow registry before a run, and what they conclude after it (register, promote
 import argparse
 import contextlib
 import json
+import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from attrition_deploy import audit
@@ -46,6 +50,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--keep", action="store_true",
                         help="keep the run's working folder (it holds copies of the HR export); by default it is "
                              "removed when the run ends, whether it succeeded or not")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the engine's own output (its SDK's notices, every container's log); by default "
+                             "only a progress line a step, with the elapsed time, and the verdict")
     parser.add_argument("--cohorts", default="Department,JobRole",
                         help="with --batch-score: forecast leavers per group of these columns (score --cohorts)")
     return parser
@@ -76,6 +83,57 @@ def batch_score(args: argparse.Namespace, model_dir: Path, folder: Path) -> dict
     scores = sorted((folder / "output").glob("*.out"))
     return {"scored": sum(len(p.read_text().splitlines()) for p in scores),
             "cohorts": cohort_summary(json.loads((folder / "output" / "cohorts.json").read_text()))}
+
+
+@contextlib.contextmanager
+def progress(work: Path, verbose: bool, logger_name: str, step_line: Callable[[str], str | None]):
+    """Progress lines on stderr, `[ 12.3 s] Train: succeeded`, made by `step_line` from the
+    engine's log records (None: not a progress line). Unless `verbose`, everything else the engine
+    and its containers print goes to work/engine.log instead of the terminal; when the block
+    fails, that log's last lines are shown, so nothing needed to understand a failure is lost."""
+    started = time.monotonic()
+    terminal = os.dup(2)
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            line = step_line(record.getMessage())
+            if line:
+                os.write(terminal, f"[{time.monotonic() - started:6.1f} s] {line}\n".encode())
+
+    logger = logging.getLogger(logger_name)
+    handler = Lines()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    log = work / "engine.log"
+    saved = [os.dup(1), os.dup(2)]
+    if not verbose:
+        with log.open("ab") as sink:
+            for descriptor in (1, 2):
+                os.dup2(sink.fileno(), descriptor)
+    try:
+        yield
+    except ValueError:  # the user's to fix, said in one line by the runner
+        raise
+    except BaseException:
+        _restore(saved)
+        if not verbose and log.is_file():
+            tail = log.read_text(errors="replace").splitlines()[-30:]
+            print("\n".join(["the engine's last lines:", *tail]), file=sys.stderr)
+        raise
+    finally:
+        _restore(saved)
+        for descriptor in (*saved, terminal):
+            os.close(descriptor)
+        logger.removeHandler(handler)
+    print(f"[{time.monotonic() - started:6.1f} s] done", file=sys.stderr, flush=True)
+
+
+def _restore(saved: list[int]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for descriptor, copy in zip((1, 2), saved):
+        with contextlib.suppress(OSError):
+            os.dup2(copy, descriptor)
 
 
 COMPOSE_FOLDER = "com.docker.compose.project.working_dir"  # the label of each SageMaker local-mode container

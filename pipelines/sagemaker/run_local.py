@@ -5,12 +5,15 @@ played by moto on 127.0.0.1, the bundled data, and the model registered in MLflo
 
 Needs Docker, docker-compose and pipelines/requirements.txt. Nothing reaches AWS: dummy keys, a
 local S3, telemetry off. The champion (MLflow alias `champion`) is evaluated beside the new model.
-Prints each step's status, the test AUC, the gate's reasons and the registered version.
+Prints a progress line a step on stderr (`[ 41.2 s] Train: succeeded`; --verbose shows the SDK's
+and the containers' own output instead of keeping it in the working folder's engine.log), then the
+test AUC, the gate's reasons and the registered version.
 """
 
 import io
 import json
 import os
+import re
 import sys
 import tarfile
 from pathlib import Path
@@ -30,7 +33,8 @@ def main(argv=None) -> int:
         _offline(work)
         server = _local_s3()
         try:
-            result = run(args, work)
+            with local.progress(work, args.verbose, "sagemaker.local.entities", _step_line):
+                result = run(args, work)
         except ValueError as error:  # the registry said no, or is not there: one line
             print(f"run_local: {error}", file=sys.stderr)
             return 2
@@ -80,6 +84,17 @@ def run(args, work: Path) -> dict:
         result.update(local.conclude(args, evaluation, json.loads(_get(s3, "attrition/evaluation/bias.json")),
                                      _trained_model(s3, work), before, "sagemaker-local-pipeline"))
     return result
+
+
+def _step_line(message: str) -> str | None:
+    """A progress line from the SDK's local pipeline executor's log, or None."""
+    for pattern, said in ((r"Starting pipeline step: '(.+)'", "started"),
+                          (r"Pipeline step '(.+)' SUCCEEDED", "succeeded"),
+                          (r"Pipeline step '(.+)' FAILED\. Failure message is: (.*)", "failed")):
+        found = re.match(pattern, message)
+        if found:
+            return f"{found.group(1)}: {said}" + (f": {found.group(2)[:300]}" if said == "failed" else "")
+    return None
 
 
 def _upload_folder(s3, folder: Path, prefix: str) -> str:

@@ -62,6 +62,10 @@ def test_approve_says_how_the_champion_changed(aws_env, mlflow_server, trained_d
                  if e["event"] in ("approved", "rejected") and e["model"].get("name") == name]
     assert decisions == [("approved", first, None), ("approved", second, first), ("rejected", first, second),
                          ("rejected", second, second)]
+    for entry in (e for e in trail if e["event"] in ("approved", "rejected") and e["model"].get("name") == name):
+        # each decision carries the data's hashes per channel and the test metrics it was made on (#23)
+        assert entry["data"]["train"] == [f["sha256"] for f in manifest["data"]["train"]], entry
+        assert 0.5 < entry["metrics"]["auc"] <= 1, entry
 
 
 def version_of(mlflow_server, path: str) -> dict:
