@@ -191,10 +191,8 @@ def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: 
     gate = evaluation["attrition"]["gate"]
     metrics = evaluation["attrition"]["metrics"]
     before = {key: before[key] for key in ("name", "version", "model_version")} if before else None
-    auc = evaluation["binary_classification_metrics"]["auc"]["value"]
-    reasons = [f"test AUC {auc:.4f} vs threshold {args.auc_threshold:g}: "
-               + ("met" if auc >= args.auc_threshold else "below"), *gate["reasons"]]
-    passed = gate["passed"] and auc >= args.auc_threshold
+    reasons = list(gate["reasons"])
+    passed = bool(gate["passed"])  # the evaluate step's whole decision: the bar, the champion, bias
     trigger = args.trigger or f"run by {audit.actor()}"
     result: dict = {"gate_passed": passed, "reasons": reasons, "replaced_champion": False,
                     "champion_before": before["version"] if before else None}

@@ -1,7 +1,8 @@
 r"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this image.
 
     prepare -> train -> evaluate (the new model and the champion on the same test rows)
-        -> gate (dsl.If test AUC >= auc_threshold, and dsl.If the champion-vs-challenger gate passed) -> register
+        -> gate (dsl.If the evaluation's gate passed: test AUC >= auc_threshold, not worse than the champion)
+        -> register
                    \-> batch score (inside the gate, dsl.If batch_score_on: the image's `score` on scoring_uri,
                        with cohort forecasts)
 
@@ -65,7 +66,8 @@ elif step == "train":
     artifact("model", {"model_version": manifest["model_version"], "validation_auc": manifest["metrics"]["auc"]})
 elif step == "evaluate":
     run("evaluate", "--model", args["model"], "--champion", args["champion"], "--test", args["test"],
-        "--output", work, "--auc-tolerance", args["auc_tolerance"], "--bias-tolerance", args["bias_tolerance"])
+        "--output", work, "--auc-threshold", args["auc_threshold"], "--auc-tolerance", args["auc_tolerance"],
+        "--bias-tolerance", args["bias_tolerance"])
     evaluation = json.load(open(os.path.join(work, "evaluation.json")))
     for name in ("evaluation", "bias"):
         os.makedirs(os.path.dirname(args[name]), exist_ok=True)
@@ -80,8 +82,8 @@ elif step == "evaluate":
         "annotationSpecs": [{"displayName": "stays"}, {"displayName": "leaves"}],
         "rows": [{"row": [cm["0"]["0"], cm["0"]["1"]]}, {"row": [cm["1"]["0"], cm["1"]["1"]]}]}})
     passed = evaluation["attrition"]["gate"]["passed"]
-    out["parameterValues"].update(test_auc=values["auc"], beats_champion=passed)
-    for name, value in (("test_auc", repr(values["auc"])), ("beats_champion", json.dumps(passed))):
+    out["parameterValues"].update(test_auc=values["auc"], gate_passed=passed)
+    for name, value in (("test_auc", repr(values["auc"])), ("gate_passed", json.dumps(passed))):
         os.makedirs(os.path.dirname(args[name]), exist_ok=True)
         with open(args[name], "w") as f:
             f.write(value)
@@ -127,17 +129,18 @@ def train(train: Input[Dataset], validation: Input[Dataset], seed: int, model: O
 
 
 @dsl.container_component
-def evaluate(model: Input[Model], champion: Input[Model], test: Input[Dataset], auc_tolerance: float,
-             bias_tolerance: float, evaluation: Output[Artifact], bias: Output[Artifact], metrics: Output[Metrics],
+def evaluate(model: Input[Model], champion: Input[Model], test: Input[Dataset], auc_threshold: float,
+             auc_tolerance: float, bias_tolerance: float, evaluation: Output[Artifact], bias: Output[Artifact],
+             metrics: Output[Metrics],
              classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float),
-             beats_champion: dsl.OutputPath(bool)):
+             gate_passed: dsl.OutputPath(bool)):
     """Score the untouched test split with the new model and the champion (the image's
     `evaluate`); metrics for the KFP UI."""
-    return _glue("evaluate", model=model.path, champion=champion.path, test=test.path, auc_tolerance=auc_tolerance,
-                 bias_tolerance=bias_tolerance,
+    return _glue("evaluate", model=model.path, champion=champion.path, test=test.path, auc_threshold=auc_threshold,
+                 auc_tolerance=auc_tolerance, bias_tolerance=bias_tolerance,
                  evaluation=evaluation.path, evaluation_uri=evaluation.uri, bias=bias.path, bias_uri=bias.uri,
                  metrics_uri=metrics.uri, classification_uri=classification.uri, test_auc=test_auc,
-                 beats_champion=beats_champion)
+                 gate_passed=gate_passed)
 
 
 @dsl.container_component
@@ -167,9 +170,8 @@ def attrition_pipeline(export_uri: str, champion_uri: str, seed: int = 0, test_f
     trained = train(train=prepared.outputs["train"], validation=prepared.outputs["validation"], seed=seed)
     champion = dsl.importer(artifact_uri=champion_uri, artifact_class=Model, reimport=False)
     evaluated = evaluate(model=trained.outputs["model"], champion=champion.output, test=prepared.outputs["test"],
-                         auc_tolerance=auc_tolerance, bias_tolerance=bias_tolerance)
-    with dsl.If(evaluated.outputs["test_auc"] >= auc_threshold, name="gate"), \
-            dsl.If(evaluated.outputs["beats_champion"] == True, name="beats-champion"):  # noqa: E712
+                         auc_threshold=auc_threshold, auc_tolerance=auc_tolerance, bias_tolerance=bias_tolerance)
+    with dsl.If(evaluated.outputs["gate_passed"] == True, name="gate"):  # noqa: E712 (a kfp condition)
         register(model=trained.outputs["model"], evaluation=evaluated.outputs["evaluation"], approval=approval)
         with dsl.If(batch_score_on == True, name="batch-score"):  # noqa: E712 (a kfp condition, not Python's)
             employees = dsl.importer(artifact_uri=scoring_uri, artifact_class=Dataset, reimport=False)

@@ -51,7 +51,7 @@ def run(args, root: Path) -> dict:
     test_auc = float(task.output)
     # kfp 2.17's local runner cannot evaluate dsl.If on a task's output (it logs "Could not resolve
     # parent input"), so the gate's register step does not run locally; a cluster runs it. Here the
-    # runner applies the same gate to the same evaluation, then registers the trained model in MLflow.
+    # runner reads the same evaluation's gate.passed, then registers the trained model in MLflow.
     result: dict = {"status": "Succeeded", "test_auc": test_auc}
     evaluation = json.loads(next(root.glob("*/evaluate/evaluation")).read_text())
     bias = json.loads(next(root.glob("*/evaluate/bias")).read_text())

@@ -1,8 +1,8 @@
 """The attrition pipeline on SageMaker Pipelines, every step in this image.
 
     Prepare (Processing: `prepare`) -> Train (Training: `train`) -> Evaluate (Processing:
-    `evaluate`, the new model and the champion on the same test rows) -> Gate (test AUC >=
-    AucThreshold, and the evaluation's champion-vs-challenger gate passed) -> Register (a Model
+    `evaluate`, the new model and the champion on the same test rows; the whole gate: test AUC >=
+    AucThreshold, not worse than the champion) -> Gate (the evaluation's gate passed) -> Register (a Model
     Registry package with the evaluation and bias audit as ModelMetrics) -> BatchScore (Transform,
     when BatchScore is "true") and Cohorts (Processing: `score --cohorts CohortColumns`, the leavers
     forecast per group)
@@ -34,7 +34,7 @@ from sagemaker.model_metrics import MetricsSource, ModelMetrics  # noqa: E402
 from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor  # noqa: E402
 from sagemaker.transformer import Transformer  # noqa: E402
 from sagemaker.workflow.condition_step import ConditionStep  # noqa: E402
-from sagemaker.workflow.conditions import ConditionEquals, ConditionGreaterThanOrEqualTo  # noqa: E402
+from sagemaker.workflow.conditions import ConditionEquals  # noqa: E402
 from sagemaker.workflow.fail_step import FailStep  # noqa: E402
 from sagemaker.workflow.functions import Join, JsonGet  # noqa: E402
 from sagemaker.workflow.model_step import ModelStep  # noqa: E402
@@ -88,15 +88,14 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
         inputs=[ProcessingInput(source=model_data, destination=f"{PROCESSING}/model"),
                 ProcessingInput(source=p["ChampionModelUrl"], destination=f"{PROCESSING}/champion"),
                 ProcessingInput(source=split["test"].S3Output.S3Uri, destination=f"{PROCESSING}/test")],
-        job_arguments=["--auc-tolerance", p["AucTolerance"].to_string(),
+        job_arguments=["--auc-threshold", p["AucThreshold"].to_string(),
+                       "--auc-tolerance", p["AucTolerance"].to_string(),
                        "--bias-tolerance", p["BiasTolerance"].to_string()],
         outputs=[ProcessingOutput(output_name="evaluation", source=f"{PROCESSING}/evaluation",
                                   destination=Join("/", [prefix, "evaluation"]))],
         property_files=[evaluation],
     )
-    test_auc = JsonGet(step_name=evaluate.name, property_file=evaluation,
-                       json_path="binary_classification_metrics.auc.value")
-    beats_champion = JsonGet(step_name=evaluate.name, property_file=evaluation, json_path="attrition.gate.passed")
+    gate_passed = JsonGet(step_name=evaluate.name, property_file=evaluation, json_path="attrition.gate.passed")
 
     model = Model(image_uri=image_uri, model_data=model_data, role=role, sagemaker_session=session)
     if local:
@@ -135,11 +134,11 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
                           if_steps=[batch, cohorts], else_steps=[])
     gate = ConditionStep(
         name="Gate",
-        conditions=[ConditionGreaterThanOrEqualTo(left=test_auc, right=p["AucThreshold"]),
-                    ConditionEquals(left=beats_champion, right=True)],
+        conditions=[ConditionEquals(left=gate_passed, right=True)],
         if_steps=[register, score] if local else [register, create, score],
         else_steps=[FailStep(name="Refused", error_message=Join(" ", [
-            "test AUC below", p["AucThreshold"].to_string(), "or not as good as the champion: see",
+            "refused by the gate (test AUC below", p["AucThreshold"].to_string(),
+            "or worse than the champion): the reasons are in",
             evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri]))],
     )
     return Pipeline(name=pipeline_name, parameters=list(p.values()), steps=[prepare, train, evaluate, gate],

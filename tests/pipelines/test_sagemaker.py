@@ -74,8 +74,12 @@ print(pipeline.definition())
     assert package["ModelMetrics"]["Bias"]["Report"]["S3Uri"]["Std:Join"]["Values"][-1] == "bias.json"
     assert package["ModelApprovalStatus"] == {"Get": "Parameters.ApprovalStatus"}
     assert {p["Name"] for p in definition["Parameters"]} >= {"InputDataUrl", "Seed", "AucThreshold", "BatchScore"}
-    assert [c["Type"] for c in gate["Conditions"]] == ["GreaterThanOrEqualTo", "Equals"]
-    assert gate["Conditions"][1]["LeftValue"]["Std:JsonGet"]["Path"] == "attrition.gate.passed"
+    # evaluate owns the whole gate (the AucThreshold bar included): the condition reads only its verdict
+    assert [c["Type"] for c in gate["Conditions"]] == ["Equals"]
+    assert gate["Conditions"][0]["LeftValue"]["Std:JsonGet"]["Path"] == "attrition.gate.passed"
+    arguments = steps["Evaluate"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    threshold = {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.AucThreshold"}]}}
+    assert arguments[:2] == ["--auc-threshold", threshold]
     evaluate = steps["Evaluate"]["Arguments"]
     champion = next(i for i in evaluate["ProcessingInputs"] if i["S3Input"]["LocalPath"].endswith("/champion"))
     assert champion["S3Input"]["S3Uri"] == {"Get": "Parameters.ChampionModelUrl"}

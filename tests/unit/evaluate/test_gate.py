@@ -63,12 +63,12 @@ def test_a_challenger_within_noise_passes_and_one_worse_beyond_it_is_refused():
     rng = np.random.default_rng(11)
     rows, champion = _rows_and_scores(rng)
     within = np.clip(champion + rng.normal(scale=0.02, size=len(champion)), 0, 1)
-    judged = gate.judge(_scored(rows, within), _scored(rows, champion), rows, 0.01, 0.0)
+    judged = gate.judge(_scored(rows, within), _scored(rows, champion), rows, gate.Settings())
     assert judged["passed"] is True, judged["reasons"]
-    assert judged["reasons"][0].endswith("not worse beyond noise") and "± " in judged["reasons"][0]
+    assert judged["reasons"][1].endswith("not worse beyond noise") and "± " in judged["reasons"][1]
     shuffled = rng.permutation(champion)  # as if trained on shuffled labels
-    judged = gate.judge(_scored(rows, shuffled), _scored(rows, champion), rows, 0.01, 0.0)
-    assert judged["passed"] is False and judged["reasons"][0].endswith(": worse beyond noise")
+    judged = gate.judge(_scored(rows, shuffled), _scored(rows, champion), rows, gate.Settings())
+    assert judged["passed"] is False and judged["reasons"][1].endswith(": worse beyond noise")
 
 
 def test_a_challenger_that_flags_one_group_far_more_is_refused_with_the_true_reason():
@@ -76,9 +76,21 @@ def test_a_challenger_that_flags_one_group_far_more_is_refused_with_the_true_rea
     rows, champion = _rows_and_scores(rng)
     women = np.array([v == "Female" for v in rows.columns["Gender"].map(str)])
     unfair = np.where(women & (rng.random(len(champion)) < 0.5), 0.9, champion)  # half the women flagged
-    judged = gate.judge(_scored(rows, unfair), _scored(rows, champion), rows, 1.0, 0.0)
+    judged = gate.judge(_scored(rows, unfair), _scored(rows, champion), rows, gate.Settings(auc_tolerance=1.0))
     assert judged["passed"] is False
     lines = [line for line in judged["reasons"] if line.startswith("bias: Gender=Female DI ")]
     assert lines and "on the log scale" in lines[0] and "noise ± " in lines[0]
-    assert gate.judge(_scored(rows, champion), _scored(rows, champion), rows, 0.01, 0.0)["passed"] is True
-    assert gate.judge(_scored(rows, champion), None, rows, 0.01, 0.0)["reasons"][0].startswith("no champion yet")
+    assert gate.judge(_scored(rows, champion), _scored(rows, champion), rows, gate.Settings())["passed"] is True
+    alone = gate.judge(_scored(rows, champion), None, rows, gate.Settings())
+    assert alone["passed"] is True and alone["reasons"][1].startswith("no champion yet")
+
+
+def test_the_bar_is_part_of_the_gate_with_or_without_a_champion():
+    rng = np.random.default_rng(2)
+    rows, champion = _rows_and_scores(rng)
+    weaker = np.clip(champion + rng.normal(scale=0.3, size=len(champion)), 0, 1)
+    auc = metrics.roc_auc(rows.y, weaker)
+    for against in (None, _scored(rows, champion)):
+        judged = gate.judge(_scored(rows, weaker), against, rows, gate.Settings(auc_threshold=0.99))
+        assert judged["passed"] is False and judged["reasons"][0] == f"test AUC {auc:.4f} vs threshold 0.99: below"
+    assert gate.judge(_scored(rows, weaker), None, rows, gate.Settings(auc_threshold=auc))["passed"] is True

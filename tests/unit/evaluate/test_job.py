@@ -113,7 +113,7 @@ def test_without_a_champion_the_gate_passes_on_quality_alone(tmp_path, trained_d
     code, evaluation = run(tmp_path, trained_dir / "model", ibm_text)  # no champion folder mounted
     assert code == 0 and "champion" not in evaluation["attrition"]
     assert evaluation["attrition"]["gate"]["passed"] is True
-    assert "no champion yet" in evaluation["attrition"]["gate"]["reasons"][0]
+    assert "no champion yet" in evaluation["attrition"]["gate"]["reasons"][1]
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_the_challenger_must_be_as_good_as_the_champion_on_the_same_rows(tmp_pat
     worse = judged(weak_model, trained_dir / "model")
     assert worse["gate"]["passed"] is False and worse["champion"]["rows"] == worse["rows"] == 1470
     assert worse["metrics"]["auc"] < worse["champion"]["metrics"]["auc"] - 0.05
-    reason = worse["gate"]["reasons"][0]
+    reason = worse["gate"]["reasons"][1]
     assert reason.endswith(": worse beyond noise") and "tolerance 0.01" in reason
     better = judged(trained_dir / "model", weak_model)  # far better AUC, but flags more singles than the stumps
     assert better["gate"]["passed"] is False and better["champion"]["model_version"] != better["model_version"]

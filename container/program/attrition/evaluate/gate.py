@@ -1,6 +1,9 @@
-"""May the challenger replace the champion? Both models are scored on the same test rows, so
-each difference between them is judged paired, and "worse" means worse beyond the noise of those
-rows, at 95 % (Z standard errors):
+"""The gate: may the new model be registered, and replace the champion? The whole decision is
+here; the pipelines and the local runners only read its `passed`.
+
+First the bar: the test AUC at least auc_threshold (0: no bar). Then, when there is a champion,
+both models are scored on the same test rows, so each difference between them is judged paired,
+and "worse" means worse beyond the noise of those rows, at 95 % (Z standard errors):
 
 - ROC AUC: the difference and its standard error by DeLong's method (the two AUCs are computed
   from the same leavers and stayers, so they are correlated); worse when even the upper end of
@@ -62,19 +65,29 @@ KINDS = {"DPPL": Kind(False, None, False, 1), "DI": Kind(False, None, True, -1),
          "FNRD": Kind(False, 1, False, 1), "AD": Kind(True, None, False, 1), "FPRD": Kind(False, 0, False, -1)}
 
 
-def judge(challenger: Scored, champion: Scored | None, rows: Rows, auc_tolerance: float,
-          bias_tolerance: float) -> dict:
+@dataclass(frozen=True)
+class Settings:
+    auc_threshold: float = 0.0
+    auc_tolerance: float = 0.01
+    bias_tolerance: float = 0.0
+
+
+def judge(challenger: Scored, champion: Scored | None, rows: Rows, settings: Settings) -> dict:
     """attrition.gate of evaluation.json: passed, the settings, and the reasons in words."""
-    settings = {"auc_tolerance": auc_tolerance, "bias_tolerance": bias_tolerance, "confidence": CONFIDENCE}
+    fields = {"auc_threshold": settings.auc_threshold, "auc_tolerance": settings.auc_tolerance,
+              "bias_tolerance": settings.bias_tolerance, "confidence": CONFIDENCE}
+    auc = metrics.roc_auc(rows.y, challenger.probabilities)
+    meets = auc >= settings.auc_threshold
+    reasons = [f"test AUC {auc:.4f} vs threshold {settings.auc_threshold:g}: " + ("met" if meets else "below")]
     if champion is None:
-        return {"passed": True, **settings,
-                "reasons": ["no champion yet: the first approved model is judged on its own"]}
-    auc_line, auc_worse = _auc(rows.y, challenger.probabilities, champion.probabilities, auc_tolerance)
-    treated_worse = _bias(challenger, champion, rows, bias_tolerance)
-    reasons = [auc_line]
+        return {"passed": meets, **fields,
+                "reasons": reasons + ["no champion yet: the first approved model is judged on its own"]}
+    auc_line, auc_worse = _auc(rows.y, challenger.probabilities, champion.probabilities, settings.auc_tolerance)
+    treated_worse = _bias(challenger, champion, rows, settings.bias_tolerance)
+    reasons.append(auc_line)
     reasons += [f"bias: {line}" for line in treated_worse] or [
         "bias: no group treated worse than by the champion beyond the noise of the test rows"]
-    return {"passed": not auc_worse and not treated_worse, **settings, "reasons": reasons}
+    return {"passed": meets and not auc_worse and not treated_worse, **fields, "reasons": reasons}
 
 
 def auc_difference(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[float, float]:

@@ -12,12 +12,12 @@ audit trail. bias.json is the bias audit on the test split (the train job's, on 
 the evaluation lists the metrics outside their acceptable ranges. The model is loaded as `serve`
 loads it (text and JSON only); the test rows are read as `train` reads its channels.
 
-Champion vs challenger: when a champion is mounted, both models are scored on the same rows and
-"attrition.gate" says whether the new model may replace it: not worse in AUC, and no group
-treated worse, each beyond the noise of the test rows (evaluate/gate.py). Without a champion the
-gate passes on quality alone and the bias findings go to the reviewer. The pipelines' Gate step
-reads it. The groups audited are those the model was trained to audit (its bias_facets), unless
---bias-facets names others.
+Champion vs challenger: when a champion is mounted, both models are scored on the same rows.
+"attrition.gate" holds the whole decision (evaluate/gate.py): the test AUC at least
+--auc-threshold; then, against a champion, not worse in AUC and no group treated worse, each
+beyond the noise of the test rows. Without a champion the bar alone decides and the bias findings
+go to the reviewer. The pipelines' gate reads only `passed`. The groups audited are those the
+model was trained to audit (its bias_facets), unless --bias-facets names others.
 """
 
 import argparse
@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> dict:
             raise UserError(f"the test split lacks the champion's feature column(s): {', '.join(lacking)}")
         champion_result, against = _score(champion, columns, y, facets)
         evaluation["attrition"]["champion"] = _summary(champion, champion_result, against.audit)
-    evaluation["attrition"]["gate"] = gate.judge(scored, against, gate.Rows(y, columns, facets),
-                                                 args.auc_tolerance, args.bias_tolerance)
+    settings = gate.Settings(args.auc_threshold, args.auc_tolerance, args.bias_tolerance)
+    evaluation["attrition"]["gate"] = gate.judge(scored, against, gate.Rows(y, columns, facets), settings)
     artifact.write_json(args.output / "bias.json", scored.audit)
     artifact.write_json(args.output / "evaluation.json", evaluation)
     return evaluation
@@ -112,6 +112,8 @@ def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
                         help="where evaluation.json and bias.json go")
     parser.add_argument("--champion", type=Path, default=processing / "champion",
                         help="the approved model to beat (absent or empty: there is none yet)")
+    parser.add_argument("--auc-threshold", type=_tolerance, default=0.0,
+                        help="the bar: the test AUC at least this (default: %(default)s, no bar)")
     parser.add_argument("--auc-tolerance", type=_tolerance, default=0.01,
                         help="how much lower than the champion's the new model's AUC may be beyond the noise "
                              "of the test rows (default: %(default)s)")
