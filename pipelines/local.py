@@ -92,7 +92,8 @@ def progress(work: Path, verbose: bool, logger_name: str, step_line: Callable[[s
     and its containers print goes to work/engine.log instead of the terminal; when the block
     fails, that log's last lines are shown, so nothing needed to understand a failure is lost."""
     started = time.monotonic()
-    terminal = os.dup(2)
+    saved = [os.dup(1), os.dup(2)]  # the terminal's stdout and stderr, whatever the block redirects
+    terminal = saved[1]
 
     class Lines(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -105,7 +106,6 @@ def progress(work: Path, verbose: bool, logger_name: str, step_line: Callable[[s
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     log = work / "engine.log"
-    saved = [os.dup(1), os.dup(2)]
     if not verbose:
         with log.open("ab") as sink:
             for descriptor in (1, 2):
@@ -121,10 +121,10 @@ def progress(work: Path, verbose: bool, logger_name: str, step_line: Callable[[s
             print("\n".join(["the engine's last lines:", *tail]), file=sys.stderr)
         raise
     finally:
-        _restore(saved)
-        for descriptor in (*saved, terminal):
-            os.close(descriptor)
         logger.removeHandler(handler)
+        _restore(saved)
+        for descriptor in saved:
+            os.close(descriptor)
     print(f"[{time.monotonic() - started:6.1f} s] done", file=sys.stderr, flush=True)
 
 

@@ -113,7 +113,7 @@ def champion(name: str, folder: Path, tracking_uri: str | None = None, log: Path
         entry = audit.record("refused", actor=audit.actor(), trigger="champion download",
                              model={"name": name, "version": found.version,
                                     "model_version": found.tags.get("model_version", "")},
-                             data=audit.data_hashes(metadata=dict(found.tags)),
+                             data=audit.metadata_hashes(dict(found.tags)),
                              metrics=audit.metric_values(dict(found.tags)),
                              verdict="Refused: files differ from the registration", reasons=[str(error)])
         _audit(client, log, entry)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 EVENTS = ("registered", "approved", "rejected", "promoted", "refused", "deployed", "deleted", "retraining-started",
           "retraining-skipped")
-SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
+DIGEST = re.compile(r"[0-9a-f]{64}")  # a SHA-256, as hex
 
 
 def default_log() -> Path:
@@ -41,13 +41,13 @@ def record(event: str, *, actor: str, trigger: str, model: dict | None = None, c
            data: dict | None = None, metrics: dict | None = None, verdict: str = "",
            reasons: list[str] | None = None) -> dict:
     """The one record schema: every writer makes its records here. `data` is {channel: [SHA-256
-    of each file]} (data_hashes makes it from a manifest or registry metadata), `metrics` {name:
+    of each file]} (data_hashes and metadata_hashes make it), `metrics` {name:
     number}; anything else is a bug of the writer, refused before a line is written."""
     if event not in EVENTS:
         raise ValueError(f"audit event {event!r} must be one of {', '.join(EVENTS)}")
     for channel, hashes in (data or {}).items():
         if not (isinstance(channel, str) and isinstance(hashes, list)
-                and all(isinstance(h, str) and re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)):
+                and all(isinstance(h, str) and DIGEST.fullmatch(h) for h in hashes)):
             raise TypeError(f"audit data {channel!r}: must be a list of SHA-256 hex digests, not {hashes!r}")
     for name, value in (metrics or {}).items():
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -57,25 +57,28 @@ def record(event: str, *, actor: str, trigger: str, model: dict | None = None, c
             "metrics": metrics or {}, "verdict": verdict, "reasons": reasons or []}
 
 
-def data_hashes(manifest: dict | None = None, metadata: dict | None = None) -> dict[str, list[str]]:
-    """{channel: [SHA-256, ...]} from a manifest.json's data, or from registry metadata (MLflow
-    tags, a package's CustomerMetadataProperties: data_<channel>_<i> = "file sha256:... rows:...")."""
-    if manifest is not None:
-        return {channel: [entry["sha256"] for entry in entries]
-                for channel, entries in (manifest.get("data") or {}).items()}
+def data_hashes(manifest: dict) -> dict[str, list[str]]:
+    """{channel: [SHA-256, ...]} from a manifest.json's data."""
+    files = manifest.get("data") or {}
+    return {channel: [entry["sha256"] for entry in entries] for channel, entries in files.items()}
+
+
+def metadata_hashes(metadata: dict) -> dict[str, list[str]]:
+    """The same from registry metadata (MLflow tags, a package's CustomerMetadataProperties):
+    data_<channel>_<i> = "file sha256:<digest> rows:<n>"."""
     found: dict[str, list[str]] = {}
-    for key, value in (metadata or {}).items():
+    for key, value in metadata.items():
         channel, _, index = key.removeprefix("data_").rpartition("_")
-        digest = SHA256.search(str(value))
+        digest = re.search(rf"sha256:({DIGEST.pattern})", str(value))
         if key.startswith("data_") and channel and index.isdigit() and digest:
             found.setdefault(channel, []).append(digest.group(1))
     return found
 
 
-def metric_values(metadata: dict | None) -> dict[str, float]:
+def metric_values(metadata: dict) -> dict[str, float]:
     """{name: number} from registry metadata's metric_<name> entries (strings there)."""
     found = {}
-    for key, value in (metadata or {}).items():
+    for key, value in metadata.items():
         if key.startswith("metric_"):
             try:
                 found[key.removeprefix("metric_")] = float(value)

@@ -244,7 +244,7 @@ def _register(args: Namespace, aws: Runner) -> str:
             "registered", actor=audit.actor(),
             model={"package": arn, "model_version": metadata.get("model_version", "")},
             trigger="attrition-deploy register" + (f" --from-mlflow {args.from_mlflow}" if args.from_mlflow else ""),
-            data=audit.data_hashes(metadata=metadata), metrics=audit.metric_values(metadata), verdict=args.approval))
+            data=audit.metadata_hashes(metadata), metrics=audit.metric_values(metadata), verdict=args.approval))
     return arn
 
 
@@ -266,7 +266,7 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
         audit.append(args.audit_log, audit.record(
             "refused", actor=audit.actor(), trigger=f"attrition-deploy register --from-mlflow {args.from_mlflow}",
             model={"name": name, "version": number, "model_version": found["tags"].get("model_version", "")},
-            data=audit.data_hashes(metadata=found["tags"]), metrics=audit.metric_values(found["tags"]),
+            data=audit.metadata_hashes(found["tags"]), metrics=audit.metric_values(found["tags"]),
             verdict="Refused: files differ from the registration", reasons=[str(error)]))
         raise
     prefix = f"{args.prefix.strip('/')}/mlflow/{name}/{number}"

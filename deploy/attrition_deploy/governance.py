@@ -41,7 +41,7 @@ def approve(args: Namespace, aws: Runner) -> str:
         model, champion, said, metadata = _mlflow_decision(args, status, aws.dry_run)
     entry = audit.record("approved" if status == "Approved" else "rejected", actor=who,
                          trigger="attrition-deploy approve", model=model, champion=champion,
-                         data=audit.data_hashes(metadata=metadata), metrics=audit.metric_values(metadata),
+                         data=audit.metadata_hashes(metadata), metrics=audit.metric_values(metadata),
                          verdict=status, reasons=[args.reason])
     if not aws.dry_run:
         audit.append(args.audit_log, entry)
@@ -108,14 +108,14 @@ def _packages(args: Namespace, aws: Runner) -> list[dict]:
         if package.get("LastModifiedTime") and status != "PendingManualApproval":
             entries.append(audit.record("approved" if status == "Approved" else "rejected",
                                         actor=_who(package.get("LastModifiedBy")), trigger="SageMaker Model Registry",
-                                        model=model, data=audit.data_hashes(metadata=metadata),
+                                        model=model, data=audit.metadata_hashes(metadata),
                                         metrics=audit.metric_values(metadata), verdict=status,
                                         reasons=[package.get("ApprovalDescription", "")]) |
                            {"time": _time(package["LastModifiedTime"])})
         registered_as = metadata.get("registered_as")  # the status then, not the package's current one
         entries.append(audit.record("registered", actor=_who(package.get("CreatedBy")),
                                     trigger="SageMaker Model Registry", model=model,
-                                    data=audit.data_hashes(metadata=metadata),
+                                    data=audit.metadata_hashes(metadata),
                                     metrics=audit.metric_values(metadata),
                                     verdict=registered_as or "",
                                     reasons=[] if registered_as else ["status at registration not recorded"]) |

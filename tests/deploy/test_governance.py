@@ -40,7 +40,7 @@ def test_one_record_schema_data_are_hashes_per_channel_and_metrics_numbers():
     digest = "ab" * 32
     metadata = {"data_train_0": f"train.csv sha256:{digest} rows:882", "data_train_1": "x.csv sha256:bad rows:1",
                 "data_validation_0": f"v.csv sha256:{digest} rows:294", "metric_auc": "0.8609", "model_data": "s3://b/m"}
-    assert audit.data_hashes(metadata=metadata) == {"train": [digest], "validation": [digest]}
+    assert audit.metadata_hashes(metadata) == {"train": [digest], "validation": [digest]}
     assert audit.metric_values(metadata) == {"auc": 0.8609}
     manifest = {"data": {"train": [{"file": "train.csv", "sha256": digest, "rows": 882}]}}
     assert audit.data_hashes(manifest) == {"train": [digest]}

@@ -148,7 +148,7 @@ def outside(report: dict) -> list[str]:
     """Every metric outside its acceptable range, as 'Gender=Female DI 0.71 (0.8..1.25)'."""
     return [f"{m.key} {m.value:.2f} ({_range(m.name)})"
             for stage in ("pre_training_bias_metrics", "post_training_bias_metrics")
-            for m in measured(report, stage) if _distance(m.name, m.value) > 0]
+            for m in measured(report, stage) if distance(m.name, m.value) > 0]
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def _range(name: str) -> str:
     return f"{low:g}..{high:g}"
 
 
-def _distance(name: str, value: float) -> float:
+def distance(name: str, value: float) -> float:
     """How far a metric lies outside its acceptable range (0 inside)."""
     low, high = ACCEPTABLE[name]
     return max(low - value, value - high, 0.0)

@@ -20,6 +20,7 @@ A metric outside its range for both models but not further out beyond noise (oft
 own difference between groups) stays the reviewer's call, listed in the evaluation.
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -74,15 +75,14 @@ class Settings:
 
 def judge(challenger: Scored, champion: Scored | None, rows: Rows, settings: Settings) -> dict:
     """attrition.gate of evaluation.json: passed, the settings, and the reasons in words."""
-    fields = {"auc_threshold": settings.auc_threshold, "auc_tolerance": settings.auc_tolerance,
-              "bias_tolerance": settings.bias_tolerance, "confidence": CONFIDENCE}
+    fields = {**dataclasses.asdict(settings), "confidence": CONFIDENCE}
     auc = metrics.roc_auc(rows.y, challenger.probabilities)
     meets = auc >= settings.auc_threshold
     reasons = [f"test AUC {auc:.4f} vs threshold {settings.auc_threshold:g}: " + ("met" if meets else "below")]
     if champion is None:
         return {"passed": meets, **fields,
                 "reasons": reasons + ["no champion yet: the first approved model is judged on its own"]}
-    auc_line, auc_worse = _auc(rows.y, challenger.probabilities, champion.probabilities, settings.auc_tolerance)
+    auc_line, auc_worse = _auc(rows.y, challenger.probabilities, champion.probabilities, auc, settings.auc_tolerance)
     treated_worse = _bias(challenger, champion, rows, settings.bias_tolerance)
     reasons.append(auc_line)
     reasons += [f"bias: {line}" for line in treated_worse] or [
@@ -108,9 +108,10 @@ def auc_difference(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> tupl
     return aucs[0] - aucs[1], math.sqrt(max(float(variance), 0.0))
 
 
-def _auc(y: np.ndarray, challenger: np.ndarray, champion: np.ndarray, tolerance: float) -> tuple[str, bool]:
+def _auc(y: np.ndarray, challenger: np.ndarray, champion: np.ndarray, ours: float,
+         tolerance: float) -> tuple[str, bool]:
     difference, error = auc_difference(y, challenger, champion)
-    ours, theirs = metrics.roc_auc(y, challenger), metrics.roc_auc(y, champion)
+    theirs = ours - difference
     worse = difference + Z * error < -tolerance
     verdict = "worse beyond noise" if worse else "not worse beyond noise"
     return (f"AUC {ours:.4f} vs champion {theirs:.4f}: difference {difference:+.4f} ± {Z * error:.4f} "
@@ -120,16 +121,18 @@ def _auc(y: np.ndarray, challenger: np.ndarray, champion: np.ndarray, tolerance:
 def _bias(challenger: Scored, champion: Scored, rows: Rows, tolerance: float) -> list[str]:
     theirs = {m.key: m.value for m in bias.measured(champion.audit)}
     facets = {facet.column: facet for facet in rows.facets}
-    outside = [m for m in bias.measured(challenger.audit) if _outside(m)]
+    outside = [m for m in bias.measured(challenger.audit) if bias.distance(m.name, m.value) > 0]
+    members = {(column, group): rows_in for column in {m.column for m in outside}
+               for group, rows_in in bias.groups(facets[column], rows.columns[column])}
     z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE) / (2 * max(len(outside), 1)))
     found = []
     for ours in outside:
         kind = KINDS[ours.name]
         low, high = _scale(kind, *bias.ACCEPTABLE[ours.name])
         (here,) = _scale(kind, ours.value)
-        members = dict(bias.groups(facets[ours.column], rows.columns[ours.column]))[ours.group]
         was = theirs.get(ours.key)
-        error = _paired_error(kind, members, rows.y, challenger.predicted, None if was is None else champion.predicted)
+        error = _paired_error(kind, members[ours.column, ours.group], rows.y, challenger.predicted,
+                              None if was is None else champion.predicted)
         reference = (high if here > high else low) if was is None else _scale(kind, was)[0]
         further = here - reference if here > high else reference - here
         if further > z * error + tolerance:
@@ -138,11 +141,6 @@ def _bias(challenger: Scored, champion: Scored, rows: Rows, tolerance: float) ->
                          f"further out by {further:.3f}{' on the log scale' if kind.log else ''}, "
                          f"noise ± {z * error:.3f} ({len(outside)} metrics compared)")
     return found
-
-
-def _outside(measured: bias.Measured) -> bool:
-    low, high = bias.ACCEPTABLE[measured.name]
-    return not low <= measured.value <= high
 
 
 def _scale(kind: Kind, *values: float) -> tuple[float, ...]:
