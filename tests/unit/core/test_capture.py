@@ -1,5 +1,6 @@
 """The data-capture record: what serve writes, monitor reads back unchanged."""
 
+import json
 import time
 
 import pytest
@@ -15,6 +16,13 @@ def test_a_written_record_reads_back():
     assert record.request_type == ("text/csv", "utf-8")
     assert record.response_type == ("application/json", "")
     assert record.time.isoformat() == "1970-01-01T00:00:00+00:00"
+
+
+def test_the_callers_inference_id_is_recorded_as_sagemaker_does():
+    given = json.loads(capture.record_line(b"41", "text/csv", b"0.5", "text/csv", time.gmtime(), "req-7"))
+    assert given["eventMetadata"]["inferenceId"] == "req-7"
+    plain = json.loads(capture.record_line(b"41", "text/csv", b"0.5", "text/csv", time.gmtime()))
+    assert "inferenceId" not in plain["eventMetadata"]
 
 
 def test_bodies_that_are_not_text_are_base64():

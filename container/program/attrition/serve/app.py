@@ -23,6 +23,7 @@ from .recorder import Recorder
 log = logging.getLogger(__name__)
 MODEL_VERSION_HEADER = "X-Attrition-Model-Version"
 CUSTOM_ATTRIBUTES = b"x-amzn-sagemaker-custom-attributes"
+INFERENCE_ID = b"x-amzn-sagemaker-inference-id"
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 DISCARD_LIMIT = 256 * 1024 * 1024  # read at most this much of a refused body, then stop
 JSON_TYPE = b"application/json"
@@ -73,7 +74,8 @@ class App:
             headers = dict(scope["headers"])
             request = Request(body, headers.get(b"content-type", b"").decode("latin-1"),
                               _text(headers.get(b"accept")), scope.get("query_string", b"").decode("latin-1"),
-                              headers.get(CUSTOM_ATTRIBUTES, b"").decode("latin-1"))
+                              headers.get(CUSTOM_ATTRIBUTES, b"").decode("latin-1"),
+                              headers.get(INFERENCE_ID, b"").decode("latin-1")[:64])
             media_type, answer = self.invocations(request)
         except UserError as error:
             await self._error(send, error.status if isinstance(error, RequestError) else 400, str(error))

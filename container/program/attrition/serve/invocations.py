@@ -30,6 +30,7 @@ class Request:
     accept: str | None = None
     query: str = ""
     custom_attributes: str = ""
+    inference_id: str = ""  # X-Amzn-SageMaker-Inference-Id, recorded in the capture
 
 
 class Invocations:
@@ -78,7 +79,7 @@ class Invocations:
             rows += codecs.encode_rows(probabilities, self.model.labels(probabilities), accept, extras)
         answer = codecs.join_rows(rows, accept).encode()
         if self.recorder:
-            self.recorder.record(request.body, request.content_type, answer, accept)
+            self.recorder.record(request.body, request.content_type, answer, accept, request.inference_id)
         return accept, answer
 
     @cached_property

@@ -1,0 +1,151 @@
+"""HAProxy in front of the instances: its configuration, written from the endpoints, and the
+container that runs it.
+
+One frontend on the service's port. `/endpoints/<name>/invocations` of an endpoint in service
+goes to its backend: every instance of every variant, weighted by the variant's weight, or, with
+`X-Amzn-SageMaker-Target-Variant`, that variant's instances only. Everything else (the control
+plane, unknown endpoints and variants, asynchronous invocations) goes to the service. A change is
+a new configuration and a graceful reload: requests in flight finish on the old one.
+"""
+
+import socket
+import time
+from pathlib import Path
+
+from . import docker
+from .records import Endpoint, Instance, write_atomically
+
+IMAGE = "attrition-endpoints-balancer"
+CONFIG = "haproxy.cfg"
+INVOCATIONS = r"^/endpoints/[^/]+/invocations$"
+# HAProxy's server weights are whole numbers up to 256.
+MAX_WEIGHT = 256
+
+UNAVAILABLE = """HTTP/1.1 503 Service Unavailable
+Content-Type: application/json
+X-Amzn-ErrorType: ServiceUnavailable
+Cache-Control: no-cache
+Connection: close
+
+{"message": "No instance of this endpoint is answering its health check (/ping)."}
+"""
+
+
+def configuration(port: int, control_port: int, endpoints: list[Endpoint], folder: str) -> str:
+    """The whole haproxy.cfg; `folder` is where HAProxy finds its error files."""
+    lines = [
+        "global",
+        "    log stderr format short local0 warning",
+        "    hard-stop-after 70s",
+        "defaults",
+        "    mode http",
+        "    log global",
+        "    option redispatch",
+        "    retry-on conn-failure",  # only a connection never made is tried again, never a request sent
+        "    timeout connect 5s",
+        "    timeout client 70s",
+        "    timeout server 65s",
+        "    timeout http-keep-alive 60s",
+        "frontend sagemaker",
+        f"    bind 127.0.0.1:{port}",
+        f"    http-request set-var(txn.endpoint) path,field(3,/) if {{ path_reg {INVOCATIONS} }}",
+    ]
+    for endpoint in endpoints:
+        is_it = f"{{ var(txn.endpoint) -m str {endpoint.name} }}"
+        for variant in endpoint.variants:
+            lines.append(f"    use_backend {_backend(endpoint.name, variant.name)} if {is_it} "
+                         f"{{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m str {variant.name} }}")
+        lines.append(f"    use_backend {_backend(endpoint.name)} if {is_it} "
+                     "!{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m found }")
+    lines += ["    default_backend service",
+              "backend service",
+              f"    server service 127.0.0.1:{control_port}"]
+    for endpoint in endpoints:
+        weights = _weights(endpoint)
+        lines += _backend_lines(_backend(endpoint.name), endpoint.instances, weights, folder)
+        for variant in endpoint.variants:
+            mine = [i for i in endpoint.instances if i.variant == variant.name]
+            lines += _backend_lines(_backend(endpoint.name, variant.name), mine, {}, folder)
+    return "\n".join(lines) + "\n"
+
+
+def _backend(endpoint: str, variant: str = "") -> str:
+    return f"endpoint.{endpoint}" + (f".variant.{variant}" if variant else "")
+
+
+def _weights(endpoint: Endpoint) -> dict[str, int]:
+    """Each instance's HAProxy weight: its variant's weight shared among the variant's instances."""
+    share = {}
+    for variant in endpoint.variants:
+        count = sum(1 for i in endpoint.instances if i.variant == variant.name)
+        if count:
+            share[variant.name] = variant.weight / count
+    top = max(share.values(), default=0.0)
+    return {name: (max(1, round(MAX_WEIGHT * value / top)) if value > 0 else 0) for name, value in share.items()}
+
+
+def _backend_lines(name: str, instances: list[Instance], weights: dict[str, int], folder: str) -> list[str]:
+    lines = [
+        f"backend {name}",
+        "    option httpchk GET /ping",
+        f"    errorfile 503 {folder}/503.http",
+        "    http-request set-path /invocations",
+        # A container's own error reaches the caller as SageMaker's ModelError (HTTP 424).
+        "    http-response wait-for-body time 5s if { status ge 400 }",
+        "    http-response set-var(txn.status) status if { status ge 400 }",
+        "    http-response set-var(txn.body) res.body,json(utf8s) if { status ge 400 }",
+        "    http-response set-var(txn.variant) srv_name,field(1,.) if { status ge 400 }",
+        '    http-response return status 424 content-type application/json hdr X-Amzn-ErrorType ModelError '
+        'lf-string "{\\"Message\\":\\"Received client error (%[var(txn.status)]) from %[var(txn.variant)] with '
+        'message \\\\\\"%[var(txn.body)]\\\\\\".\\",\\"OriginalStatusCode\\":%[var(txn.status)],'
+        '\\"OriginalMessage\\":\\"%[var(txn.body)]\\"}" if { status ge 400 }',
+        "    http-response set-header x-Amzn-Invoked-Production-Variant %[srv_name,field(1,.)]",
+    ]
+    for number, instance in enumerate(instances, 1):
+        weight = f" weight {weights[instance.variant]}" if weights else ""
+        lines.append(f"    server {instance.variant}.{number} 127.0.0.1:{instance.port}{weight} "
+                     "check inter 2s fall 2 rise 1")
+    return lines
+
+
+class Balancer:
+    """The HAProxy container of one service: started once, reloaded on every change."""
+
+    def __init__(self, folder: Path, service: str, port: int, control_port: int):
+        self.folder, self.service = folder, service
+        self.port, self.control_port = port, control_port
+        self.container = ""
+
+    def write(self, endpoints: list[Endpoint]) -> None:
+        write_atomically(self.folder / "503.http", UNAVAILABLE.replace("\n", "\r\n"))
+        write_atomically(self.folder / CONFIG,
+                         configuration(self.port, self.control_port, endpoints, "/etc/attrition-balancer"))
+
+    def start(self, endpoints: list[Endpoint]) -> None:
+        self.write(endpoints)
+        self.container = docker.start(
+            IMAGE, f"attrition-balancer-{self.service}", self.service, {},
+            [(str(self.folder), "/etc/attrition-balancer", "ro")],
+            ["haproxy", "-W", "-db", "-f", f"/etc/attrition-balancer/{CONFIG}"])
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        """Until HAProxy accepts connections (a reload signal before that would stop it)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if not docker.running(self.container):
+                    raise docker.DockerError(f"HAProxy stopped: {docker.logs_tail(self.container)}") from None
+                time.sleep(0.1)
+        raise docker.DockerError(f"HAProxy did not listen on 127.0.0.1:{self.port} in 30 s")
+
+    def reload(self, endpoints: list[Endpoint]) -> None:
+        """A new configuration, then HAProxy's graceful reload (SIGUSR2 to its master)."""
+        self.write(endpoints)
+        docker.signal(self.container, "USR2")
+
+    def stop(self) -> None:
+        docker.remove(self.container)

@@ -1,0 +1,168 @@
+"""Endpoints brought up, changed and taken down in the background, as SageMaker does: the caller
+gets an answer at once and follows the status (Creating, Updating, Deleting, InService, Failed).
+
+An update is blue/green: the new instances start and pass /ping before the balancer turns to
+them, then the old ones stop; if the new ones fail, the endpoint keeps serving with the old ones.
+"""
+
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import docker, instances
+from .balancer import Balancer
+from .captures import Uploader
+from .instances import InstanceError, Launch
+from .records import Endpoint, Instance, Request, Store, VariantState, now
+
+
+@dataclass(frozen=True)
+class Settings:
+    folder: Path
+    service: str
+    ping_timeout: float
+
+
+class Lifecycle:
+    def __init__(self, store: Store, balancer: Balancer, settings: Settings, s3: Callable[[], Any],
+                 captures: Uploader):
+        self.store, self.balancer, self.settings, self.s3 = store, balancer, settings, s3
+        self.captures = captures
+        self.threads: list[threading.Thread] = []
+
+    def in_background(self, work: Callable[[], None]) -> None:
+        thread = threading.Thread(target=work, daemon=True)
+        self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def create(self, endpoint: Endpoint) -> None:
+        config = self.store.state.configs[endpoint.config].request
+        try:
+            started = self._start_variants(endpoint.name, config, {})
+        except InstanceError as error:
+            self._finish(endpoint, "Failed", " ".join(str(error).split()))
+            return
+        with self.store.lock:
+            endpoint.instances = started
+        self._finish(endpoint, "InService", "")
+
+    def update(self, endpoint: Endpoint, config_name: str) -> None:
+        config = self.store.state.configs[config_name].request
+        try:
+            started = self._start_variants(endpoint.name, config, {})
+        except InstanceError as error:
+            self._finish(endpoint, "InService", f"Update failed, the endpoint keeps its configuration: {error}")
+            return
+        with self.store.lock:
+            old, endpoint.instances = endpoint.instances, started
+            endpoint.config = config_name
+            endpoint.variants = variant_states(config)
+        self._finish(endpoint, "InService", "")
+        docker.remove(*(i.container for i in old))
+
+    def change_weights_and_capacities(self, endpoint: Endpoint, desired: list[Request]) -> None:
+        config = self.store.state.configs[endpoint.config].request
+        extra: dict[str, int] = {}
+        surplus: list[Instance] = []
+        for change in desired:
+            variant = endpoint.variant(change["VariantName"])
+            assert variant is not None  # checked by the control plane
+            variant.desired_weight = float(change.get("DesiredWeight", variant.weight))
+            count = int(change.get("DesiredInstanceCount", variant.count))
+            variant.desired_count = count
+            mine = [i for i in endpoint.instances if i.variant == variant.name]
+            extra[variant.name] = max(0, count - len(mine))
+            surplus += mine[count:]
+        try:
+            started = self._start_variants(endpoint.name, config, extra)
+        except InstanceError as error:
+            self._finish(endpoint, "InService", f"Update failed: {error}")
+            return
+        with self.store.lock:
+            endpoint.instances = [i for i in endpoint.instances if i not in surplus] + started
+            for variant in endpoint.variants:
+                variant.weight = variant.desired_weight
+                variant.count = variant.desired_count
+        self._finish(endpoint, "InService", "")
+        docker.remove(*(i.container for i in surplus))
+
+    def delete(self, endpoint: Endpoint) -> None:
+        with self.store.lock:
+            gone = endpoint.instances
+            endpoint.instances = []
+            self._reload()
+        docker.remove(*(i.container for i in gone))
+        self.captures.sync()
+        with self.store.lock:
+            self.store.state.endpoints.pop(endpoint.name, None)
+            self.store.save()
+        self._forget_unused_model_data()
+
+    def _start_variants(self, endpoint: str, config: Request, counts: dict[str, int]) -> list[Instance]:
+        """Instances of each variant of `config` (counts: how many of which variants; default all
+        their initial ones); all or none: those started are removed when one fails."""
+        started: list[Instance] = []
+        try:
+            for variant in config["ProductionVariants"]:
+                count = counts.get(variant["VariantName"], 0) if counts else initial_count(variant)
+                if count:
+                    launch = self._launch(endpoint, variant, config.get("DataCaptureConfig"))
+                    for _ in range(count):
+                        started.append(instances.start(launch, self.settings.service, self.settings.ping_timeout))
+        except (InstanceError, docker.DockerError) as error:
+            docker.remove(*(i.container for i in started))
+            raise InstanceError(str(error)) from None
+        return started
+
+    def _launch(self, endpoint: str, variant: Request, capture: Request | None) -> Launch:
+        model = self.store.state.models[variant["ModelName"]].request
+        container = model.get("PrimaryContainer") or model["Containers"][0]
+        folder = self.settings.folder / "models" / variant["ModelName"]
+        model_dir = instances.unpack_model(self.s3(), container["ModelDataUrl"], folder) \
+            if container.get("ModelDataUrl") else folder
+        model_dir.mkdir(parents=True, exist_ok=True)
+        on = bool(capture and capture.get("EnableCapture", True))
+        return Launch(endpoint=endpoint, variant=variant["VariantName"], image=container["Image"],
+                      model_dir=model_dir, environment=dict(container.get("Environment") or {}),
+                      capture_dir=capture_folder(self.settings.folder, capture, endpoint, variant["VariantName"])
+                      if capture and on else None,
+                      capture_percent=float(capture.get("InitialSamplingPercentage", 100)) if capture else 0.0)
+
+    def _finish(self, endpoint: Endpoint, status: str, failure: str) -> None:
+        with self.store.lock:
+            endpoint.status, endpoint.failure, endpoint.modified = status, failure, now()
+            self._reload()
+
+    def _reload(self) -> None:
+        """Save, then give the balancer every endpoint that has instances (callers hold the lock)."""
+        self.store.save()
+        self.balancer.reload([e for e in self.store.state.endpoints.values() if e.instances])
+
+    def _forget_unused_model_data(self) -> None:
+        with self.store.lock:
+            configs = [self.store.state.configs.get(e.config) for e in self.store.state.endpoints.values()]
+            used = {v["ModelName"] for c in configs if c for v in c.request["ProductionVariants"]}
+        for folder in (self.settings.folder / "models").glob("*"):
+            if folder.name not in used:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def initial_count(variant: Request) -> int:
+    """A serverless variant runs one instance."""
+    return 1 if "ServerlessConfig" in variant else int(variant.get("InitialInstanceCount", 1))
+
+
+def variant_states(config: Request) -> list[VariantState]:
+    return [VariantState(name=v["VariantName"], weight=float(v.get("InitialVariantWeight", 1.0)),
+                         desired_weight=float(v.get("InitialVariantWeight", 1.0)),
+                         count=initial_count(v), desired_count=initial_count(v))
+            for v in config["ProductionVariants"]]
+
+
+def capture_folder(root: Path, capture: Request, endpoint: str, variant: str) -> Path:
+    """SageMaker's layout, under the service's folder: capture/<bucket>/<prefix>/<endpoint>/<variant>."""
+    location = str(capture["DestinationS3Uri"]).removeprefix("s3://").removeprefix("https://").strip("/")
+    return root / "capture" / location / endpoint / variant

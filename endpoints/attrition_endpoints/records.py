@@ -1,0 +1,109 @@
+"""What the service knows, as typed records, kept on disk in one JSON file written atomically.
+
+Models and endpoint configurations are kept as the requests that created them (SageMaker's own
+shapes); an endpoint adds its status and the instances that serve it.
+"""
+
+import json
+import os
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+Request = dict[str, Any]
+
+
+@dataclass
+class Created:
+    """A model or an endpoint configuration: its request, ARN and creation time."""
+
+    arn: str
+    request: Request
+    created: float
+
+
+@dataclass
+class Instance:
+    """One container of one variant, answering on 127.0.0.1:port."""
+
+    variant: str
+    container: str
+    port: int
+
+
+@dataclass
+class VariantState:
+    name: str
+    weight: float
+    desired_weight: float
+    count: int
+    desired_count: int
+
+
+@dataclass
+class Endpoint:
+    name: str
+    arn: str
+    config: str
+    status: str
+    created: float
+    modified: float
+    failure: str = ""
+    variants: list[VariantState] = field(default_factory=list)
+    instances: list[Instance] = field(default_factory=list)
+
+    def variant(self, name: str) -> VariantState | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+
+@dataclass
+class State:
+    models: dict[str, Created] = field(default_factory=dict)
+    configs: dict[str, Created] = field(default_factory=dict)
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+
+class Store:
+    """The state and its lock; `save` after every change, so a restart finds it again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = threading.RLock()
+        self.state = load(path)
+
+    def save(self) -> None:
+        with self.lock:
+            write_atomically(self.path, json.dumps(asdict(self.state), indent=1, sort_keys=True))
+
+
+def load(path: Path) -> State:
+    if not path.exists():
+        return State()
+    raw = json.loads(path.read_text())
+    return State(
+        models={k: Created(**v) for k, v in raw["models"].items()},
+        configs={k: Created(**v) for k, v in raw["configs"].items()},
+        endpoints={k: Endpoint(**{**v, "variants": [VariantState(**s) for s in v["variants"]],
+                                  "instances": [Instance(**i) for i in v["instances"]]})
+                   for k, v in raw["endpoints"].items()})
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def now() -> float:
+    return round(time.time(), 3)

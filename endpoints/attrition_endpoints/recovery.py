@@ -1,0 +1,30 @@
+"""A (re)started service finds its endpoints again: those whose instances all still run serve on
+at once; the others start their instances again (Creating, then InService or Failed); a deletion
+under way when the service stopped is finished. Then the balancer starts with what serves."""
+
+from collections.abc import Callable
+
+from . import docker
+from .lifecycle import Lifecycle
+from .records import Store
+
+
+def recover(store: Store, lifecycle: Lifecycle) -> None:
+    work: list[Callable[[], None]] = []
+    with store.lock:
+        for endpoint in store.state.endpoints.values():
+            alive = bool(endpoint.instances) and all(docker.running(i.container) for i in endpoint.instances)
+            if endpoint.status == "Deleting":
+                work.append(lambda e=endpoint: lifecycle.delete(e))  # type: ignore[misc]
+            elif endpoint.status == "Failed":
+                continue
+            elif alive:
+                endpoint.status = "InService"
+            else:
+                docker.remove(*(i.container for i in endpoint.instances))
+                endpoint.instances, endpoint.status = [], "Creating"
+                work.append(lambda e=endpoint: lifecycle.create(e))  # type: ignore[misc]
+        store.save()
+        lifecycle.balancer.start([e for e in store.state.endpoints.values() if e.instances])
+    for job in work:
+        lifecycle.in_background(job)
