@@ -13,8 +13,10 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
+from tests.container.docker_helpers import ROOT
 from tests.endpoints.conftest import BUCKET, ROLE
 from tests.helpers import BUNDLED_CSV
+from tests.sdk.conftest import TELEMETRY_OFF, sdk_venv
 
 pytestmark = pytest.mark.container
 ROWS = BUNDLED_CSV.read_text(encoding="utf-8-sig").splitlines()
@@ -177,6 +179,31 @@ def test_weights_and_capacities_change_in_place(stack, two_variants):
     invoked = Counter(runtime.invoke_endpoint(EndpointName=two_variants, ContentType="text/csv", Body=one_row(i))[
         "InvokedProductionVariant"] for i in range(100))
     assert invoked == Counter({"green": 100})
+
+
+SDK2_PREDICTOR = """
+import json, sys
+import sagemaker
+from attrition_deploy import sdk
+
+predictor = sdk.predictor(sys.argv[1], sagemaker_session=sagemaker.Session())
+rows = [line.split(",") for line in open(sys.argv[2], encoding="utf-8-sig").read().splitlines()[1:4]]
+green = predictor.predict(",".join(rows[0]), target_variant="green")
+print(json.dumps({"three": predictor.predict(rows), "green": green}))
+"""
+
+
+def test_the_sdk2_predictor_works_unchanged(stack, two_variants, tmp_path):
+    """Not local mode: the SDK's own Predictor, its session made from the environment as on AWS."""
+    config = tmp_path / "sdk-config.yaml"
+    config.write_text(TELEMETRY_OFF)
+    env = {**stack.env, "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config), "PYTHONPATH": str(ROOT / "deploy"),
+           "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
+    done = subprocess.run([str(sdk_venv("2")), "-c", SDK2_PREDICTOR, two_variants, str(BUNDLED_CSV)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(answer["three"]["predictions"]) == 3 and len(answer["green"]["predictions"]) == 1
 
 
 def test_a_restarted_service_finds_its_endpoints_again(stack, two_variants):
