@@ -104,6 +104,12 @@ class ControlPlane:
             if "ServerlessConfig" not in variant and "InstanceType" not in variant:
                 raise invalid(f"Variant {variant['VariantName']}: InstanceType and InitialInstanceCount are "
                               "required unless ServerlessConfig is given.")
+        serverless = {"ServerlessConfig" in v for v in variants}
+        if len(serverless) > 1:
+            raise invalid("An endpoint configuration cannot mix serverless variants and variants of instances.")
+        if True in serverless and "AsyncInferenceConfig" in request:
+            raise invalid("Asynchronous inference needs instances: a serverless variant cannot have an "
+                          "AsyncInferenceConfig.")
         if sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants) <= 0:
             raise invalid("The sum of the InitialVariantWeight of all production variants must be greater than 0.")
         arn = self.account.arn("endpoint-config", name)
@@ -157,6 +163,8 @@ class ControlPlane:
         }
         if endpoint.failure:
             described["FailureReason"] = endpoint.failure
+        if config and "AsyncInferenceConfig" in config.request:
+            described["AsyncInferenceConfig"] = config.request["AsyncInferenceConfig"]
         capture = (config.request.get("DataCaptureConfig") if config else None) or {}
         if capture:
             described["DataCaptureConfig"] = {
@@ -168,13 +176,17 @@ class ControlPlane:
     def _variant_summary(self, endpoint: Endpoint, name: str) -> Request:
         variant = endpoint.variant(name)
         assert variant is not None
-        running = sum(1 for i in endpoint.instances if i.variant == name)
-        images = {self.store.state.models[v["ModelName"]].request.get("PrimaryContainer", {}).get("Image", "")
-                  for v in self._config(endpoint.config).request["ProductionVariants"]
-                  if v["VariantName"] == name and v["ModelName"] in self.store.state.models}
-        return {"VariantName": name, "CurrentWeight": variant.weight, "DesiredWeight": variant.desired_weight,
-                "CurrentInstanceCount": running, "DesiredInstanceCount": variant.desired_count,
-                "DeployedImages": [{"SpecifiedImage": image, "ResolvedImage": image} for image in sorted(images)]}
+        spec = next(v for v in self._config(endpoint.config).request["ProductionVariants"] if v["VariantName"] == name)
+        model = self.store.state.models.get(spec["ModelName"])
+        image = (model.request.get("PrimaryContainer") or {}).get("Image", "") if model else ""
+        summary = {"VariantName": name, "CurrentWeight": variant.weight, "DesiredWeight": variant.desired_weight,
+                   "CurrentInstanceCount": sum(1 for i in endpoint.instances if i.variant == name),
+                   "DesiredInstanceCount": variant.desired_count,
+                   "DeployedImages": [{"SpecifiedImage": image, "ResolvedImage": image}] if image else []}
+        if "ServerlessConfig" in spec:
+            summary.update(CurrentServerlessConfig=spec["ServerlessConfig"],
+                           DesiredServerlessConfig=spec["ServerlessConfig"])
+        return summary
 
     def update_endpoint(self, request: Request) -> Request:
         endpoint = self._endpoint(request["EndpointName"])

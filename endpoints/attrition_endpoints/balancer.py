@@ -8,18 +8,31 @@ plane, unknown endpoints and variants, asynchronous invocations) goes to the ser
 a new configuration and a graceful reload: requests in flight finish on the old one.
 """
 
+import csv
+import io
 import socket
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from . import docker
-from .records import Endpoint, Instance, write_atomically
+from .records import Endpoint, Instance, VariantState, write_atomically
 
 IMAGE = "attrition-endpoints-balancer"
 CONFIG = "haproxy.cfg"
 INVOCATIONS = r"^/endpoints/[^/]+/invocations$"
 # HAProxy's server weights are whole numbers up to 256.
 MAX_WEIGHT = 256
+
+THROTTLED = """HTTP/1.1 400 Bad Request
+Content-Type: application/json
+X-Amzn-ErrorType: ThrottlingException
+Cache-Control: no-cache
+Connection: close
+
+{"message": "Maximum concurrency of this serverless endpoint reached: the request was throttled."}
+"""
 
 UNAVAILABLE = """HTTP/1.1 503 Service Unavailable
 Content-Type: application/json
@@ -31,8 +44,9 @@ Connection: close
 """
 
 
-def configuration(port: int, control_port: int, endpoints: list[Endpoint], folder: str) -> str:
-    """The whole haproxy.cfg; `folder` is where HAProxy finds its error files."""
+def configuration(port: int, control_port: int, stats_port: int, endpoints: list[Endpoint], folder: str) -> str:
+    """The whole haproxy.cfg; `folder` is where HAProxy finds its error files. The statistics
+    (`/stats;csv` on stats_port) tell the service which serverless instances sit idle."""
     lines = [
         "global",
         "    log stderr format short local0 warning",
@@ -52,21 +66,36 @@ def configuration(port: int, control_port: int, endpoints: list[Endpoint], folde
     ]
     for endpoint in endpoints:
         is_it = f"{{ var(txn.endpoint) -m str {endpoint.name} }}"
-        for variant in endpoint.variants:
+        for variant in _serving(endpoint):
             lines.append(f"    use_backend {_backend(endpoint.name, variant.name)} if {is_it} "
                          f"{{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m str {variant.name} }}")
         lines.append(f"    use_backend {_backend(endpoint.name)} if {is_it} "
                      "!{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m found }")
     lines += ["    default_backend service",
               "backend service",
-              f"    server service 127.0.0.1:{control_port}"]
+              f"    server service 127.0.0.1:{control_port}",
+              "frontend stats",
+              f"    bind 127.0.0.1:{stats_port}",
+              "    stats enable",
+              "    stats uri /stats"]
     for endpoint in endpoints:
         weights = _weights(endpoint)
-        lines += _backend_lines(_backend(endpoint.name), endpoint.instances, weights, folder)
-        for variant in endpoint.variants:
+        limits = {v.name: v.max_concurrency for v in endpoint.variants}
+        lines += _backend_lines(_backend(endpoint.name), endpoint.instances, weights, limits, folder)
+        for variant in _serving(endpoint):
             mine = [i for i in endpoint.instances if i.variant == variant.name]
-            lines += _backend_lines(_backend(endpoint.name, variant.name), mine, {}, folder)
+            lines += _backend_lines(_backend(endpoint.name, variant.name), mine, {}, limits, folder)
     return "\n".join(lines) + "\n"
+
+
+def _serving(endpoint: Endpoint) -> list[VariantState]:
+    """The variants with an instance (a serverless variant may have none: the service starts one)."""
+    return [v for v in endpoint.variants if any(i.variant == v.name for i in endpoint.instances)]
+
+
+def server_name(instance: Instance) -> str:
+    """<variant>.<container>: HAProxy names the variant in its answers with the part before the dot."""
+    return f"{instance.variant}.{instance.container[:12]}"
 
 
 def _backend(endpoint: str, variant: str = "") -> str:
@@ -84,11 +113,16 @@ def _weights(endpoint: Endpoint) -> dict[str, int]:
     return {name: (max(1, round(MAX_WEIGHT * value / top)) if value > 0 else 0) for name, value in share.items()}
 
 
-def _backend_lines(name: str, instances: list[Instance], weights: dict[str, int], folder: str) -> list[str]:
+def _backend_lines(name: str, instances: list[Instance], weights: dict[str, int], limits: dict[str, int],
+                   folder: str) -> list[str]:
+    """limits: each serverless variant's MaxConcurrency; a request beyond it waits for no slot
+    (HAProxy's queue times out at once) and gets SageMaker's ThrottlingException."""
+    serverless = any(limits.get(i.variant) for i in instances)
     lines = [
         f"backend {name}",
         "    option httpchk GET /ping",
-        f"    errorfile 503 {folder}/503.http",
+        f"    errorfile 503 {folder}/{'throttled' if serverless else '503'}.http",
+        *(["    timeout queue 1ms"] if serverless else []),
         "    http-request set-path /invocations",
         # A container's own error reaches the caller as SageMaker's ModelError (HTTP 424).
         "    http-response wait-for-body time 5s if { status ge 400 }",
@@ -101,9 +135,10 @@ def _backend_lines(name: str, instances: list[Instance], weights: dict[str, int]
         '\\"OriginalMessage\\":\\"%[var(txn.body)]\\"}" if { status ge 400 }',
         "    http-response set-header x-Amzn-Invoked-Production-Variant %[srv_name,field(1,.)]",
     ]
-    for number, instance in enumerate(instances, 1):
+    for instance in instances:
         weight = f" weight {weights[instance.variant]}" if weights else ""
-        lines.append(f"    server {instance.variant}.{number} 127.0.0.1:{instance.port}{weight} "
+        limit = f" maxconn {limits[instance.variant]}" if limits.get(instance.variant) else ""
+        lines.append(f"    server {server_name(instance)} 127.0.0.1:{instance.port}{weight}{limit} "
                      "check inter 2s fall 2 rise 1")
     return lines
 
@@ -111,15 +146,16 @@ def _backend_lines(name: str, instances: list[Instance], weights: dict[str, int]
 class Balancer:
     """The HAProxy container of one service: started once, reloaded on every change."""
 
-    def __init__(self, folder: Path, service: str, port: int, control_port: int):
+    def __init__(self, folder: Path, service: str, port: int, control_port: int, stats_port: int):
         self.folder, self.service = folder, service
-        self.port, self.control_port = port, control_port
+        self.port, self.control_port, self.stats_port = port, control_port, stats_port
         self.container = ""
 
     def write(self, endpoints: list[Endpoint]) -> None:
         write_atomically(self.folder / "503.http", UNAVAILABLE.replace("\n", "\r\n"))
-        write_atomically(self.folder / CONFIG,
-                         configuration(self.port, self.control_port, endpoints, "/etc/attrition-balancer"))
+        write_atomically(self.folder / "throttled.http", THROTTLED.replace("\n", "\r\n"))
+        text = configuration(self.port, self.control_port, self.stats_port, endpoints, "/etc/attrition-balancer")
+        write_atomically(self.folder / CONFIG, text)
 
     def start(self, endpoints: list[Endpoint]) -> None:
         self.write(endpoints)
@@ -146,6 +182,25 @@ class Balancer:
         """A new configuration, then HAProxy's graceful reload (SIGUSR2 to its master)."""
         self.write(endpoints)
         docker.signal(self.container, "USR2")
+
+    def statistics(self) -> list[dict[str, str]]:
+        """HAProxy's own statistics: a row per frontend, backend and server ([] if it does not answer)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.stats_port}/stats;csv", timeout=2) as answer:
+                text = answer.read().decode()
+        except (urllib.error.URLError, OSError):
+            return []
+        return list(csv.DictReader(io.StringIO(text.removeprefix("# "))))
+
+    def wait_until_serving(self, endpoint: str, timeout: float = 15) -> None:
+        """Until HAProxy (after a reload) routes to at least one instance of the endpoint."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(row["pxname"] == _backend(endpoint) and row["svname"] not in ("FRONTEND", "BACKEND")
+                   for row in self.statistics()):
+                return
+            time.sleep(0.05)
+        raise docker.DockerError(f"HAProxy did not take the new instance of {endpoint} in {timeout:.0f} s")
 
     def stop(self) -> None:
         docker.remove(self.container)

@@ -22,6 +22,7 @@ from typing import Any
 
 from . import docker
 from .api import Account, ControlPlane
+from .asynchronous import AsyncInvocations
 from .balancer import IMAGE, Balancer
 from .captures import Uploader
 from .instances import free_port
@@ -66,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--ping-timeout", type=float, default=120.0,
                                  help="seconds an instance has to answer /ping (default 120)")
             command.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+            command.add_argument("--serverless-idle", type=float, default=300.0,
+                                 help="seconds without a request before a serverless instance stops (default 300)")
     return top
 
 
@@ -79,12 +82,14 @@ def serve(args: argparse.Namespace) -> int:
     identity = service_id(folder)
     store = Store(folder / "state.json")
     control_port = free_port()
-    balancer = Balancer(folder / "balancer", identity, args.port, control_port)
+    balancer = Balancer(folder / "balancer", identity, args.port, control_port, free_port())
     s3 = _s3_client(args.region)
     captures = Uploader(folder / "capture", s3)
-    lifecycle = Lifecycle(store, balancer, Settings(folder, identity, args.ping_timeout), s3, captures)
+    asyncs = AsyncInvocations(s3, args.port)
+    lifecycle = Lifecycle(store, balancer, Settings(folder, identity, args.ping_timeout, args.serverless_idle), s3,
+                          captures, asyncs)
     account = Account(args.region, "123456789012")
-    service = Service(control_port, ControlPlane(store, lifecycle, account), store, account, args.forward)
+    service = Service(control_port, ControlPlane(store, lifecycle, account), account, args.forward, args.port, asyncs)
     for container in docker.labelled(identity):
         if container not in {i.container for e in store.state.endpoints.values() for i in e.instances}:
             docker.remove(container)  # the old balancer, an instance half started when the service stopped
@@ -93,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"local-endpoints: serving on http://127.0.0.1:{args.port} (state in {folder})", file=sys.stderr, flush=True)
     stop = threading.Event()
     threading.Thread(target=captures.every, args=(stop,), daemon=True).start()
+    threading.Thread(target=lifecycle.stop_idle_every, args=(stop,), daemon=True).start()
     try:
         service.serve_forever()
     except KeyboardInterrupt:
@@ -130,7 +136,8 @@ def up(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     log = (folder / "service.log").open("ab")
     command = [sys.executable, "-m", "attrition_endpoints", "serve", "--folder", str(folder),
-               "--port", str(args.port), "--ping-timeout", str(args.ping_timeout), "--region", args.region]
+               "--port", str(args.port), "--ping-timeout", str(args.ping_timeout), "--region", args.region,
+               "--serverless-idle", str(args.serverless_idle)]
     if args.forward:
         command += ["--forward", args.forward]
     process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True,

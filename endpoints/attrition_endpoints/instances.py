@@ -66,10 +66,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def check_image(image: str) -> None:
+    if not docker.image_exists(image):
+        raise InstanceError(f"The image '{image}' does not exist on this machine's Docker engine.")
+
+
 def start(launch: Launch, service: str, ping_timeout: float) -> Instance:
     """Start one instance and wait for its /ping; InstanceError (container removed) if it never answers."""
-    if not docker.image_exists(launch.image):
-        raise InstanceError(f"The image '{launch.image}' does not exist on this machine's Docker engine.")
+    check_image(launch.image)
     port = free_port()
     environment = {**launch.environment, "SAGEMAKER_BIND_TO_PORT": str(port),
                    "SAGEMAKER_MODEL_SERVER_WORKERS": launch.environment.get("SAGEMAKER_MODEL_SERVER_WORKERS", "1")}
@@ -81,7 +85,7 @@ def start(launch: Launch, service: str, ping_timeout: float) -> Instance:
         mounts.append((str(launch.capture_dir), "/capture", "rw"))
     name = f"attrition-{launch.endpoint}-{launch.variant}-{uuid.uuid4().hex[:8]}"
     container = docker.start(launch.image, name, service, environment, mounts, ["serve"])
-    instance = Instance(launch.variant, container, port)
+    instance = Instance(launch.variant, container, port, time.time())
     try:
         _wait_for_ping(instance, ping_timeout)
     except InstanceError:

@@ -7,13 +7,15 @@ them, then the old ones stop; if the new ones fail, the endpoint keeps serving w
 
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import docker, instances
-from .balancer import Balancer
+from .asynchronous import AsyncInvocations
+from .balancer import Balancer, server_name
 from .captures import Uploader
 from .instances import InstanceError, Launch
 from .records import Endpoint, Instance, Request, Store, VariantState, now
@@ -24,14 +26,16 @@ class Settings:
     folder: Path
     service: str
     ping_timeout: float
+    serverless_idle: float  # seconds without a request before a serverless instance stops
 
 
 class Lifecycle:
     def __init__(self, store: Store, balancer: Balancer, settings: Settings, s3: Callable[[], Any],
-                 captures: Uploader):
+                 captures: Uploader, asyncs: AsyncInvocations):
         self.store, self.balancer, self.settings, self.s3 = store, balancer, settings, s3
-        self.captures = captures
+        self.captures, self.asyncs = captures, asyncs
         self.threads: list[threading.Thread] = []
+        self.cold: dict[str, threading.Lock] = {}  # one cold start at a time per endpoint
 
     def in_background(self, work: Callable[[], None]) -> None:
         thread = threading.Thread(target=work, daemon=True)
@@ -95,23 +99,69 @@ class Lifecycle:
             endpoint.instances = []
             self._reload()
         docker.remove(*(i.container for i in gone))
+        self.asyncs.forget(endpoint.name)
         self.captures.sync()
         with self.store.lock:
             self.store.state.endpoints.pop(endpoint.name, None)
             self.store.save()
         self._forget_unused_model_data()
 
+    def cold_start(self, endpoint: Endpoint, variant_name: str) -> None:
+        """A serverless variant with no instance gets one (the caller's request waits for it)."""
+        with self.cold.setdefault(endpoint.name, threading.Lock()):
+            if any(i.variant == variant_name for i in endpoint.instances):
+                return  # another request started it
+            config = self.store.state.configs[endpoint.config].request
+            variant = next(v for v in config["ProductionVariants"] if v["VariantName"] == variant_name)
+            began = time.monotonic()
+            launch = self._launch(endpoint.name, variant, config.get("DataCaptureConfig"))
+            instance = instances.start(launch, self.settings.service, self.settings.ping_timeout)
+            with self.store.lock:
+                endpoint.instances.append(instance)
+                self._reload()
+            self.balancer.wait_until_serving(endpoint.name)
+            print(f"local-endpoints: cold start of {endpoint.name}/{variant_name}: "
+                  f"{time.monotonic() - began:.2f} s", flush=True)
+
+    def stop_idle(self) -> None:
+        """Serverless instances that answered nothing for `serverless_idle` seconds stop (scale to zero)."""
+        rows = self.balancer.statistics()
+        with self.store.lock:
+            idle = [(e, i) for e in self.store.state.endpoints.values() if e.status == "InService"
+                    for i in e.instances if _is_serverless(e, i.variant) and self._idle(rows, i)]
+            for endpoint, instance in idle:
+                endpoint.instances.remove(instance)
+            if idle:
+                self._reload()
+        for endpoint, instance in idle:
+            docker.remove(instance.container)
+            print(f"local-endpoints: {endpoint.name}/{instance.variant} idle for "
+                  f"{self.settings.serverless_idle:.0f} s: scaled to zero", flush=True)
+
+    def stop_idle_every(self, stop: threading.Event) -> None:
+        while not stop.wait(2.0):
+            self.stop_idle()
+
+    def _idle(self, rows: list[dict[str, str]], instance: Instance) -> bool:
+        mine = [r for r in rows if r["svname"] == server_name(instance)]  # its rows in every backend
+        if not mine or any(r["scur"] != "0" for r in mine):
+            return False
+        since = [int(r["lastsess"]) for r in mine if r.get("lastsess") not in ("", "-1", None)]
+        quiet = min(since) if since else time.time() - instance.started
+        return quiet >= self.settings.serverless_idle
+
     def _start_variants(self, endpoint: str, config: Request, counts: dict[str, int]) -> list[Instance]:
         """Instances of each variant of `config` (counts: how many of which variants; default all
-        their initial ones); all or none: those started are removed when one fails."""
+        their initial ones); all or none: those started are removed when one fails. Every
+        variant's model data and image are checked, even those that start with no instance."""
         started: list[Instance] = []
         try:
             for variant in config["ProductionVariants"]:
                 count = counts.get(variant["VariantName"], 0) if counts else initial_count(variant)
-                if count:
-                    launch = self._launch(endpoint, variant, config.get("DataCaptureConfig"))
-                    for _ in range(count):
-                        started.append(instances.start(launch, self.settings.service, self.settings.ping_timeout))
+                launch = self._launch(endpoint, variant, config.get("DataCaptureConfig"))
+                instances.check_image(launch.image)
+                for _ in range(count):
+                    started.append(instances.start(launch, self.settings.service, self.settings.ping_timeout))
         except (InstanceError, docker.DockerError) as error:
             docker.remove(*(i.container for i in started))
             raise InstanceError(str(error)) from None
@@ -151,15 +201,21 @@ class Lifecycle:
 
 
 def initial_count(variant: Request) -> int:
-    """A serverless variant runs one instance."""
-    return 1 if "ServerlessConfig" in variant else int(variant.get("InitialInstanceCount", 1))
+    """A serverless variant starts with no instance: the first request starts one."""
+    return 0 if "ServerlessConfig" in variant else int(variant.get("InitialInstanceCount", 1))
 
 
 def variant_states(config: Request) -> list[VariantState]:
     return [VariantState(name=v["VariantName"], weight=float(v.get("InitialVariantWeight", 1.0)),
                          desired_weight=float(v.get("InitialVariantWeight", 1.0)),
-                         count=initial_count(v), desired_count=initial_count(v))
+                         count=initial_count(v), desired_count=initial_count(v),
+                         max_concurrency=int(v.get("ServerlessConfig", {}).get("MaxConcurrency", 0)))
             for v in config["ProductionVariants"]]
+
+
+def _is_serverless(endpoint: Endpoint, variant: str) -> bool:
+    state = endpoint.variant(variant)
+    return bool(state and state.max_concurrency)
 
 
 def capture_folder(root: Path, capture: Request, endpoint: str, variant: str) -> Path:

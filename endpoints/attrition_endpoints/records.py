@@ -32,6 +32,7 @@ class Instance:
     variant: str
     container: str
     port: int
+    started: float = 0.0
 
 
 @dataclass
@@ -41,6 +42,7 @@ class VariantState:
     desired_weight: float
     count: int
     desired_count: int
+    max_concurrency: int = 0  # a serverless variant's MaxConcurrency; 0: a variant of instances
 
 
 @dataclass

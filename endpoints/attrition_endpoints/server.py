@@ -4,6 +4,7 @@ passed on to the service that answers it (moto), unchanged."""
 
 import http.client
 import json
+import random
 import re
 import urllib.parse
 import uuid
@@ -11,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .api import Account, ApiError, ControlPlane
-from .records import Store
+from .asynchronous import AsyncInvocations, Refused
+from .docker import DockerError
+from .instances import InstanceError
 
 TARGET = re.compile(r"^SageMaker\.(\w+)$")
 INVOCATION = re.compile(r"^/endpoints/([^/]+)/(invocations|async-invocations)$")
@@ -21,9 +24,12 @@ MAX_BODY = 6 * 1024 * 1024 + 1024
 class Service(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, control: ControlPlane, store: Store, account: Account, forward: str):
+    def __init__(self, port: int, control: ControlPlane, account: Account, forward: str, runtime_port: int,
+                 asyncs: AsyncInvocations):
         super().__init__(("127.0.0.1", port), Handler)
-        self.control, self.store, self.account, self.forward = control, store, account, forward
+        self.control, self.account, self.forward = control, account, forward
+        self.store, self.lifecycle = control.store, control.lifecycle
+        self.balancer_url, self.asyncs = f"http://127.0.0.1:{runtime_port}", asyncs
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -44,7 +50,10 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         invocation = INVOCATION.match(urllib.parse.urlsplit(self.path).path)
         if invocation:
-            self._unroutable(urllib.parse.unquote(invocation.group(1)))
+            try:
+                self._unroutable(urllib.parse.unquote(invocation.group(1)), body)
+            except Refused as error:
+                self._runtime_error(error.status, error.code, str(error))
             return
         target = TARGET.match(self.headers.get("X-Amz-Target", ""))
         if not target:
@@ -52,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
         elif target.group(1) in self.server.control.operations:
             self._control(target.group(1), body)
         elif self.server.forward:
-            self._pass_on(body)
+            self._relay(body, self.server.forward)
         else:
             self._send(400, {"__type": "UnknownOperationException",
                              "message": f"{target.group(1)} is answered by moto: start the service with --forward"},
@@ -69,30 +78,45 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as error:
             self._send(400, {"__type": error.code, "message": str(error)}, {})
 
-    def _unroutable(self, name: str) -> None:
-        """An invocation HAProxy had no backend for: the runtime's error, as SageMaker words it."""
+    def _unroutable(self, name: str, body: bytes) -> None:
+        """An invocation HAProxy had no backend for: an asynchronous one, the first for a serverless
+        variant with no instance (a cold start, then HAProxy answers it), or the runtime's error."""
         account = self.server.account.account
         with self.server.store.lock:
             endpoint = self.server.store.state.endpoints.get(name)
-        if endpoint is None:
-            self._runtime_error(400, "ValidationError", f"Endpoint {name} of account {account} not found.")
-        elif endpoint.status not in ("InService", "Updating") or not endpoint.instances:
-            self._runtime_error(400, "ValidationError",
-                                f"Endpoint {name} of account {account} is not in service (status {endpoint.status}).")
-        elif self.path.endswith("/async-invocations"):
-            self._runtime_error(400, "ValidationError",
-                                f"Endpoint {name} is not an asynchronous endpoint (no AsyncInferenceConfig).")
-        else:
-            variant = self.headers.get("X-Amzn-SageMaker-Target-Variant", "")
-            self._runtime_error(400, "ValidationError",
-                                f"The variant {variant} is not present in the endpoint {name}.")
+            config = self.server.store.state.configs.get(endpoint.config) if endpoint else None
+        if endpoint is None or config is None:
+            raise Refused("ValidationError", f"Endpoint {name} of account {account} not found.")
+        if endpoint.status not in ("InService", "Updating"):
+            raise Refused("ValidationError", f"Endpoint {name} of account {account} is not in service "
+                                             f"(status {endpoint.status}).")
+        if self.path.endswith("/async-invocations"):
+            job = self.server.asyncs.submit(name, config.request, len(endpoint.instances),
+                                            {k.lower(): v for k, v in self.headers.items()})
+            self._send(202, {"InferenceId": job.inference_id}, {"X-Amzn-SageMaker-OutputLocation": job.output,
+                                                                "X-Amzn-SageMaker-FailureLocation": job.failure})
+            return
+        target = self.headers.get("X-Amzn-SageMaker-Target-Variant", "")
+        if target and endpoint.variant(target) is None:
+            raise Refused("ValidationError", f"The variant {target} is not present in the endpoint {name}.")
+        cold = [v for v in endpoint.variants if v.max_concurrency and (v.name == target or not target)
+                and not any(i.variant == v.name for i in endpoint.instances)]
+        if not cold:
+            raise Refused("ServiceUnavailable", f"No instance of endpoint {name} answers.", 503)
+        variant = random.choices(cold, weights=[v.weight or 1e-9 for v in cold])[0]
+        try:
+            self.server.lifecycle.cold_start(endpoint, variant.name)
+        except (InstanceError, DockerError) as error:
+            raise Refused("ModelNotReadyException", f"The serverless variant {variant.name} could not start: "
+                                                    f"{error}", 429) from None
+        self._relay(body, self.server.balancer_url)
 
     def _runtime_error(self, status: int, code: str, message: str) -> None:
         self._send(status, {"message": message}, {"X-Amzn-ErrorType": code})
 
-    def _pass_on(self, body: bytes) -> None:
-        """Send the request as it came to the forward service; its answer back as it came."""
-        where = urllib.parse.urlsplit(self.server.forward)
+    def _relay(self, body: bytes, url: str) -> None:
+        """Send the request as it came to `url`; its answer back as it came."""
+        where = urllib.parse.urlsplit(url)
         connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port or 80, timeout=120)
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
@@ -100,8 +124,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = connection.getresponse()
             data = answer.read()
         except OSError as error:
-            self._send(503, {"__type": "ServiceUnavailable",
-                             "message": f"{self.server.forward} did not answer: {error}"}, {})
+            self._send(503, {"__type": "ServiceUnavailable", "message": f"{url} did not answer: {error}"},
+                       {"X-Amzn-ErrorType": "ServiceUnavailable"})
             return
         finally:
             connection.close()

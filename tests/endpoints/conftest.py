@@ -19,6 +19,7 @@ CLI = ROOT / "endpoints" / "local-endpoints"
 DEPLOY = ROOT / "deploy" / "attrition-deploy"
 ROLE = "arn:aws:iam::123456789012:role/attrition-endpoint"
 BUCKET = "attrition-local"
+SERVERLESS_IDLE_S = 3
 
 
 def model_tar(folder: Path, seed: int) -> Path:
@@ -51,8 +52,9 @@ def stack(image, moto_server, refusing_proxy, tmp_path_factory):
     port = free_port()
     state = folder / "state"
     common = ["--folder", str(state), "--port", str(port)]
-    started = subprocess.run([sys.executable, str(CLI), "up", *common, "--forward", moto_server,
-                              "--ping-timeout", "60"], env=env, capture_output=True, text=True, timeout=900)
+    started = subprocess.run([sys.executable, str(CLI), "up", *common, "--forward", moto_server, "--ping-timeout", "60",
+                              "--serverless-idle", str(SERVERLESS_IDLE_S)],
+                             env=env, capture_output=True, text=True, timeout=900)
     assert started.returncode == 0, started.stderr
     exports = dict(pair.split("=", 1) for pair in started.stdout.split()[1:])
     env.update(exports)
@@ -72,13 +74,13 @@ class Stack:
     def __init__(self, env: dict, s3, state: Path, common: list[str], image: str):
         self.env, self.s3, self.state, self.common, self.image = env, s3, state, common, image
 
-    def client(self, service: str):
+    def client(self, service: str, config=None):
         """A boto3 client made as a user's code makes it: no endpoint_url, the environment decides."""
         saved = dict(os.environ)
         os.environ.clear()
         os.environ.update(self.env)
         try:
-            return boto3.session.Session().client(service)
+            return boto3.session.Session().client(service, config=config)
         finally:
             os.environ.clear()
             os.environ.update(saved)

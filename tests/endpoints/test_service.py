@@ -206,6 +206,92 @@ def test_the_sdk2_predictor_works_unchanged(stack, two_variants, tmp_path):
     assert len(answer["three"]["predictions"]) == 3 and len(answer["green"]["predictions"]) == 1
 
 
+def test_a_serverless_variant_starts_cold_throttles_beyond_its_concurrency_and_scales_to_zero(stack, two_variants):
+    done = stack.deploy_cli("deploy", "--endpoint", "attrition-serverless", "--wait", "--variant",
+                            "name=only,model=attrition-seed-1,serverless-memory=2048,max-concurrency=1")
+    assert done.returncode == 0, done.stderr
+    sm = stack.client("sagemaker")
+    assert instances_of(sm, "attrition-serverless") == 0
+    runtime = stack.client("sagemaker-runtime")
+    started = time.monotonic()
+    first = runtime.invoke_endpoint(EndpointName="attrition-serverless", ContentType="text/csv", Body=one_row(0))
+    cold = time.monotonic() - started
+    assert first["InvokedProductionVariant"] == "only" and instances_of(sm, "attrition-serverless") == 1
+    assert "cold start of attrition-serverless/only" in (stack.state / "service.log").read_text()
+
+    from botocore.config import Config
+    once = stack.client("sagemaker-runtime", Config(retries={"mode": "standard", "max_attempts": 1}))
+    big = "\n".join(one_row(i) for i in range(4000))  # some 0.1 s of work for the instance
+    answers: list[str] = []
+    gate = threading.Barrier(8)
+
+    def caller() -> None:
+        gate.wait()
+        try:
+            once.invoke_endpoint(EndpointName="attrition-serverless", ContentType="text/csv", Body=big,
+                                 CustomAttributes="explain=3")
+            answers.append("answered")
+        except ClientError as error:
+            answers.append(error.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=caller) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(answers) == {"answered", "ThrottlingException"}, answers
+
+    deadline = time.monotonic() + 30
+    while instances_of(sm, "attrition-serverless") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert instances_of(sm, "attrition-serverless") == 0, "the idle serverless instance did not stop"
+    again = runtime.invoke_endpoint(EndpointName="attrition-serverless", ContentType="text/csv", Body=one_row(1))
+    assert again["InvokedProductionVariant"] == "only" and cold > 0
+    assert stack.deploy_cli("delete", "--endpoint", "attrition-serverless").returncode == 0
+
+
+def instances_of(sm, endpoint: str) -> int:
+    return sum(v["CurrentInstanceCount"] for v in sm.describe_endpoint(EndpointName=endpoint)["ProductionVariants"])
+
+
+def test_asynchronous_invocations_answer_into_s3_and_failures_say_why(stack, two_variants):
+    done = stack.deploy_cli("deploy", "--endpoint", "attrition-async", "--wait", "--variant",
+                            "name=only,model=attrition-seed-1", "--async-output", f"s3://{BUCKET}/async")
+    assert done.returncode == 0, done.stderr
+    runtime = stack.client("sagemaker-runtime")
+    stack.s3.put_object(Bucket=BUCKET, Key="requests/five.csv", Body="\n".join(one_row(i) for i in range(5)))
+    stack.s3.put_object(Bucket=BUCKET, Key="requests/bad.csv", Body="1,2\n")
+    results = {}
+    for name in ("five", "bad", "missing"):
+        accepted = runtime.invoke_endpoint_async(EndpointName="attrition-async", ContentType="text/csv",
+                                                 InputLocation=f"s3://{BUCKET}/requests/{name}.csv")
+        assert accepted["ResponseMetadata"]["HTTPStatusCode"] == 202 and accepted["InferenceId"]
+        results[name] = accepted
+    assert results["five"]["OutputLocation"] == f"s3://{BUCKET}/async/{results['five']['InferenceId']}.out"
+    answer = json.loads(read_when_there(stack, results["five"]["OutputLocation"]))
+    assert len(answer["predictions"]) == 5
+    bad = json.loads(read_when_there(stack, results["bad"]["FailureLocation"]))
+    assert bad["OriginalStatusCode"] == 400 and "fields" in bad["OriginalMessage"]
+    missing = json.loads(read_when_there(stack, results["missing"]["FailureLocation"]))
+    assert "Could not read the input" in missing["Message"]
+    with pytest.raises(ClientError) as refused:
+        runtime.invoke_endpoint_async(EndpointName=two_variants, InputLocation=f"s3://{BUCKET}/requests/five.csv")
+    assert "not an asynchronous endpoint" in refused.value.response["Error"]["Message"]
+    assert stack.deploy_cli("delete", "--endpoint", "attrition-async").returncode == 0
+
+
+def read_when_there(stack, uri: str) -> bytes:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def test_a_restarted_service_finds_its_endpoints_again(stack, two_variants):
     pid = int((stack.state / "service.pid").read_text())
     os.kill(pid, signal.SIGTERM)
