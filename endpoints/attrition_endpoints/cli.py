@@ -10,17 +10,14 @@ import argparse
 import functools
 import hashlib
 import os
+import shutil
 import signal
-import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from . import docker
+from . import docker, neighbours
 from .api import Account, ControlPlane
 from .asynchronous import AsyncInvocations
 from .balancer import IMAGE, Balancer
@@ -59,16 +56,20 @@ def parser() -> argparse.ArgumentParser:
         command.set_defaults(run=run)
         command.add_argument("--folder", type=Path, default=DEFAULT_FOLDER,
                              help=f"where its state, model data and captures live (default {DEFAULT_FOLDER})")
-        command.add_argument("--port", type=int, default=int(os.environ.get("ATTRITION_ENDPOINTS_PORT", 8480)),
-                             help="the port on 127.0.0.1 of both the control plane and the runtime (default 8480)")
+        command.add_argument("--port", type=int, default=8480,
+                             help="the port on 127.0.0.1 of both the control plane and the runtime (default 8480; "
+                                  "moto on port + 1, MLflow on port + 2)")
         if name in ("up", "serve"):
-            command.add_argument("--forward", default=os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER_FORWARD", ""),
-                                 help="where every other SageMaker operation goes (moto's URL)")
+            command.add_argument("--forward", default="",
+                                 help="the URL of a moto server of your own, for S3 and every other SageMaker "
+                                      "operation (default: `up` starts one on port + 1)")
             command.add_argument("--ping-timeout", type=float, default=120.0,
                                  help="seconds an instance has to answer /ping (default 120)")
             command.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
             command.add_argument("--serverless-idle", type=float, default=300.0,
                                  help="seconds without a request before a serverless instance stops (default 300)")
+        if name == "up":
+            command.add_argument("--no-mlflow", action="store_true", help="do not start the MLflow registry")
     return top
 
 
@@ -125,8 +126,8 @@ def _s3_client(region: str) -> Any:
 
 def up(args: argparse.Namespace) -> int:
     folder: Path = args.folder.resolve()
-    if _answers(args.port):
-        print(_environment(args.port))
+    if neighbours.answers(f"http://127.0.0.1:{args.port}/ping"):
+        print(_environment(folder, args.port))
         return 0
     if not docker.image_exists(IMAGE):
         base = os.environ.get("BASE_IMAGE", "python:3.11-slim-bookworm")
@@ -134,64 +135,73 @@ def up(args: argparse.Namespace) -> int:
         docker.run("build", "--quiet", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "--tag", IMAGE,
                    str(HERE.parent / "balancer"), timeout=900)
     folder.mkdir(parents=True, exist_ok=True)
-    log = (folder / "service.log").open("ab")
-    command = [sys.executable, "-m", "attrition_endpoints", "serve", "--folder", str(folder),
-               "--port", str(args.port), "--ping-timeout", str(args.ping_timeout), "--region", args.region,
-               "--serverless-idle", str(args.serverless_idle)]
-    if args.forward:
-        command += ["--forward", args.forward]
-    process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True,
-                               env={**os.environ, "PYTHONPATH": str(HERE.parent)})
-    (folder / "service.pid").write_text(str(process.pid))
-    deadline = time.monotonic() + 60
-    while not _answers(args.port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = (folder / "service.log").read_text(errors="replace").strip().splitlines()[-1:]
-            raise UserError(f"the service did not start: {' '.join(tail) or 'no output'} (log: {folder}/service.log)")
-        time.sleep(0.2)
-    print(_environment(args.port))
+    try:
+        forward = args.forward or _moto(folder, args.port + 1)
+        if not args.no_mlflow:
+            neighbours.mlflow(folder, args.port + 2)
+        environment = {**os.environ, "PYTHONPATH": str(HERE.parent), **_aws(folder)}
+        neighbours.start("endpoints", "SageMaker endpoints: the control plane and the runtime", folder, args.port,
+                         [sys.executable, "-m", "attrition_endpoints", "serve", "--folder", str(folder),
+                          "--port", str(args.port), "--ping-timeout", str(args.ping_timeout), "--region", args.region,
+                          "--serverless-idle", str(args.serverless_idle), "--forward", forward],
+                         "/ping", environment)
+    except neighbours.NotStarted as error:
+        neighbours.stop_all(folder)
+        raise UserError(str(error)) from None
+    for neighbour in neighbours.started_in(folder):
+        print(f"local-endpoints: {neighbour.url}  {neighbour.what}", file=sys.stderr)
+    print(_environment(folder, args.port))
     return 0
+
+
+def _moto(folder: Path, port: int) -> str:
+    started = neighbours.moto(folder, port)
+    if started is None:
+        raise UserError("moto is not installed in this Python: pip install 'moto[server]', or pass --forward with "
+                        "the URL of a moto server of your own")
+    return started.url
+
+
+def _aws(folder: Path) -> dict[str, str]:
+    """With our own moto: every AWS service goes to it, with its dummy keys (nothing reaches AWS)."""
+    moto = next((n for n in neighbours.started_in(folder) if n.name == "moto"), None)
+    if moto is None:
+        return {}
+    return {"AWS_ENDPOINT_URL": moto.url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
 
 
 def down(args: argparse.Namespace) -> int:
     folder: Path = args.folder.resolve()
-    pid_file = folder / "service.pid"
-    if pid_file.exists():
-        pid = int(pid_file.read_text())
-        try:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                os.kill(pid, 0)
-                time.sleep(0.1)
-        except ProcessLookupError:
-            pass
+    neighbours.stop_all(folder)
     docker.remove(*docker.labelled(service_id(folder)))
-    for name in ("state.json", "service.pid", "service.log"):
+    for name in ("state.json", "endpoints.log"):
         (folder / name).unlink(missing_ok=True)
     for sub in ("balancer", "models"):
-        subprocess.run(["rm", "-rf", str(folder / sub)], check=False)
-    print(f"local-endpoints: stopped; captured data kept in {folder / 'capture'}", file=sys.stderr)
+        shutil.rmtree(folder / sub, ignore_errors=True)
+    kept = [name for name in ("capture", "mlflow") if (folder / name).exists()]
+    print(f"local-endpoints: stopped; kept {', '.join(kept) or 'nothing'} in {folder}", file=sys.stderr)
     return 0
 
 
 def status(args: argparse.Namespace) -> int:
-    if not _answers(args.port):
+    folder: Path = args.folder.resolve()
+    if not neighbours.answers(f"http://127.0.0.1:{args.port}/ping"):
         print(f"local-endpoints: nothing answers on 127.0.0.1:{args.port}; start it with `local-endpoints up`",
               file=sys.stderr)
         return 1
-    print(_environment(args.port))
+    for neighbour in neighbours.started_in(folder):
+        print(f"local-endpoints: {neighbour.url}  {neighbour.what}", file=sys.stderr)
+    print(_environment(folder, args.port))
     return 0
 
 
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as answer:
-            return bool(answer.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _environment(port: int) -> str:
+def _environment(folder: Path, port: int) -> str:
+    """The line a user evals: boto3 (and so attrition-deploy, the SDK, their own code) reaches the
+    endpoint service for SageMaker and its runtime, moto for the rest, MLflow for the registry."""
     url = f"http://127.0.0.1:{port}"
-    return f"export AWS_ENDPOINT_URL_SAGEMAKER={url} AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME={url}"
+    values = {**_aws(folder), "AWS_ENDPOINT_URL_SAGEMAKER": url, "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": url}
+    mlflow = next((n for n in neighbours.started_in(folder) if n.name == "mlflow"), None)
+    if mlflow:
+        values["MLFLOW_TRACKING_URI"] = mlflow.url
+    return "export " + " ".join(f"{k}={v}" for k, v in values.items())

@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
+from attrition_endpoints import neighbours
 from tests.container.docker_helpers import ROOT
 from tests.endpoints.conftest import BUCKET, ROLE
 from tests.helpers import BUNDLED_CSV
@@ -217,7 +218,7 @@ def test_a_serverless_variant_starts_cold_throttles_beyond_its_concurrency_and_s
     first = runtime.invoke_endpoint(EndpointName="attrition-serverless", ContentType="text/csv", Body=one_row(0))
     cold = time.monotonic() - started
     assert first["InvokedProductionVariant"] == "only" and instances_of(sm, "attrition-serverless") == 1
-    assert "cold start of attrition-serverless/only" in (stack.state / "service.log").read_text()
+    assert "cold start of attrition-serverless/only" in (stack.state / "endpoints.log").read_text()
 
     from botocore.config import Config
     once = stack.client("sagemaker-runtime", Config(retries={"mode": "standard", "max_attempts": 1}))
@@ -293,7 +294,7 @@ def read_when_there(stack, uri: str) -> bytes:
 
 
 def test_a_restarted_service_finds_its_endpoints_again(stack, two_variants):
-    pid = int((stack.state / "service.pid").read_text())
+    pid = next(n.pid for n in neighbours.started_in(stack.state) if n.name == "endpoints")
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
