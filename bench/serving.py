@@ -7,7 +7,8 @@ What it does, all on this machine's loopback:
 - builds the image of an earlier commit (BENCH_BEFORE, default d281369: the last one served by
   gunicorn's sync workers behind plain WSGI) from git, to compare with in the same run;
 - starts, each on a free port: our container as users run it (2 workers of gunicorn's asyncio
-  worker), the earlier image, the pandas-per-request pattern of AWS's example (bench/peers), and
+  worker), the same on a local SageMaker endpoint (endpoints/local-endpoints), the earlier image,
+  the pandas-per-request pattern of AWS's example (bench/peers), and
   MLServer 1.7.1 with its LightGBM runtime (installed into bench/.mlserver-venv on first use;
   tuned: no parallel workers, OMP_NUM_THREADS=1);
 - measures, in this process, the limit (Booster.predict on numpy arrays) and our own predictor;
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -61,8 +63,9 @@ def main() -> None:
         before = start_ours(before_image, model_dir, started, {})
         naive = start_naive(model_dir, started)
         mlserver = start_mlserver(model_dir, work, started)
+        endpoint = start_local_endpoint(image, model_dir, work, started)
         limit = in_process_limits(trained, payloads)
-        results = load_all(ours, before, naive, mlserver, payloads)
+        results = load_all(ours, before, naive, mlserver, endpoint, payloads)
         extras = {
             "cold_start_s": statistics.median(cold_start(image, model_dir) for _ in range(3)),
             "memory_mb": container_memory_mb(ours.name),
@@ -201,6 +204,49 @@ def start_mlserver(model_dir, work, started) -> Endpoint:
     return Endpoint("mlserver", f"http://127.0.0.1:{port}", "/v2/models/attrition/infer")
 
 
+def start_local_endpoint(image, model_dir, work, started) -> Endpoint:
+    """The same model on a local SageMaker endpoint (endpoints/local-endpoints: HAProxy in front of
+    one instance of the image with 2 workers, as `ours`), moto for its S3, no MLflow."""
+    import boto3
+
+    folder = work / "endpoints"
+    # below the ephemeral range, where the next outgoing connection may take port + 1 (moto's)
+    port = next(p for p in range(21480, 22480, 3) if port_is_free(p) and port_is_free(p + 1))
+    cli = [sys.executable, str(ROOT / "endpoints" / "local-endpoints")]
+    common = ["--folder", str(folder), "--port", str(port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    up = subprocess.run([*cli, "up", *common, "--no-mlflow"], env=env, capture_output=True, text=True, timeout=900)
+    started.append(lambda: subprocess.run([*cli, "down", *common], env=env, capture_output=True, timeout=120))
+    if up.returncode:
+        raise SystemExit(f"local-endpoints up failed: {up.stderr}")
+    values = dict(pair.split("=", 1) for pair in up.stdout.split()[1:])
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                    region_name="us-east-1")
+    s3 = session.client("s3", endpoint_url=values["AWS_ENDPOINT_URL"])
+    s3.create_bucket(Bucket="bench")
+    archive = work / "model.tar.gz"
+    subprocess.run(["tar", "-czf", str(archive), "-C", str(model_dir), "."], check=True)
+    s3.upload_file(str(archive), "bench", "model.tar.gz")
+    sm = session.client("sagemaker", endpoint_url=values["AWS_ENDPOINT_URL_SAGEMAKER"])
+    sm.create_model(ModelName="bench", ExecutionRoleArn="arn:aws:iam::123456789012:role/bench", PrimaryContainer={
+        "Image": image, "ModelDataUrl": "s3://bench/model.tar.gz",
+        "Environment": {"SAGEMAKER_MODEL_SERVER_WORKERS": "2"}})
+    sm.create_endpoint_config(EndpointConfigName="bench", ProductionVariants=[
+        {"VariantName": "only", "ModelName": "bench", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="bench", EndpointConfigName="bench")
+    sm.get_waiter("endpoint_in_service").wait(EndpointName="bench", WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    return Endpoint("endpoint", f"http://127.0.0.1:{port}", "/endpoints/bench/invocations")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
 def in_process_limits(trained, payloads) -> dict:
     booster, one, many = trained.booster, payloads["matrix_one"], payloads["matrix_10k"]
     return {
@@ -255,8 +301,9 @@ def wrk(url: str, connections: int, body=None, content_type="text/csv", header=N
             "p99_ms": float(p99.group(1)) * scale}
 
 
-def load_all(ours, before, naive, mlserver, p) -> dict:
+def load_all(ours, before, naive, mlserver, endpoint, p) -> dict:
     scenarios = {
+        "endpoint_one": lambda: wrk(endpoint.url + endpoint.path, 4, p["one"]),
         "ours_ping": lambda: wrk(ours.url + "/ping", 4),
         "ours_one": lambda: wrk(ours.url + "/invocations", 4, p["one"]),
         "ours_one_close": lambda: wrk(ours.url + "/invocations", 4, p["one"], header="Connection: close"),
@@ -321,6 +368,8 @@ def report(limit: dict, r: dict, extras: dict) -> None:
     print(f"| ours before ({BEFORE}{described}) | {r['before_one']['rps']:,.0f} req/s "
           f"| {r['before_one']['p99_ms']:.1f} ms | {r['before_10k']['rps'] * 10000:,.0f} rows/s (10k-row CSV); "
           f"`/ping` {r['before_ping']['rps']:,.0f} req/s |")
+    print(f"| ours on a local SageMaker endpoint (HAProxy in front, `/endpoints/<name>/invocations`) "
+          f"| {r['endpoint_one']['rps']:,.0f} req/s | {r['endpoint_one']['p99_ms']:.1f} ms | — |")
     print(f"| MLServer 1.7.1 + mlserver-lightgbm (V2, tuned) | {r['mls_one']['rps']:,.0f} req/s | "
           f"{r['mls_one']['p99_ms']:.1f} ms | {r['mls_1k']['rps'] * 1000:,.0f} rows/s (1000-row V2 JSON) |")
     print(f"| Flask + gunicorn, pandas.read_csv per request | {r['naive_one']['rps']:,.0f} req/s | "
@@ -334,6 +383,10 @@ def report(limit: dict, r: dict, extras: dict) -> None:
         ("1-row p99 before (ms)", r["before_one"]["p99_ms"], "(reported)"),
         ("10k-row CSV throughput vs before", ten_k / (r["before_10k"]["rps"] * 10000), ">= 0.90"),
         ("1-row throughput vs our /ping", one / r["ours_ping"]["rps"], "(reported)"),
+        ("1-row throughput through the local endpoint vs the container directly", r["endpoint_one"]["rps"] / one,
+         ">= 0.5"),
+        ("1-row p99 added by the local endpoint's load balancer (ms)",
+         r["endpoint_one"]["p99_ms"] - r["ours_one"]["p99_ms"], "<= 1"),
         ("10k-row CSV rows/s vs in-process predict, 1 thread", ten_k / limit["ten_k_rows_s_1t"], ">= 0.70"),
         ("explanations (top 3) cost per row vs plain, over HTTP", explain, "<= 5"),
         ("explanations (top 3) cost per row over HTTP (us)", 1e6 / (r["ours_1k_explain"]["rps"] * 1000),

@@ -51,10 +51,12 @@ def configuration(port: int, control_port: int, stats_port: int, endpoints: list
         "global",
         "    log stderr format short local0 warning",
         "    hard-stop-after 70s",
+        "    nbthread 1",
         "defaults",
         "    mode http",
         "    log global",
         "    option redispatch",
+        "    http-reuse always",
         "    retry-on conn-failure",  # only a connection never made is tried again, never a request sent
         "    timeout connect 5s",
         "    timeout client 70s",

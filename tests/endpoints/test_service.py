@@ -154,11 +154,13 @@ def test_unknown_endpoints_and_variants_get_the_runtimes_errors(stack, two_varia
         assert says in refused.value.response["Error"]["Message"]
 
 
-def test_a_model_that_does_not_unpack_and_an_image_that_is_not_there_fail_with_their_reason(stack):
+def test_a_model_that_does_not_unpack_or_load_and_an_image_that_is_not_there_fail_with_their_reason(stack):
     sm = stack.client("sagemaker")
     register(stack, "attrition-broken", "broken")
+    register(stack, "attrition-unloadable", "unloadable")
     register(stack, "attrition-no-image", "seed-1", image="attrition-sagemaker:not-built")
-    for model, says in (("attrition-broken", "valid tar.gz archive"), ("attrition-no-image", "does not exist")):
+    for model, says in (("attrition-broken", "valid tar.gz archive"), ("attrition-unloadable", "exited before"),
+                        ("attrition-no-image", "does not exist")):
         sm.create_endpoint_config(EndpointConfigName=model, ProductionVariants=[
             {"VariantName": "only", "ModelName": model, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
         sm.create_endpoint(EndpointName=model, EndpointConfigName=model)
