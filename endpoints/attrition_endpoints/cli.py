@@ -56,9 +56,9 @@ def parser() -> argparse.ArgumentParser:
         command.set_defaults(run=run)
         command.add_argument("--folder", type=Path, default=DEFAULT_FOLDER,
                              help=f"where its state, model data and captures live (default {DEFAULT_FOLDER})")
-        command.add_argument("--port", type=int, default=8480,
-                             help="the port on 127.0.0.1 of both the control plane and the runtime (default 8480; "
-                                  "moto on port + 1, MLflow on port + 2)")
+        command.add_argument("--port", type=int, default=int(os.environ.get("ATTRITION_ENDPOINTS_PORT") or 8480),
+                             help="the port on 127.0.0.1 of both the control plane and the runtime (default "
+                                  "ATTRITION_ENDPOINTS_PORT or 8480; moto on port + 1, MLflow on port + 2)")
         if name in ("up", "serve"):
             command.add_argument("--forward", default="",
                                  help="the URL of a moto server of your own, for S3 and every other SageMaker "
