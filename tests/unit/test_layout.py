@@ -119,3 +119,40 @@ def test_the_deploy_cli_needs_boto3_alone():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT / "deploy")}).stdout
     assert out.strip() == "False"
+
+
+ENDPOINTS = ROOT / "endpoints" / "attrition_endpoints"
+# Where each module of the endpoint service is tested: unit tests where the logic stands alone,
+# tests/endpoints (the real image, HAProxy and boto3) where the module's job is driving them.
+ENDPOINT_TESTS = {
+    "api.py": "unit/endpoints/test_api.py", "records.py": "unit/endpoints/test_api.py",
+    "balancer.py": "unit/endpoints/test_balancer.py", "captures.py": "unit/endpoints/test_captures.py",
+    "asynchronous.py": "endpoints/test_service.py", "cli.py": "endpoints/test_readme.py",
+    "docker.py": "endpoints/test_service.py", "instances.py": "endpoints/test_service.py",
+    "lifecycle.py": "endpoints/test_service.py", "neighbours.py": "endpoints/test_readme.py",
+    "recovery.py": "endpoints/test_service.py", "server.py": "endpoints/test_service.py",
+}
+
+
+def test_every_module_of_the_endpoint_service_is_tested_and_listed_in_the_readme():
+    modules = {p.name for p in ENDPOINTS.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    assert modules == set(ENDPOINT_TESTS), f"untested or stale: {modules ^ set(ENDPOINT_TESTS)}"
+    assert all((ROOT / "tests" / test).is_file() for test in ENDPOINT_TESTS.values())
+    start = README.index("  attrition_endpoints/")
+    block = README[start:README.index("tests/\n", start)]
+    assert {line.split()[0] for line in block.splitlines()[1:] if line.strip()} == modules
+
+
+def test_the_endpoint_service_meets_the_others_only_over_http_and_files():
+    """No import of the image's package, the deploy CLI, moto or MLflow: it talks to them over HTTP
+    (and starts moto and MLflow as processes), so the CLI's boto3-only promise holds for it too."""
+    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore"}
+    for path in sorted(ENDPOINTS.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [(node.module or "").split(".")[0]]
+            else:
+                continue
+            assert set(names) <= allowed, f"{path.name} imports {set(names) - allowed}"
