@@ -62,9 +62,27 @@ def pipeline_steps(aws: Runner, arn: str) -> list[Request]:
 
 
 def endpoint(aws: Runner, name: str) -> Request:
-    return _until(aws, f"endpoint {name}",
-                  lambda: aws.call("sagemaker", "describe_endpoint", {"EndpointName": name}),
-                  "EndpointStatus", {"InService"}, {"Failed", "OutOfService"})
+    """Until the endpoint settles; a blue/green update's steps (the new configuration's share of the
+    traffic) as they happen, and an update rolled back is a failure with SageMaker's reason."""
+    started, shown = time.monotonic(), set()
+
+    def describe() -> Request:
+        described = aws.call("sagemaker", "describe_endpoint", {"EndpointName": name})
+        pending = described.get("PendingDeploymentSummary")
+        if pending:
+            weights = ", ".join(f"{v['VariantName']} {v.get('CurrentWeight', 0):g} of {v.get('DesiredWeight', 0):g}"
+                                for v in pending.get("ProductionVariants", []))
+            step = f"new configuration {pending['EndpointConfigName']}: weight {weights}"
+            if step not in shown:
+                print(f"[{time.monotonic() - started:6.0f} s] endpoint {name}: {step}", file=sys.stderr, flush=True)
+                shown.add(step)
+        return described
+
+    described = _until(aws, f"endpoint {name}", describe, "EndpointStatus", {"InService"}, {"Failed", "OutOfService"})
+    reason = str(described.get("FailureReason") or "")
+    if "rolled back" in reason:
+        raise AwsError(f"endpoint {name}: {reason}")
+    return described
 
 
 def transform_job(aws: Runner, name: str) -> Request:

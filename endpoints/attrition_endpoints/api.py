@@ -163,6 +163,16 @@ class ControlPlane:
         }
         if endpoint.failure:
             described["FailureReason"] = endpoint.failure
+        if endpoint.last_deployment:
+            described["LastDeploymentConfig"] = endpoint.last_deployment
+        if endpoint.incoming:
+            running = [i.variant for i in endpoint.incoming]
+            described["PendingDeploymentSummary"] = {
+                "EndpointConfigName": endpoint.incoming_config,
+                "ProductionVariants": [{"VariantName": v.name, "CurrentWeight": v.weight * endpoint.incoming_share,
+                                        "DesiredWeight": v.weight, "DesiredInstanceCount": v.desired_count,
+                                        "CurrentInstanceCount": running.count(v.name)}
+                                       for v in endpoint.incoming_variants]}
         if config and "AsyncInferenceConfig" in config.request:
             described["AsyncInferenceConfig"] = config.request["AsyncInferenceConfig"]
         capture = (config.request.get("DataCaptureConfig") if config else None) or {}
@@ -192,10 +202,29 @@ class ControlPlane:
         endpoint = self._endpoint(request["EndpointName"])
         self._config(request["EndpointConfigName"])
         self._settled(endpoint)
+        deployment = request.get("DeploymentConfig")
+        self._check_deployment(deployment)
         endpoint.status, endpoint.modified = "Updating", now()
         self.store.save()
-        self.lifecycle.in_background(lambda: self.lifecycle.update(endpoint, request["EndpointConfigName"]))
+        self.lifecycle.in_background(lambda: self.lifecycle.update(endpoint, request["EndpointConfigName"],
+                                                                   deployment))
         return {"EndpointArn": endpoint.arn}
+
+    def _check_deployment(self, deployment: Request | None) -> None:
+        """SageMaker's rules for a blue/green update: a canary of at most half the fleet, alarms
+        that exist."""
+        if not deployment:
+            return
+        routing = deployment.get("BlueGreenUpdatePolicy", {}).get("TrafficRoutingConfiguration", {})
+        for key in ("CanarySize", "LinearStepSize"):
+            size = routing.get(key)
+            if size and size["Type"] == "CAPACITY_PERCENT" and not 0 < size["Value"] <= 50:
+                raise invalid(f"{key} must be between 1 and 50 percent of the capacity, not {size['Value']}.")
+        names = [a["AlarmName"] for a in deployment.get("AutoRollbackConfiguration", {}).get("Alarms", [])]
+        missing = self.lifecycle.alarms.missing(names) if names else []
+        if missing:
+            raise invalid(f"The alarm(s) {', '.join(missing)} of AutoRollbackConfiguration do not exist in "
+                          "CloudWatch.")
 
     def update_endpoint_weights_and_capacities(self, request: Request) -> Request:
         endpoint = self._endpoint(request["EndpointName"])

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from . import docker
-from .records import Endpoint, Instance, VariantState, write_atomically
+from .records import Endpoint, Instance, write_atomically
 
 IMAGE = "attrition-endpoints-balancer"
 CONFIG = "haproxy.cfg"
@@ -69,8 +69,8 @@ def configuration(port: int, control_port: int, stats_port: int, endpoints: list
     for endpoint in endpoints:
         is_it = f"{{ var(txn.endpoint) -m str {endpoint.name} }}"
         for variant in _serving(endpoint):
-            lines.append(f"    use_backend {_backend(endpoint.name, variant.name)} if {is_it} "
-                         f"{{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m str {variant.name} }}")
+            lines.append(f"    use_backend {_backend(endpoint.name, variant)} if {is_it} "
+                         f"{{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m str {variant} }}")
         lines.append(f"    use_backend {_backend(endpoint.name)} if {is_it} "
                      "!{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m found }")
     lines += ["    default_backend service",
@@ -81,18 +81,22 @@ def configuration(port: int, control_port: int, stats_port: int, endpoints: list
               "    stats enable",
               "    stats uri /stats"]
     for endpoint in endpoints:
-        weights = _weights(endpoint)
-        limits = {v.name: v.max_concurrency for v in endpoint.variants}
-        lines += _backend_lines(_backend(endpoint.name), endpoint.instances, weights, limits, folder)
+        limits = {v.name: v.max_concurrency for _, variants, _ in endpoint.fleets() for v in variants}
+        every = [i for instances, _, _ in endpoint.fleets() for i in instances]
+        lines += _backend_lines(_backend(endpoint.name), every, _weights(endpoint, by_variant=True), limits, folder)
+        by_fleet = _weights(endpoint, by_variant=False)
         for variant in _serving(endpoint):
-            mine = [i for i in endpoint.instances if i.variant == variant.name]
-            lines += _backend_lines(_backend(endpoint.name, variant.name), mine, {}, limits, folder)
+            mine = [i for i in every if i.variant == variant]
+            lines += _backend_lines(_backend(endpoint.name, variant), mine, by_fleet, limits, folder)
     return "\n".join(lines) + "\n"
 
 
-def _serving(endpoint: Endpoint) -> list[VariantState]:
-    """The variants with an instance (a serverless variant may have none: the service starts one)."""
-    return [v for v in endpoint.variants if any(i.variant == v.name for i in endpoint.instances)]
+def _serving(endpoint: Endpoint) -> list[str]:
+    """The names of the variants with an instance (a serverless variant may have none: the service
+    starts one), in either fleet."""
+    names = [v.name for _, variants, _ in endpoint.fleets() for v in variants]
+    running = {i.variant for instances, _, _ in endpoint.fleets() for i in instances}
+    return [name for name in dict.fromkeys(names) if name in running]
 
 
 def server_name(instance: Instance) -> str:
@@ -104,13 +108,17 @@ def _backend(endpoint: str, variant: str = "") -> str:
     return f"endpoint.{endpoint}" + (f".variant.{variant}" if variant else "")
 
 
-def _weights(endpoint: Endpoint) -> dict[str, int]:
-    """Each instance's HAProxy weight: its variant's weight shared among the variant's instances."""
-    share = {}
-    for variant in endpoint.variants:
-        count = sum(1 for i in endpoint.instances if i.variant == variant.name)
-        if count:
-            share[variant.name] = variant.weight / count
+def _weights(endpoint: Endpoint, by_variant: bool) -> dict[str, int]:
+    """Each instance's HAProxy weight, by container: its fleet's share of the traffic (a blue/green
+    update shifts it), times (by_variant) its variant's share of the fleet's weights, shared among
+    the variant's instances in that fleet."""
+    share: dict[str, float] = {}
+    for instances, variants, fleet_share in endpoint.fleets():
+        total = sum(v.weight for v in variants) or 1.0
+        for variant in variants:
+            mine = [i for i in instances if i.variant == variant.name]
+            for instance in mine:
+                share[instance.container] = fleet_share * (variant.weight / total if by_variant else 1.0) / len(mine)
     top = max(share.values(), default=0.0)
     return {name: (max(1, round(MAX_WEIGHT * value / top)) if value > 0 else 0) for name, value in share.items()}
 
@@ -138,7 +146,7 @@ def _backend_lines(name: str, instances: list[Instance], weights: dict[str, int]
         "    http-response set-header x-Amzn-Invoked-Production-Variant %[srv_name,field(1,.)]",
     ]
     for instance in instances:
-        weight = f" weight {weights[instance.variant]}" if weights else ""
+        weight = f" weight {weights[instance.container]}"
         limit = f" maxconn {limits[instance.variant]}" if limits.get(instance.variant) else ""
         lines.append(f"    server {server_name(instance)} 127.0.0.1:{instance.port}{weight}{limit} "
                      "check inter 2s fall 2 rise 1")

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from . import docker, neighbours
+from .alarms import Alarms
 from .api import Account, ControlPlane
 from .asynchronous import AsyncInvocations
 from .balancer import IMAGE, Balancer
 from .captures import Uploader
 from .instances import free_port
 from .lifecycle import Lifecycle, Settings
+from .metrics import Metrics
 from .records import Store
 from .recovery import recover
 from .server import Service
@@ -68,6 +70,8 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
             command.add_argument("--serverless-idle", type=float, default=300.0,
                                  help="seconds without a request before a serverless instance stops (default 300)")
+            command.add_argument("--metrics-period", type=float, default=60.0,
+                                 help="seconds between endpoint metrics published to CloudWatch (default 60)")
         if name == "up":
             command.add_argument("--no-mlflow", action="store_true", help="do not start the MLflow registry")
     return top
@@ -84,15 +88,16 @@ def serve(args: argparse.Namespace) -> int:
     store = Store(folder / "state.json")
     control_port = free_port()
     balancer = Balancer(folder / "balancer", identity, args.port, control_port, free_port())
-    s3 = _s3_client(args.region)
+    s3 = _client(args.region, "s3")
     captures = Uploader(folder / "capture", s3)
     asyncs = AsyncInvocations(s3, args.port)
+    cloudwatch = _client(args.region, "cloudwatch")
     lifecycle = Lifecycle(store, balancer, Settings(folder, identity, args.ping_timeout, args.serverless_idle), s3,
-                          captures, asyncs)
+                          captures, asyncs, Alarms(cloudwatch))
     account = Account(args.region, "123456789012")
     service = Service(control_port, ControlPlane(store, lifecycle, account), account, args.forward, args.port, asyncs)
     for container in docker.labelled(identity):
-        if container not in {i.container for e in store.state.endpoints.values() for i in e.instances}:
+        if container not in {i.container for e in store.state.endpoints.values() for i in e.instances + e.incoming}:
             docker.remove(container)  # the old balancer, an instance half started when the service stopped
     recover(store, lifecycle)
     signal.signal(signal.SIGTERM, lambda *_: _stop(service))
@@ -100,6 +105,8 @@ def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     threading.Thread(target=captures.every, args=(stop,), daemon=True).start()
     threading.Thread(target=lifecycle.stop_idle_every, args=(stop,), daemon=True).start()
+    metrics = Metrics(store, balancer, cloudwatch, args.metrics_period)
+    threading.Thread(target=metrics.every, args=(stop,), daemon=True).start()
     try:
         service.serve_forever()
     except KeyboardInterrupt:
@@ -115,12 +122,13 @@ def _stop(service: Service) -> None:
     threading.Thread(target=service.shutdown, daemon=True).start()
 
 
-def _s3_client(region: str) -> Any:
+def _client(region: str, service: str) -> Any:
+    """A boto3 client made on first use (moto's, by the environment `up` gives the service)."""
     @functools.cache
     def client() -> Any:
         import boto3
 
-        return boto3.session.Session(region_name=region).client("s3")
+        return boto3.session.Session(region_name=region).client(service)
     return client
 
 
@@ -143,7 +151,8 @@ def up(args: argparse.Namespace) -> int:
         neighbours.start("endpoints", "SageMaker endpoints: the control plane and the runtime", folder, args.port,
                          [sys.executable, "-m", "attrition_endpoints", "serve", "--folder", str(folder),
                           "--port", str(args.port), "--ping-timeout", str(args.ping_timeout), "--region", args.region,
-                          "--serverless-idle", str(args.serverless_idle), "--forward", forward],
+                          "--serverless-idle", str(args.serverless_idle), "--metrics-period", str(args.metrics_period),
+                          "--forward", forward],
                          "/ping", environment)
     except neighbours.NotStarted as error:
         neighbours.stop_all(folder)

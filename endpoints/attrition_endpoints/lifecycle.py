@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import docker, instances
+from . import docker, instances, rollout
+from .alarms import Alarms
 from .asynchronous import AsyncInvocations
 from .balancer import Balancer, server_name
 from .captures import Uploader
 from .instances import InstanceError, Launch
 from .records import Endpoint, Instance, Request, Store, VariantState, now
+
+DRAIN_S = 2.0  # how long a retired instance keeps answering what HAProxy's previous process sent it
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,9 @@ class Settings:
 
 class Lifecycle:
     def __init__(self, store: Store, balancer: Balancer, settings: Settings, s3: Callable[[], Any],
-                 captures: Uploader, asyncs: AsyncInvocations):
+                 captures: Uploader, asyncs: AsyncInvocations, alarms: Alarms):
         self.store, self.balancer, self.settings, self.s3 = store, balancer, settings, s3
-        self.captures, self.asyncs = captures, asyncs
+        self.captures, self.asyncs, self.alarms = captures, asyncs, alarms
         self.threads: list[threading.Thread] = []
         self.cold: dict[str, threading.Lock] = {}  # one cold start at a time per endpoint
 
@@ -53,19 +56,79 @@ class Lifecycle:
             endpoint.instances = started
         self._finish(endpoint, "InService", "")
 
-    def update(self, endpoint: Endpoint, config_name: str) -> None:
+    def update(self, endpoint: Endpoint, config_name: str, deployment: Request | None) -> None:
+        """Blue/green: the new fleet starts, takes the traffic in the plan's steps, each baked while
+        the alarms are watched; an alarm (or the time limit) turns the traffic back and stops it."""
         config = self.store.state.configs[config_name].request
         try:
             started = self._start_variants(endpoint.name, config, {})
         except InstanceError as error:
             self._finish(endpoint, "InService", f"Update failed, the endpoint keeps its configuration: {error}")
             return
+        steps = rollout.plan(deployment, len(started))
         with self.store.lock:
-            old, endpoint.instances = endpoint.instances, started
-            endpoint.config = config_name
-            endpoint.variants = variant_states(config)
+            endpoint.incoming, endpoint.incoming_config = started, config_name
+            endpoint.incoming_variants, endpoint.incoming_share = variant_states(config), 0.0
+            endpoint.last_deployment = deployment
+        began = time.monotonic()
+        for share in steps.shares:
+            self._shift(endpoint, share)
+            problem = self._bake(steps, began)
+            if problem:
+                self._roll_back(endpoint, problem)
+                return
+        time.sleep(steps.termination_wait_s)
+        with self.store.lock:
+            old = endpoint.instances
+            endpoint.instances, endpoint.variants, endpoint.config = started, endpoint.incoming_variants, config_name
+            endpoint.incoming, endpoint.incoming_variants, endpoint.incoming_config = [], [], ""
+            endpoint.incoming_share = 0.0
+            self._reload()
+        self._retire(old)
         self._finish(endpoint, "InService", "")
-        docker.remove(*(i.container for i in old))
+
+    def _shift(self, endpoint: Endpoint, share: float) -> None:
+        with self.store.lock:
+            endpoint.incoming_share = share
+            self._reload()
+        print(f"local-endpoints: {endpoint.name}: the new fleet ({endpoint.incoming_config}) takes {share:.0%} "
+              "of the traffic", flush=True)
+
+    def _bake(self, steps: rollout.Plan, began: float) -> str:
+        """Why the update must roll back ("" when the step baked cleanly)."""
+        until = time.monotonic() + steps.bake_s
+        while True:
+            try:
+                alarm = self.alarms.firing(list(steps.alarms))
+            except Exception as error:  # CloudWatch not answering: an update that cannot be watched stops
+                return f"its alarms could not be read: {error}"
+            if alarm:
+                return f"alarm {alarm} went into ALARM"
+            if time.monotonic() - began > steps.timeout_s:
+                return f"it took more than MaximumExecutionTimeoutInSeconds ({steps.timeout_s:.0f} s)"
+            if time.monotonic() >= until:
+                return ""
+            time.sleep(min(1.0, until - time.monotonic()))
+
+    def _roll_back(self, endpoint: Endpoint, problem: str) -> None:
+        with self.store.lock:
+            endpoint.status, endpoint.incoming_share = "RollingBack", 0.0
+            self._reload()
+        print(f"local-endpoints: {endpoint.name}: rolling back: {problem}", flush=True)
+        with self.store.lock:
+            gone = endpoint.incoming
+            endpoint.incoming, endpoint.incoming_variants, endpoint.incoming_config = [], [], ""
+            self._reload()
+        self._retire(gone)
+        self._finish(endpoint, "InService", f"The update was rolled back because {problem}; the endpoint keeps "
+                                            f"configuration {endpoint.config}.")
+
+    def _retire(self, instances: list[Instance]) -> None:
+        """Instances the balancer no longer sends to: stopped once the requests in flight on them
+        (held by HAProxy's previous process until they are answered) had time to finish."""
+        if instances:
+            time.sleep(DRAIN_S)
+            docker.remove(*(i.container for i in instances))
 
     def change_weights_and_capacities(self, endpoint: Endpoint, desired: list[Request]) -> None:
         config = self.store.state.configs[endpoint.config].request
@@ -90,13 +153,14 @@ class Lifecycle:
             for variant in endpoint.variants:
                 variant.weight = variant.desired_weight
                 variant.count = variant.desired_count
+            self._reload()
+        self._retire(surplus)
         self._finish(endpoint, "InService", "")
-        docker.remove(*(i.container for i in surplus))
 
     def delete(self, endpoint: Endpoint) -> None:
         with self.store.lock:
-            gone = endpoint.instances
-            endpoint.instances = []
+            gone = endpoint.instances + endpoint.incoming
+            endpoint.instances, endpoint.incoming = [], []
             self._reload()
         docker.remove(*(i.container for i in gone))
         self.asyncs.forget(endpoint.name)

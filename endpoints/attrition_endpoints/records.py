@@ -56,9 +56,20 @@ class Endpoint:
     failure: str = ""
     variants: list[VariantState] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
+    # A blue/green update under way: the new fleet, its configuration, and its share of the traffic.
+    incoming: list[Instance] = field(default_factory=list)
+    incoming_config: str = ""
+    incoming_variants: list[VariantState] = field(default_factory=list)
+    incoming_share: float = 0.0
+    last_deployment: Request | None = None  # the DeploymentConfig of the last update
 
     def variant(self, name: str) -> VariantState | None:
         return next((v for v in self.variants if v.name == name), None)
+
+    def fleets(self) -> list[tuple[list[Instance], list[VariantState], float]]:
+        """(instances, their variants, share of the traffic): the serving fleet, and the incoming one."""
+        serving = (self.instances, self.variants, 1.0 - self.incoming_share)
+        return [serving, (self.incoming, self.incoming_variants, self.incoming_share)] if self.incoming else [serving]
 
 
 @dataclass
@@ -89,7 +100,9 @@ def load(path: Path) -> State:
         models={k: Created(**v) for k, v in raw["models"].items()},
         configs={k: Created(**v) for k, v in raw["configs"].items()},
         endpoints={k: Endpoint(**{**v, "variants": [VariantState(**s) for s in v["variants"]],
-                                  "instances": [Instance(**i) for i in v["instances"]]})
+                                  "instances": [Instance(**i) for i in v["instances"]],
+                                  "incoming": [Instance(**i) for i in v.get("incoming", [])],
+                                  "incoming_variants": [VariantState(**s) for s in v.get("incoming_variants", [])]})
                    for k, v in raw["endpoints"].items()})
 
 

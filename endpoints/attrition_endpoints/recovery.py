@@ -1,6 +1,7 @@
 """A (re)started service finds its endpoints again: those whose instances all still run serve on
 at once; the others start their instances again (Creating, then InService or Failed); a deletion
-under way when the service stopped is finished. Then the balancer starts with what serves."""
+under way when the service stopped is finished, an update abandoned (its new fleet stopped).
+Then the balancer starts with what serves."""
 
 from collections.abc import Callable
 
@@ -13,6 +14,12 @@ def recover(store: Store, lifecycle: Lifecycle) -> None:
     work: list[Callable[[], None]] = []
     with store.lock:
         for endpoint in store.state.endpoints.values():
+            if endpoint.incoming:  # a blue/green update the stop interrupted: the old fleet serves on
+                docker.remove(*(i.container for i in endpoint.incoming))
+                endpoint.incoming, endpoint.incoming_variants, endpoint.incoming_config = [], [], ""
+                endpoint.incoming_share = 0.0
+                endpoint.failure = f"The update was interrupted by a restart; the endpoint keeps configuration " \
+                                   f"{endpoint.config}."
             alive = bool(endpoint.instances) and all(docker.running(i.container) for i in endpoint.instances)
             if endpoint.status == "Deleting":
                 work.append(lambda e=endpoint: lifecycle.delete(e))  # type: ignore[misc]

@@ -22,9 +22,9 @@ BUCKET = "attrition-local"
 SERVERLESS_IDLE_S = 3
 
 
-def model_tar(folder: Path, seed: int) -> Path:
+def model_tar(folder: Path, seed: int, export: str = "") -> Path:
     paths = make_opt_ml(folder / f"ml-{seed}", {**FAST, "seed": str(seed)},
-                        {"train": {"ibm.csv": BUNDLED_CSV.read_text(encoding="utf-8-sig")}})
+                        {"train": {"ibm.csv": export or BUNDLED_CSV.read_text(encoding="utf-8-sig")}})
     assert run_training(paths) == 0
     archive = folder / f"model-{seed}.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
@@ -48,6 +48,10 @@ def stack(image, moto_server, refusing_proxy, tmp_path_factory):
     s3.create_bucket(Bucket=BUCKET)
     for seed in (1, 2):
         s3.upload_file(str(model_tar(folder, seed)), BUCKET, f"models/seed-{seed}/model.tar.gz")
+    # a challenger that refuses every row of the export: it was trained with one more column
+    header, *rows = BUNDLED_CSV.read_text(encoding="utf-8-sig").splitlines()
+    wider = model_tar(folder, 3, "\n".join([header + ",Extra", *(row + ",1" for row in rows)]) + "\n")
+    s3.upload_file(str(wider), BUCKET, "models/wider/model.tar.gz")
     s3.put_object(Bucket=BUCKET, Key="models/broken/model.tar.gz", Body=b"not a tar archive")
     unloadable = folder / "unloadable.tar.gz"
     with tarfile.open(unloadable, "w:gz") as tar:  # a whole archive, but no model in it
@@ -59,7 +63,7 @@ def stack(image, moto_server, refusing_proxy, tmp_path_factory):
     state = folder / "state"
     common = ["--folder", str(state), "--port", str(port)]
     started = subprocess.run([sys.executable, str(CLI), "up", *common, "--forward", moto_server, "--ping-timeout", "60",
-                              "--serverless-idle", str(SERVERLESS_IDLE_S)],
+                              "--serverless-idle", str(SERVERLESS_IDLE_S), "--metrics-period", "1"],
                              env=env, capture_output=True, text=True, timeout=900)
     assert started.returncode == 0, started.stderr
     exports = dict(pair.split("=", 1) for pair in started.stdout.split()[1:])

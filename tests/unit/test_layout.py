@@ -131,6 +131,8 @@ ENDPOINT_TESTS = {
     "docker.py": "endpoints/test_service.py", "instances.py": "endpoints/test_service.py",
     "lifecycle.py": "endpoints/test_service.py", "neighbours.py": "endpoints/test_readme.py",
     "recovery.py": "endpoints/test_service.py", "server.py": "endpoints/test_service.py",
+    "metrics.py": "unit/endpoints/test_metrics.py", "alarms.py": "unit/endpoints/test_alarms.py",
+    "rollout.py": "unit/endpoints/test_rollout.py",
 }
 
 

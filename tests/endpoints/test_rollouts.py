@@ -1,0 +1,138 @@
+"""#25: rollouts rehearsed on the local endpoints: endpoint metrics in CloudWatch (moto), a canary
+that rolls back on its alarm, one that completes, as `attrition-deploy deploy --canary --wait`
+drives them."""
+
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.endpoints.conftest import DEPLOY
+from tests.endpoints.test_service import one_row, register
+
+pytestmark = pytest.mark.container
+DIMENSIONS = [{"Name": "EndpointName", "Value": "rollout"}, {"Name": "VariantName", "Value": "main"}]
+
+
+@pytest.fixture(scope="module")
+def champion(stack):
+    register(stack, "rollout-champion", "seed-1")
+    register(stack, "rollout-bad", "wider")
+    register(stack, "rollout-good", "seed-2")
+    done = stack.deploy_cli("deploy", "--endpoint", "rollout", "--variant", "name=main,model=rollout-champion",
+                            "--wait")
+    assert done.returncode == 0, done.stderr
+    stack.client("cloudwatch").put_metric_alarm(
+        AlarmName="rollout-errors", Namespace="AWS/SageMaker", MetricName="Invocation4XXErrors",
+        Dimensions=DIMENSIONS, Statistic="Sum", Period=5, EvaluationPeriods=1, Threshold=0,
+        ComparisonOperator="GreaterThanThreshold")
+    return "rollout"
+
+
+class Traffic:
+    """Requests sent one after another while a rollout runs, counted by what the caller saw."""
+
+    def __init__(self, stack, endpoint: str):
+        self.runtime = stack.client("sagemaker-runtime", Config(retries={"mode": "standard", "max_attempts": 1}))
+        self.endpoint, self.seen, self.stop = endpoint, Counter(), threading.Event()
+        self.thread = threading.Thread(target=self.send)
+
+    def send(self) -> None:
+        i = 0
+        while not self.stop.is_set():
+            try:
+                self.runtime.invoke_endpoint(EndpointName=self.endpoint, ContentType="text/csv", Body=one_row(i))
+                self.seen["answered"] += 1
+            except ClientError as error:
+                self.seen[error.response["Error"]["Code"]] += 1
+            i += 1
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def deploy_canary(stack, model: str, interval: int) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(DEPLOY), "deploy", "--endpoint", "rollout", "--variant",
+                           f"name=main,model={model}", "--canary", "20", "--canary-interval", str(interval),
+                           "--alarm", "rollout-errors", "--wait"],
+                          env=stack.env, capture_output=True, text=True, timeout=600)
+
+
+def test_endpoint_metrics_reach_cloudwatch_as_sagemaker_names_them(stack, champion):
+    runtime = stack.client("sagemaker-runtime")
+    for i in range(40):
+        runtime.invoke_endpoint(EndpointName=champion, ContentType="text/csv", Body=one_row(i))
+    with pytest.raises(ClientError):
+        runtime.invoke_endpoint(EndpointName=champion, ContentType="text/csv", Body="1,2\n")
+    time.sleep(3)  # the service publishes every second here (--metrics-period 1)
+    cloudwatch = stack.client("cloudwatch")
+    now = datetime.now(UTC)
+
+    def total(metric: str) -> float:
+        points = cloudwatch.get_metric_statistics(Namespace="AWS/SageMaker", MetricName=metric, Dimensions=DIMENSIONS,
+                                                  StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(
+                                                      seconds=1), Period=300, Statistics=["Sum"])["Datapoints"]
+        return sum(p["Sum"] for p in points)
+
+    assert total("Invocations") >= 41 and total("Invocation4XXErrors") >= 1
+    assert total("InvocationsPerInstance") == total("Invocations")  # one instance
+    assert total("ModelLatency") >= 0 and total("Invocation5XXErrors") == 0
+
+
+def test_a_canary_that_answers_errors_rolls_back_within_its_bake(stack, champion):
+    time.sleep(6)  # the alarm's 5-second period starts clean
+    with Traffic(stack, champion) as traffic:
+        rolled = deploy_canary(stack, "rollout-bad", 30)
+    assert rolled.returncode == 1, rolled.stderr
+    assert "rolled back because alarm rollout-errors went into ALARM" in rolled.stderr
+    log = (stack.state / "endpoints.log").read_text()
+    assert "takes 20% of the traffic" in log and "rolling back: alarm rollout-errors went into ALARM" in log
+    described = stack.client("sagemaker").describe_endpoint(EndpointName=champion)
+    assert described["EndpointStatus"] == "InService" and described["LastDeploymentConfig"]
+    variants = stack.client("sagemaker").describe_endpoint_config(
+        EndpointConfigName=described["EndpointConfigName"])["ProductionVariants"]
+    assert variants[0]["ModelName"] == "rollout-champion"
+    errors = traffic.seen["ModelError"]
+    sent = sum(traffic.seen.values())
+    assert errors > 0 and errors / sent < 0.35, traffic.seen  # only the canary's share ever failed
+    assert set(traffic.seen) <= {"answered", "ModelError"}, traffic.seen
+    alarm = stack.client("cloudwatch").describe_alarms(AlarmNames=["rollout-errors"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM"
+    names = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True).stdout
+    assert names.count("attrition-rollout-main-") == 1  # the canary's instance is gone
+
+
+def test_a_good_canary_completes_with_no_failed_request(stack, champion):
+    time.sleep(6)  # the bad canary's errors leave the alarm's period
+    with Traffic(stack, champion) as traffic:
+        done = deploy_canary(stack, "rollout-good", 3)
+    assert done.returncode == 0, done.stderr
+    assert set(traffic.seen) == {"answered"}, traffic.seen
+    sm = stack.client("sagemaker")
+    described = sm.describe_endpoint(EndpointName=champion)
+    assert "PendingDeploymentSummary" not in described and not described.get("FailureReason")
+    config = sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+    assert config["ProductionVariants"][0]["ModelName"] == "rollout-good"
+    assert stack.client("cloudwatch").describe_alarms(AlarmNames=["rollout-errors"])["MetricAlarms"][0][
+        "StateValue"] == "OK"
+
+
+def test_a_canary_with_an_alarm_that_does_not_exist_is_refused_and_nothing_starts(stack, champion):
+    done = subprocess.run([sys.executable, str(DEPLOY), "deploy", "--endpoint", "rollout", "--variant",
+                           "name=main,model=rollout-champion", "--canary", "20", "--alarm", "no-such-alarm"],
+                          env=stack.env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "no-such-alarm" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert stack.client("sagemaker").describe_endpoint(EndpointName=champion)["EndpointStatus"] == "InService"
+    names = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True).stdout
+    assert names.count("attrition-rollout-main-") == 1
