@@ -21,6 +21,7 @@ from . import docker, neighbours
 from .alarms import Alarms
 from .api import Account, ControlPlane
 from .asynchronous import AsyncInvocations
+from .autoscaling import Autoscaler
 from .balancer import IMAGE, Balancer
 from .captures import Uploader
 from .instances import free_port
@@ -72,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
                                  help="seconds without a request before a serverless instance stops (default 300)")
             command.add_argument("--metrics-period", type=float, default=60.0,
                                  help="seconds between endpoint metrics published to CloudWatch (default 60)")
+            command.add_argument("--autoscaling-window", type=float, default=60.0,
+                                 help="seconds of traffic autoscaling averages invocations over (default 60)")
         if name == "up":
             command.add_argument("--no-mlflow", action="store_true", help="do not start the MLflow registry")
     return top
@@ -107,6 +110,9 @@ def serve(args: argparse.Namespace) -> int:
     threading.Thread(target=lifecycle.stop_idle_every, args=(stop,), daemon=True).start()
     metrics = Metrics(store, balancer, cloudwatch, args.metrics_period)
     threading.Thread(target=metrics.every, args=(stop,), daemon=True).start()
+    autoscaler = Autoscaler(lifecycle, metrics, _client(args.region, "application-autoscaling"),
+                            args.autoscaling_window)
+    threading.Thread(target=autoscaler.every, args=(stop,), daemon=True).start()
     try:
         service.serve_forever()
     except KeyboardInterrupt:
@@ -152,6 +158,7 @@ def up(args: argparse.Namespace) -> int:
                          [sys.executable, "-m", "attrition_endpoints", "serve", "--folder", str(folder),
                           "--port", str(args.port), "--ping-timeout", str(args.ping_timeout), "--region", args.region,
                           "--serverless-idle", str(args.serverless_idle), "--metrics-period", str(args.metrics_period),
+                          "--autoscaling-window", str(args.autoscaling_window),
                           "--forward", forward],
                          "/ping", environment)
     except neighbours.NotStarted as error:

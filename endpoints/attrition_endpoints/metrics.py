@@ -5,7 +5,8 @@ stand-in), namespace AWS/SageMaker, dimensions EndpointName and VariantName. Ala
 CloudWatch's own, so `get_metric_statistics` and the rollouts' alarms read the same numbers."""
 
 import threading
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from .balancer import Balancer
 from .records import Store
 
 NAMESPACE = "AWS/SageMaker"
+WINDOW_S = 600.0  # how much of each variant's recent traffic is kept, for autoscaling
 COUNTERS = ("hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
 
 
@@ -34,14 +36,29 @@ class Metrics:
     def __init__(self, store: Store, balancer: Balancer, cloudwatch: Callable[[], Any], period: float):
         self.store, self.balancer, self.cloudwatch, self.period = store, balancer, cloudwatch, period
         self.last: dict[tuple[str, str], dict[str, int]] = {}  # (backend, server) -> counters
+        self.recent: dict[tuple[str, str], deque[tuple[float, int]]] = defaultdict(deque)  # (time, invocations)
         self.problem = ""
 
     def every(self, stop: threading.Event) -> None:
         while not stop.wait(self.period):
             self.publish()
 
+    def per_minute(self, endpoint: str, variant: str, window_s: float) -> float | None:
+        """A variant's invocations per minute over the last window_s seconds (None before a
+        whole window was measured)."""
+        kept, now = self.recent.get((endpoint, variant)), time.monotonic()
+        if not kept or now - kept[0][0] < window_s * 0.9:
+            return None
+        return sum(n for moment, n in kept if now - moment <= window_s) * 60.0 / window_s
+
     def publish(self) -> None:
         counts = self.collect(self.balancer.statistics())
+        moment = time.monotonic()
+        for key, these in counts.items():
+            kept = self.recent[key]
+            kept.append((moment, these.invocations))
+            while kept and moment - kept[0][0] > WINDOW_S:
+                kept.popleft()
         with self.store.lock:
             serving = {(e.name, v.name): sum(1 for i in e.instances if i.variant == v.name)
                        for e in self.store.state.endpoints.values() if e.status != "Deleting" for v in e.variants}

@@ -63,7 +63,8 @@ def stack(image, moto_server, refusing_proxy, tmp_path_factory):
     state = folder / "state"
     common = ["--folder", str(state), "--port", str(port)]
     started = subprocess.run([sys.executable, str(CLI), "up", *common, "--forward", moto_server, "--ping-timeout", "60",
-                              "--serverless-idle", str(SERVERLESS_IDLE_S), "--metrics-period", "1"],
+                              "--serverless-idle", str(SERVERLESS_IDLE_S), "--metrics-period", "1",
+                              "--autoscaling-window", "3"],
                              env=env, capture_output=True, text=True, timeout=900)
     assert started.returncode == 0, started.stderr
     exports = dict(pair.split("=", 1) for pair in started.stdout.split()[1:])

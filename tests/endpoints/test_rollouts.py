@@ -136,3 +136,33 @@ def test_a_canary_with_an_alarm_that_does_not_exist_is_refused_and_nothing_start
     assert stack.client("sagemaker").describe_endpoint(EndpointName=champion)["EndpointStatus"] == "InService"
     names = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True).stdout
     assert names.count("attrition-rollout-main-") == 1
+
+
+def test_load_scales_a_variant_out_to_its_maximum_and_back_when_it_ends(stack, champion):
+    resource = "endpoint/rollout/variant/main"
+    scaling = stack.client("application-autoscaling")
+    scaling.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=resource, MinCapacity=1, MaxCapacity=2,
+                                     ScalableDimension="sagemaker:variant:DesiredInstanceCount")
+    scaling.put_scaling_policy(
+        PolicyName="rollout-invocations", ServiceNamespace="sagemaker", ResourceId=resource,
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 300.0, "ScaleOutCooldown": 1, "ScaleInCooldown": 4,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}})
+    sm = stack.client("sagemaker")
+
+    def instances() -> int:
+        return sm.describe_endpoint(EndpointName=champion)["ProductionVariants"][0]["CurrentInstanceCount"]
+
+    with Traffic(stack, champion) as traffic:  # some thousands a minute against a target of 300 per instance
+        deadline = time.monotonic() + 60
+        while instances() < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert instances() == 2
+    deadline = time.monotonic() + 60
+    while instances() > 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert instances() == 1
+    assert set(traffic.seen) == {"answered"}, traffic.seen  # no request lost while the fleet changed
+    log = (stack.state / "endpoints.log").read_text()
+    assert f"{resource}: 1 -> 2 instance(s)" in log and f"{resource}: 2 -> 1 instance(s)" in log

@@ -132,7 +132,7 @@ ENDPOINT_TESTS = {
     "lifecycle.py": "endpoints/test_service.py", "neighbours.py": "endpoints/test_readme.py",
     "recovery.py": "endpoints/test_service.py", "server.py": "endpoints/test_service.py",
     "metrics.py": "unit/endpoints/test_metrics.py", "alarms.py": "unit/endpoints/test_alarms.py",
-    "rollout.py": "unit/endpoints/test_rollout.py",
+    "rollout.py": "unit/endpoints/test_rollout.py", "autoscaling.py": "endpoints/test_rollouts.py",
 }
 
 

@@ -34,3 +34,12 @@ def test_datapoints_are_sagemakers_metrics_with_its_dimensions_and_units():
                                                      {"Name": "VariantName", "Value": "blue"}]}
     assert points["OverheadLatency"]["Value"] == 1000.0
     assert "ModelLatency" not in {p["MetricName"] for p in datapoints(("e", "blue"), Counts(), 1)}
+
+
+def test_the_rate_autoscaling_reads_covers_its_window_alone(monkeypatch):
+    metrics = Metrics(None, None, None, 1)
+    burst_then_quiet = [(0.0, 600), (1.0, 10), (2.0, 10), (3.0, 10), (4.0, 10)]
+    metrics.recent[("e", "blue")].extend(burst_then_quiet)
+    monkeypatch.setattr("attrition_endpoints.metrics.time.monotonic", lambda: 4.0)
+    assert metrics.per_minute("e", "blue", 3.0) == 40 * 20  # the last 3 s: 40 calls, 800 a minute
+    assert metrics.per_minute("e", "blue", 10.0) is None  # not yet 10 s of traffic seen
