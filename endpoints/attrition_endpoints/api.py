@@ -96,6 +96,9 @@ class ControlPlane:
             raise invalid("Cannot create already existing endpoint configuration "
                           f'"{self.account.arn("endpoint-config", name)}".')
         variants = request["ProductionVariants"]
+        if request.get("ShadowProductionVariants"):
+            raise invalid("ShadowProductionVariants are not served by the local endpoint service yet: deploy the "
+                          "challenger as a production variant at a small weight, or canary it.")
         names = [v["VariantName"] for v in variants]
         if len(set(names)) != len(names):
             raise invalid(f"The production variant names of an endpoint configuration must be unique: {names}.")
