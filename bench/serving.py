@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "container" / "program"))
 from attrition.core import codecs, features, levers, mediatypes, model  # noqa: E402
-from tests.container.docker_helpers import Server, docker, free_port, request  # noqa: E402
+from tests.container.docker_helpers import Server, docker, free_port, free_ports_in_a_row, request  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -209,9 +208,7 @@ def start_local_endpoint(image, model_dir, work, started) -> Endpoint:
     one instance of the image with 2 workers, as `ours`), moto for its S3, no MLflow."""
     import boto3
 
-    folder = work / "endpoints"
-    # below the ephemeral range, where the next outgoing connection may take port + 1 (moto's)
-    port = next(p for p in range(21480, 22480, 3) if port_is_free(p) and port_is_free(p + 1))
+    folder, port = work / "endpoints", free_ports_in_a_row(2)  # the service's, and moto's (port + 1)
     cli = [sys.executable, str(ROOT / "endpoints" / "local-endpoints")]
     common = ["--folder", str(folder), "--port", str(port)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -236,15 +233,6 @@ def start_local_endpoint(image, model_dir, work, started) -> Endpoint:
     sm.create_endpoint(EndpointName="bench", EndpointConfigName="bench")
     sm.get_waiter("endpoint_in_service").wait(EndpointName="bench", WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     return Endpoint("endpoint", f"http://127.0.0.1:{port}", "/endpoints/bench/invocations")
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def in_process_limits(trained, payloads) -> dict:

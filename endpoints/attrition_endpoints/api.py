@@ -60,7 +60,7 @@ class ControlPlane:
 
     def create_model(self, request: Request) -> Request:
         name = request["ModelName"]
-        if name in self.store.state.models:
+        if name in self.store.state.models and not self.store.state.models[name].deleted:
             raise invalid(f'Cannot create already existing model "{self.account.arn("model", name)}".')
         if "PrimaryContainer" not in request and not request.get("Containers"):
             raise invalid("PrimaryContainer or Containers must be given.")
@@ -74,9 +74,9 @@ class ControlPlane:
         return {**model.request, "ModelArn": model.arn, "CreationTime": model.created}
 
     def delete_model(self, request: Request) -> Request:
-        self._model(request["ModelName"])
-        del self.store.state.models[request["ModelName"]]
-        self.store.save()
+        """As on SageMaker, an endpoint running on the model goes on running."""
+        self._model(request["ModelName"]).deleted = True
+        self.store.forget_deleted()
         return {}
 
     def list_models(self, request: Request) -> Request:
@@ -84,7 +84,7 @@ class ControlPlane:
         return {"Models": [{"ModelName": n, "ModelArn": c.arn, "CreationTime": c.created} for n, c in found]}
 
     def _model(self, name: str) -> Created:
-        if name not in self.store.state.models:
+        if name not in self.store.state.models or self.store.state.models[name].deleted:
             raise invalid(f'Could not find model "{self.account.arn("model", name)}".')
         return self.store.state.models[name]
 
@@ -92,7 +92,7 @@ class ControlPlane:
 
     def create_endpoint_config(self, request: Request) -> Request:
         name = request["EndpointConfigName"]
-        if name in self.store.state.configs:
+        if name in self.store.state.configs and not self.store.state.configs[name].deleted:
             raise invalid("Cannot create already existing endpoint configuration "
                           f'"{self.account.arn("endpoint-config", name)}".')
         variants = request["ProductionVariants"]
@@ -125,9 +125,9 @@ class ControlPlane:
         return {**config.request, "EndpointConfigArn": config.arn, "CreationTime": config.created}
 
     def delete_endpoint_config(self, request: Request) -> Request:
-        self._config(request["EndpointConfigName"])
-        del self.store.state.configs[request["EndpointConfigName"]]
-        self.store.save()
+        """As on SageMaker, an endpoint running on the configuration goes on running."""
+        self._config(request["EndpointConfigName"]).deleted = True
+        self.store.forget_deleted()
         return {}
 
     def list_endpoint_configs(self, request: Request) -> Request:
@@ -136,7 +136,7 @@ class ControlPlane:
                                     for n, c in found]}
 
     def _config(self, name: str) -> Created:
-        if name not in self.store.state.configs:
+        if name not in self.store.state.configs or self.store.state.configs[name].deleted:
             raise invalid(f'Could not find endpoint configuration "{self.account.arn("endpoint-config", name)}".')
         return self.store.state.configs[name]
 
@@ -152,7 +152,7 @@ class ControlPlane:
                             variants=variant_states(config.request))
         self.store.state.endpoints[name] = endpoint
         self.store.save()
-        self.lifecycle.in_background(lambda: self.lifecycle.create(endpoint))
+        self.lifecycle.in_background(endpoint, lambda: self.lifecycle.create(endpoint))
         return {"EndpointArn": endpoint.arn}
 
     def describe_endpoint(self, request: Request) -> Request:
@@ -189,7 +189,8 @@ class ControlPlane:
     def _variant_summary(self, endpoint: Endpoint, name: str) -> Request:
         variant = endpoint.variant(name)
         assert variant is not None
-        spec = next(v for v in self._config(endpoint.config).request["ProductionVariants"] if v["VariantName"] == name)
+        config = self.store.state.configs[endpoint.config].request  # deleted or not: the endpoint runs on it
+        spec = next(v for v in config["ProductionVariants"] if v["VariantName"] == name)
         model = self.store.state.models.get(spec["ModelName"])
         image = (model.request.get("PrimaryContainer") or {}).get("Image", "") if model else ""
         summary = {"VariantName": name, "CurrentWeight": variant.weight, "DesiredWeight": variant.desired_weight,
@@ -209,7 +210,7 @@ class ControlPlane:
         self._check_deployment(deployment)
         endpoint.status, endpoint.modified = "Updating", now()
         self.store.save()
-        self.lifecycle.in_background(lambda: self.lifecycle.update(endpoint, request["EndpointConfigName"],
+        self.lifecycle.in_background(endpoint, lambda: self.lifecycle.update(endpoint, request["EndpointConfigName"],
                                                                    deployment))
         return {"EndpointArn": endpoint.arn}
 
@@ -243,7 +244,7 @@ class ControlPlane:
             raise invalid("The sum of the weights of all production variants must be greater than 0.")
         endpoint.status, endpoint.modified = "Updating", now()
         self.store.save()
-        self.lifecycle.in_background(lambda: self.lifecycle.change_weights_and_capacities(endpoint, desired))
+        self.lifecycle.in_background(endpoint, lambda: self.lifecycle.change_weights_and_capacities(endpoint, desired))
         return {"EndpointArn": endpoint.arn}
 
     def delete_endpoint(self, request: Request) -> Request:
@@ -252,7 +253,7 @@ class ControlPlane:
             raise invalid(f"Cannot delete an endpoint that is {endpoint.status.lower()}: {endpoint.arn}.")
         endpoint.status, endpoint.modified = "Deleting", now()
         self.store.save()
-        self.lifecycle.in_background(lambda: self.lifecycle.delete(endpoint))
+        self.lifecycle.in_background(endpoint, lambda: self.lifecycle.delete(endpoint))
         return {}
 
     def list_endpoints(self, request: Request) -> Request:
@@ -304,6 +305,6 @@ def _without_tags(request: Request) -> Request:
 
 
 def _listed(items: dict[str, Created], request: Request) -> list[tuple[str, Created]]:
-    found = [(n, c) for n, c in items.items() if request.get("NameContains", "") in n]
+    found = [(n, c) for n, c in items.items() if request.get("NameContains", "") in n and not c.deleted]
     found.sort(key=lambda pair: pair[1].created, reverse=True)
     return found[: request.get("MaxResults", 100)]

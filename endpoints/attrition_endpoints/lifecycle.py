@@ -8,6 +8,7 @@ them, then the old ones stop; if the new ones fail, the endpoint keeps serving w
 import shutil
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,17 @@ class Lifecycle:
         self.threads: list[threading.Thread] = []
         self.cold: dict[str, threading.Lock] = {}  # one cold start at a time per endpoint
 
-    def in_background(self, work: Callable[[], None]) -> None:
-        thread = threading.Thread(target=work, daemon=True)
+    def in_background(self, endpoint: Endpoint, work: Callable[[], None]) -> None:
+        """Run `work` on a thread of its own; a bug in it fails the endpoint with the reason (and
+        the traceback in the service's log) instead of leaving it Creating or Updating."""
+        def guarded() -> None:
+            try:
+                work()
+            except Exception as error:
+                traceback.print_exc()
+                self._finish(endpoint, "Failed", f"Internal error of the local endpoint service: {error!r}")
+
+        thread = threading.Thread(target=guarded, daemon=True)
         self.threads = [t for t in self.threads if t.is_alive()] + [thread]
         thread.start()
 
@@ -86,6 +96,7 @@ class Lifecycle:
             self._reload()
         self._retire(old)
         self._finish(endpoint, "InService", "")
+        self.store.forget_deleted()
 
     def _shift(self, endpoint: Endpoint, share: float) -> None:
         with self.store.lock:
@@ -167,7 +178,7 @@ class Lifecycle:
         self.captures.sync()
         with self.store.lock:
             self.store.state.endpoints.pop(endpoint.name, None)
-            self.store.save()
+            self.store.forget_deleted()
         self._forget_unused_model_data()
 
     def cold_start(self, endpoint: Endpoint, variant_name: str) -> None:
@@ -257,8 +268,7 @@ class Lifecycle:
 
     def _forget_unused_model_data(self) -> None:
         with self.store.lock:
-            configs = [self.store.state.configs.get(e.config) for e in self.store.state.endpoints.values()]
-            used = {v["ModelName"] for c in configs if c for v in c.request["ProductionVariants"]}
+            used = self.store.in_use()[1]
         for folder in (self.settings.folder / "models").glob("*"):
             if folder.name not in used:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -23,6 +23,7 @@ class Created:
     arn: str
     request: Request
     created: float
+    deleted: bool = False  # deleted while an endpoint still runs on it: hidden, kept until no endpoint does
 
 
 @dataclass
@@ -90,6 +91,22 @@ class Store:
     def save(self) -> None:
         with self.lock:
             write_atomically(self.path, json.dumps(asdict(self.state), indent=1, sort_keys=True))
+
+    def in_use(self) -> tuple[set[str], set[str]]:
+        """(configurations, models) that an endpoint runs on or is moving to."""
+        configs = {n for e in self.state.endpoints.values() for n in (e.config, e.incoming_config) if n}
+        models = {v["ModelName"] for n in configs if n in self.state.configs
+                  for v in self.state.configs[n].request["ProductionVariants"]}
+        return configs, models
+
+    def forget_deleted(self) -> None:
+        """Configurations and models deleted while in use, once no endpoint uses them."""
+        with self.lock:
+            configs, models = self.in_use()
+            for kept, used in ((self.state.configs, configs), (self.state.models, models)):
+                for name in [n for n, c in kept.items() if c.deleted and n not in used]:
+                    del kept[name]
+            self.save()
 
 
 def load(path: Path) -> State:

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from . import docker
 from .lifecycle import Lifecycle
-from .records import Store
+from .records import Endpoint, Store
 
 
 def recover(store: Store, lifecycle: Lifecycle) -> None:
-    work: list[Callable[[], None]] = []
+    work: list[tuple[Endpoint, Callable[[], None]]] = []
     with store.lock:
         for endpoint in store.state.endpoints.values():
             if endpoint.incoming:  # a blue/green update the stop interrupted: the old fleet serves on
@@ -22,7 +22,7 @@ def recover(store: Store, lifecycle: Lifecycle) -> None:
                                    f"{endpoint.config}."
             alive = bool(endpoint.instances) and all(docker.running(i.container) for i in endpoint.instances)
             if endpoint.status == "Deleting":
-                work.append(lambda e=endpoint: lifecycle.delete(e))  # type: ignore[misc]
+                work.append((endpoint, lambda e=endpoint: lifecycle.delete(e)))  # type: ignore[misc]
             elif endpoint.status == "Failed":
                 continue
             elif alive:
@@ -30,8 +30,8 @@ def recover(store: Store, lifecycle: Lifecycle) -> None:
             else:
                 docker.remove(*(i.container for i in endpoint.instances))
                 endpoint.instances, endpoint.status = [], "Creating"
-                work.append(lambda e=endpoint: lifecycle.create(e))  # type: ignore[misc]
+                work.append((endpoint, lambda e=endpoint: lifecycle.create(e)))  # type: ignore[misc]
         store.save()
         lifecycle.balancer.start([e for e in store.state.endpoints.values() if e.instances])
-    for job in work:
-        lifecycle.in_background(job)
+    for endpoint, job in work:
+        lifecycle.in_background(endpoint, job)

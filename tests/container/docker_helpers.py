@@ -47,15 +47,21 @@ def free_port() -> int:
 def distributed_ports(hosts: int = 2) -> int:
     """ATTRITION_DISTRIBUTED_PORT for `hosts` hosts on this machine: the first of 2 x hosts free
     ports in a row (LightGBM's, then the co-location handshake's)."""
-    for base in range(23000, 40000, 17):
+    return free_ports_in_a_row(2 * hosts)
+
+
+def free_ports_in_a_row(count: int) -> int:
+    """The first of `count` free loopback ports in a row, below the ephemeral range (where the
+    next outgoing connection could take one of them before its server binds it)."""
+    for base in range(23000, 32000, 17):
         try:
             with contextlib.ExitStack() as ports:
-                for k in range(2 * hosts):
+                for k in range(count):
                     ports.enter_context(socket.socket()).bind(("127.0.0.1", base + k))
             return base
         except OSError:
             continue
-    raise AssertionError(f"no {2 * hosts} free ports in a row")
+    raise AssertionError(f"no {count} free ports in a row")
 
 
 class Server:

@@ -10,7 +10,7 @@ import pytest
 
 from attrition_endpoints.cli import service_id
 from attrition_endpoints.docker import LABEL
-from tests.container.docker_helpers import ROOT
+from tests.container.docker_helpers import ROOT, free_ports_in_a_row
 from tests.pipelines.conftest import pipelines_python
 
 pytestmark = pytest.mark.container
@@ -22,21 +22,9 @@ def block() -> str:
     return re.search(r"```bash\n(.*?)```", readme[start:], re.S).group(1)
 
 
-def free_triple() -> int:
-    """A port with the next two free too (moto's and MLflow's), below the ephemeral range."""
-    def free(port: int) -> bool:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-                return True
-            except OSError:
-                return False
-    return next(p for p in range(23480, 24480, 3) if all(free(p + k) for k in range(3)))
-
-
 def test_the_readme_block_runs_as_written(image, trained_dir, refusing_proxy, tmp_path):
     pipelines_python()  # the block's Python: made on first use, as the newcomer's path says
-    port = free_triple()
+    port = free_ports_in_a_row(3)  # the service's, moto's and MLflow's
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLFLOW_"))}
     env.update(XDG_STATE_HOME=str(tmp_path / "state"), ATTRITION_ENDPOINTS_PORT=str(port), IMAGE=image,
                MODEL_DIR=str(trained_dir / "model"), HTTPS_PROXY=refusing_proxy, HTTP_PROXY=refusing_proxy,

@@ -15,8 +15,8 @@ class Recorded:
     def __init__(self):
         self.work = []
 
-    def in_background(self, work):
-        self.work.append(work)
+    def in_background(self, endpoint, work):
+        self.work.append((endpoint.name, work))
 
 
 @pytest.fixture()
@@ -108,3 +108,18 @@ def test_the_state_survives_a_new_store(plane, tmp_path):
     again = Store(tmp_path / "state.json")
     assert list(again.state.models) == ["m"]
     assert not [p for p in tmp_path.iterdir() if p.name != "state.json"]  # the atomic write leaves no temp file
+
+
+def test_a_configuration_or_model_deleted_under_a_running_endpoint_is_hidden_and_the_endpoint_serves_on(plane):
+    model(plane)
+    plane.answer("CreateEndpointConfig", {"EndpointConfigName": "c", "ProductionVariants": [variant()]})
+    plane.answer("CreateEndpoint", {"EndpointName": "e", "EndpointConfigName": "c"})
+    plane.answer("DeleteEndpointConfig", {"EndpointConfigName": "c"})
+    plane.answer("DeleteModel", {"ModelName": "m"})
+    assert "Could not find endpoint configuration" in refused(plane, "DescribeEndpointConfig",
+                                                              {"EndpointConfigName": "c"})
+    assert plane.answer("ListModels", {})["Models"] == []
+    assert plane.answer("DescribeEndpoint", {"EndpointName": "e"})["ProductionVariants"][0]["VariantName"] == "a"
+    del plane.store.state.endpoints["e"]  # as the lifecycle does once it is deleted
+    plane.store.forget_deleted()
+    assert plane.store.state.configs == {} and plane.store.state.models == {}
