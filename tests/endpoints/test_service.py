@@ -100,6 +100,21 @@ def test_weights_split_ten_thousand_calls_and_capture_records_each_answer(stack,
         == invoked["blue"]
 
 
+def test_the_capture_samples_its_initial_sampling_percentage(stack, two_variants):
+    done = stack.deploy_cli("deploy", "--endpoint", "attrition-sampled", "--wait", "--variant",
+                            "name=main,model=attrition-seed-1", "--capture", f"s3://{BUCKET}/capture",
+                            "--capture-percent", "30")
+    assert done.returncode == 0, done.stderr
+    runtime = stack.client("sagemaker-runtime")
+    for i in range(1000):
+        runtime.invoke_endpoint(EndpointName="attrition-sampled", ContentType="text/csv", Body=one_row(i))
+    assert stack.deploy_cli("delete", "--endpoint", "attrition-sampled").returncode == 0  # its last captures sent
+    sm = stack.client("sagemaker")
+    sm.get_waiter("endpoint_deleted").wait(EndpointName="attrition-sampled", WaiterConfig=WAIT)
+    kept = len(captured(stack, "attrition-sampled")["main"])
+    assert abs(kept - 300) < 3.29 * math.sqrt(1000 * 0.3 * 0.7), kept  # the 99.9 % binomial interval
+
+
 def test_describe_shows_every_variant_and_the_cli_reads_it(stack, two_variants):
     described = stack.client("sagemaker").describe_endpoint(EndpointName=two_variants)
     assert described["EndpointStatus"] == "InService"
