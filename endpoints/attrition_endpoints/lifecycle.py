@@ -2,7 +2,9 @@
 gets an answer at once and follows the status (Creating, Updating, Deleting, InService, Failed).
 
 An update is blue/green: the new instances start and pass /ping before the balancer turns to
-them, then the old ones stop; if the new ones fail, the endpoint keeps serving with the old ones.
+them, take the traffic in the steps of the update's DeploymentConfig (rollout.py), then the old
+ones stop; if the new ones fail, or an alarm fires while a step bakes, the endpoint keeps serving
+with the old ones.
 """
 
 import shutil
@@ -38,7 +40,6 @@ class Lifecycle:
                  captures: Uploader, asyncs: AsyncInvocations, alarms: Alarms):
         self.store, self.balancer, self.settings, self.s3 = store, balancer, settings, s3
         self.captures, self.asyncs, self.alarms = captures, asyncs, alarms
-        self.threads: list[threading.Thread] = []
         self.cold: dict[str, threading.Lock] = {}  # one cold start at a time per endpoint
 
     def in_background(self, endpoint: Endpoint, work: Callable[[], None]) -> None:
@@ -51,9 +52,7 @@ class Lifecycle:
                 traceback.print_exc()
                 self._finish(endpoint, "Failed", f"Internal error of the local endpoint service: {error!r}")
 
-        thread = threading.Thread(target=guarded, daemon=True)
-        self.threads = [t for t in self.threads if t.is_alive()] + [thread]
-        thread.start()
+        threading.Thread(target=guarded, daemon=True).start()
 
     def create(self, endpoint: Endpoint) -> None:
         config = self.store.state.configs[endpoint.config].request
