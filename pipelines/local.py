@@ -31,7 +31,8 @@ def parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--image", required=True, help="the image, as built by container/local_test/build.sh")
     parser.add_argument("--data", type=Path, default=BUNDLED, help="the HR export (default: the bundled data)")
     parser.add_argument("--seed", type=int, default=0, help="the split's seed")
-    parser.add_argument("--auc-threshold", type=float, default=0.80, help="the gate: test AUC at least this")
+    parser.add_argument("--auc-threshold", type=float, default=0.80,
+                        help="the gate: test AUC not below this beyond the noise of the test rows")
     parser.add_argument("--auc-tolerance", type=float, default=0.01,
                         help="the gate: AUC not below the champion's minus this beyond the noise of the test rows")
     parser.add_argument("--bias-tolerance", type=float, default=0.0,

@@ -90,7 +90,21 @@ def test_the_bar_is_part_of_the_gate_with_or_without_a_champion():
     rows, champion = _rows_and_scores(rng)
     weaker = np.clip(champion + rng.normal(scale=0.3, size=len(champion)), 0, 1)
     auc = metrics.roc_auc(rows.y, weaker)
+    margin = gate.Z * gate.auc_error(rows.y, weaker)
     for against in (None, _scored(rows, champion)):
         judged = gate.judge(_scored(rows, weaker), against, rows, gate.Settings(auc_threshold=0.99))
-        assert judged["passed"] is False and judged["reasons"][0] == f"test AUC {auc:.4f} vs threshold 0.99: below"
+        assert judged["passed"] is False
+        assert judged["reasons"][0] == f"test AUC {auc:.4f} ± {margin:.4f} (95 %) vs threshold 0.99: below beyond noise"
     assert gate.judge(_scored(rows, weaker), None, rows, gate.Settings(auc_threshold=auc))["passed"] is True
+    near = gate.judge(_scored(rows, weaker), None, rows, gate.Settings(auc_threshold=auc + margin / 2))
+    assert near["passed"] is True and near["reasons"][0].endswith("within noise of it")
+
+
+def test_one_auc_standard_error_is_delongs_and_matches_a_bootstrap():
+    rng = np.random.default_rng(7)
+    rows, scores = _rows_and_scores(rng)
+    resampled = []
+    for _ in range(2000):
+        pick = rng.integers(0, len(rows.y), len(rows.y))
+        resampled.append(metrics.roc_auc(rows.y[pick], scores[pick]))
+    assert gate.auc_error(rows.y, scores) == pytest.approx(float(np.std(resampled)), rel=0.15)

@@ -1,7 +1,10 @@
 """The gate: may the new model be registered, and replace the champion? The whole decision is
 here; the pipelines and the local runners only read its `passed`.
 
-First the bar: the test AUC at least auc_threshold (0: no bar). Then, when there is a champion,
+First the bar: the test AUC at least auc_threshold (0: no bar), judged against the noise of the
+test rows like everything else: a model is below the bar when even the upper end of its AUC's
+95 % interval (DeLong's standard error) is; one whose interval holds the bar is not refused for it
+(on a few hundred rows the same model's AUC moves by several hundredths). Then, when there is a champion,
 both models are scored on the same test rows, so each difference between them is judged paired,
 and "worse" means worse beyond the noise of those rows, at 95 % (Z standard errors):
 
@@ -77,8 +80,10 @@ def judge(challenger: Scored, champion: Scored | None, rows: Rows, settings: Set
     """attrition.gate of evaluation.json: passed, the settings, and the reasons in words."""
     fields = {**dataclasses.asdict(settings), "confidence": CONFIDENCE}
     auc = metrics.roc_auc(rows.y, challenger.probabilities)
-    meets = auc >= settings.auc_threshold
-    reasons = [f"test AUC {auc:.4f} vs threshold {settings.auc_threshold:g}: " + ("met" if meets else "below")]
+    margin = Z * auc_error(rows.y, challenger.probabilities)
+    meets = not auc + margin < settings.auc_threshold  # a NaN margin (a class missing) judges the AUC alone
+    verdict = "met" if auc >= settings.auc_threshold else "within noise of it" if meets else "below beyond noise"
+    reasons = [f"test AUC {auc:.4f} ± {margin:.4f} (95 %) vs threshold {settings.auc_threshold:g}: {verdict}"]
     if champion is None:
         return {"passed": meets, **fields,
                 "reasons": reasons + ["no champion yet: the first approved model is judged on its own"]}
@@ -96,16 +101,28 @@ def auc_difference(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> tupl
     m, n = int((y == 1).sum()), int((y == 0).sum())
     if m < 2 or n < 2:
         return math.nan, math.nan
-    v10, v01 = [], []
-    for score in (first, second):
-        pos, neg = score[y == 1], score[y == 0]
-        everyone = metrics.average_ranks(np.concatenate([pos, neg]))
-        v10.append((everyone[:m] - metrics.average_ranks(pos)) / n)
-        v01.append(1 - (everyone[m:] - metrics.average_ranks(neg)) / m)
-    aucs = [float(v.mean()) for v in v10]
-    s10, s01 = np.cov(np.vstack(v10)), np.cov(np.vstack(v01))
+    (a10, a01), (b10, b01) = _placements(y, first), _placements(y, second)
+    s10, s01 = np.cov(np.vstack([a10, b10])), np.cov(np.vstack([a01, b01]))
     variance = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / m + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / n
-    return aucs[0] - aucs[1], math.sqrt(max(float(variance), 0.0))
+    return float(a10.mean() - b10.mean()), math.sqrt(max(float(variance), 0.0))
+
+
+def auc_error(y: np.ndarray, score: np.ndarray) -> float:
+    """The standard error of one model's AUC on these rows (DeLong)."""
+    m, n = int((y == 1).sum()), int((y == 0).sum())
+    if m < 2 or n < 2:
+        return math.nan
+    v10, v01 = _placements(y, score)
+    return math.sqrt(float(np.var(v10, ddof=1)) / m + float(np.var(v01, ddof=1)) / n)
+
+
+def _placements(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's structural components: each leaver's share of stayers scored below it, and each
+    stayer's share of leavers scored above it (their means are the AUC)."""
+    m, n = int((y == 1).sum()), int((y == 0).sum())
+    pos, neg = score[y == 1], score[y == 0]
+    everyone = metrics.average_ranks(np.concatenate([pos, neg]))
+    return (everyone[:m] - metrics.average_ranks(pos)) / n, 1 - (everyone[m:] - metrics.average_ranks(neg)) / m
 
 
 def _auc(y: np.ndarray, challenger: np.ndarray, champion: np.ndarray, ours: float,

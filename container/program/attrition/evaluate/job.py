@@ -13,7 +13,7 @@ the evaluation lists the metrics outside their acceptable ranges. The model is l
 loads it (text and JSON only); the test rows are read as `train` reads its channels.
 
 Champion vs challenger: when a champion is mounted, both models are scored on the same rows.
-"attrition.gate" holds the whole decision (evaluate/gate.py): the test AUC at least
+"attrition.gate" holds the whole decision (evaluate/gate.py): the test AUC not below
 --auc-threshold; then, against a champion, not worse in AUC and no group treated worse, each
 beyond the noise of the test rows. Without a champion the bar alone decides and the bias findings
 go to the reviewer. The pipelines' gate reads only `passed`. The groups audited are those the
@@ -113,7 +113,8 @@ def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     parser.add_argument("--champion", type=Path, default=processing / "champion",
                         help="the approved model to beat (absent or empty: there is none yet)")
     parser.add_argument("--auc-threshold", type=_tolerance, default=0.0,
-                        help="the bar: the test AUC at least this (default: %(default)s, no bar)")
+                        help="the bar: the test AUC not below this beyond the noise of the test rows "
+                             "(default: %(default)s, no bar)")
     parser.add_argument("--auc-tolerance", type=_tolerance, default=0.01,
                         help="how much lower than the champion's the new model's AUC may be beyond the noise "
                              "of the test rows (default: %(default)s)")
