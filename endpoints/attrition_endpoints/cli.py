@@ -27,7 +27,7 @@ from .captures import Uploader
 from .instances import free_port
 from .lifecycle import Lifecycle, Settings
 from .metrics import Metrics
-from .records import Store
+from .records import Store, load
 from .recovery import recover
 from .server import Service
 
@@ -208,6 +208,10 @@ def status(args: argparse.Namespace) -> int:
         return 1
     for neighbour in neighbours.started_in(folder):
         print(f"local-endpoints: {neighbour.url}  {neighbour.what}", file=sys.stderr)
+    for endpoint in load(folder / "state.json").endpoints.values():
+        captured = sorted(str(p) for p in (folder / "capture").glob(f"*/**/{endpoint.name}") if p.is_dir())
+        print(f"local-endpoints: endpoint {endpoint.name}: {endpoint.status}"
+              + (f", captured in {', '.join(captured)}" if captured else ""), file=sys.stderr)
     print(_environment(folder, args.port))
     return 0
 

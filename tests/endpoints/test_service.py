@@ -95,6 +95,9 @@ def test_weights_split_ten_thousand_calls_and_capture_records_each_answer(stack,
             break
         time.sleep(1)
     assert {v: len(r) for v, r in records.items()} == dict(invoked)
+    shown = stack.service("status")  # where a user finds the capture on disk, for monitor or retraining
+    assert f"endpoint {two_variants}: InService, captured in {stack.state}/capture/{BUCKET}/capture/{two_variants}" \
+        in shown.stderr
     ids = {r["eventMetadata"].get("inferenceId") for r in records["blue"] + records["green"]}
     assert f"call-{CALLS - 1}" in ids and len({r["eventMetadata"]["eventId"] for r in records["blue"]}) \
         == invoked["blue"]
