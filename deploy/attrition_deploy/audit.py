@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EVENTS = ("registered", "approved", "rejected", "promoted", "refused", "deployed", "deleted", "retraining-started",
-          "retraining-skipped")
+          "retraining-skipped", "shadow-compared")
 DIGEST = re.compile(r"[0-9a-f]{64}")  # a SHA-256, as hex
 
 

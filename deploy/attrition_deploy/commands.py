@@ -318,7 +318,7 @@ def deploy(args: Namespace, aws: Runner) -> str:
     async_output = plans.AsyncOutput(args.async_output, args.async_success_topic, args.async_error_topic) \
         if args.async_output else None
     config = plans.endpoint_config(args.endpoint, args.variant, args.capture, args.capture_percent, args.kms_key,
-                                   async_output, tuple(args.tag))
+                                   async_output, tuple(args.tag), args.shadow)
     name = config["EndpointConfigName"]  # same settings, same name: an unchanged deploy changes nothing
     aws.tolerate("sagemaker", "create_endpoint_config", config, ("already existing", "already exists"))
     current = aws.look("sagemaker", "describe_endpoint", {"EndpointName": args.endpoint},

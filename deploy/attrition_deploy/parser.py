@@ -2,6 +2,7 @@
 argparse, so a wrong value fails at once (exit 2, one line) before any request is made."""
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import audit, commands, governance, monitoring, plans
+from . import audit, commands, governance, monitoring, plans, shadow
 from .plans import Autoscale, Variant
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
@@ -147,6 +148,9 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--variant", action="append", required=True, type=variant, metavar="SPEC",
                    help="name=A,model=M[,instance-type=ml.m5.large][,count=1][,weight=1] (repeat); serverless: "
                         "name=A,model=M,serverless-memory=2048[,max-concurrency=5]")
+    p.add_argument("--shadow", type=shadow_variant, metavar="SPEC",
+                   help="a shadow variant: name=S,model=M[,instance-type=..][,count=..],sampling=PERCENT; it gets a "
+                        "copy of that share of the requests, and its answers are only captured")
     p.add_argument("--capture", type=s3_uri, help="s3:// prefix for data capture (input and output)")
     p.add_argument("--capture-percent", type=bounded(int, 0, 100), default=100, help="share of requests captured")
     p.add_argument("--kms-key", help="KMS key for the endpoint's storage and captured data")
@@ -202,6 +206,23 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--model", help="only the records of this registered model (the log)")
     p.add_argument("--limit", type=bounded(int, 1, 100000), default=50, help="at most this many records")
     p.add_argument("--json", action="store_true", help="the records as JSON")
+    audited(p)
+
+    p = command("shadow-report", shadow.shadow_report, "a shadow variant's answers beside the production "
+                "variant's on the same requests (paired captures): promote or keep, and why", creates=False)
+    p.add_argument("--capture", required=True,
+                   help="the endpoint's capture: a folder, or the s3:// prefix <DestinationS3Uri>/<endpoint>")
+    p.add_argument("--production", required=True, help="the production variant's name")
+    p.add_argument("--shadow", required=True, help="the shadow variant's name")
+    p.add_argument("--endpoint", type=sagemaker_name, help="also each variant's ModelLatency from CloudWatch")
+    p.add_argument("--facets", default="Gender,MaritalStatus,Department",
+                   help="the columns whose groups' flag rates are compared (default: %(default)s)")
+    p.add_argument("--min-pairs", type=bounded(int, 1, 10**9), default=100,
+                   help="employees answered by both needed to promote (default %(default)s)")
+    p.add_argument("--min-agreement", type=bounded(float, 0.0, 1.0), default=0.9,
+                   help="share of labels that must agree (default %(default)s)")
+    p.add_argument("--max-group-shift", type=bounded(float, 0.0, 1.0), default=0.1,
+                   help="largest change of a group's flag rate allowed (default %(default)s)")
     audited(p)
 
     p = command("pipeline", commands.pipeline, "a SageMaker pipeline: upsert its definition, start an execution, "
@@ -283,6 +304,11 @@ def _check_deploy(top: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     if args.async_output and any(v.serverless_memory for v in args.variant):
         top.error("deploy: asynchronous inference needs instances; a serverless variant has none")
     serverless = [v.name for v in args.variant if v.serverless_memory]
+    if args.shadow and (serverless or args.async_output):
+        top.error("deploy: a shadow variant needs a real-time endpoint of instances: SageMaker refuses it with "
+                  "serverless variants or --async-output")
+    if args.shadow and args.shadow.name in names:
+        top.error(f"deploy: the shadow variant's name {args.shadow.name} is also a --variant's")
     if args.autoscale and serverless:
         top.error(f"deploy: --autoscale scales instances; serverless variant(s) {', '.join(serverless)} have none "
                   "(they scale by themselves, up to max-concurrency)")
@@ -408,6 +434,16 @@ def variant(spec: str) -> Variant:
         serverless_memory=memory,
         max_concurrency=bounded(int, 1, 200)(fields.get("max-concurrency", "5")),
     )
+
+
+def shadow_variant(spec: str) -> Variant:
+    """A --shadow SPEC: a variant of instances whose weight is its sampling, a share of 1 (the
+    production variants' weights are scaled to add up to 1 beside it)."""
+    fields = dict(pair(item) for item in spec.split(","))
+    if "sampling" not in fields or "serverless-memory" in fields:
+        raise argparse.ArgumentTypeError(f"{spec!r}: needs sampling=PERCENT (1-100), and instances")
+    sampling = bounded(float, 1.0, 100.0)(fields.pop("sampling"))
+    return dataclasses.replace(variant(",".join(f"{k}={v}" for k, v in fields.items())), weight=sampling / 100)
 
 
 def autoscale(text: str) -> Autoscale:

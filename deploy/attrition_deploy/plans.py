@@ -4,6 +4,7 @@ Pure functions of typed arguments: no AWS call, no file, no clock. The same requ
 printed (--dry-run), checked, or sent, by commands.py through aws.Runner.
 """
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -296,9 +297,14 @@ def lineage_metadata(manifest: dict[str, Any], model_data: str, approval: str) -
 
 def endpoint_config(endpoint: str, variants: list[Variant], capture_uri: str | None, capture_percent: int,
                     kms_key: str | None, async_output: AsyncOutput | None = None,
-                    tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
-    """Named after the endpoint and a hash of its settings: the same settings, the same name."""
+                    tag_pairs: tuple[tuple[str, str], ...] = (), shadow: Variant | None = None) -> Request:
+    """Named after the endpoint and a hash of its settings: the same settings, the same name. A
+    shadow's weight is its sampling (0..1): SageMaker copies that share of the production traffic,
+    its weight against the production variants' total."""
     request: Request = {"ProductionVariants": [_variant(v) for v in variants]}
+    if shadow:
+        total = sum(v.weight for v in variants)
+        request["ShadowProductionVariants"] = [_variant(dataclasses.replace(shadow, weight=shadow.weight * total))]
     if async_output:
         notify = {**_key("SuccessTopic", async_output.success_topic), **_key("ErrorTopic", async_output.error_topic)}
         request["AsyncInferenceConfig"] = {"OutputConfig": {

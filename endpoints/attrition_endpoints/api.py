@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .lifecycle import Lifecycle, variant_states
-from .records import Created, Endpoint, Request, Store, now
+from .records import Created, Endpoint, Request, Store, all_variants, now
 
 SERVICE = "sagemaker"
 
@@ -95,10 +95,7 @@ class ControlPlane:
         if name in self.store.state.configs and not self.store.state.configs[name].deleted:
             raise invalid("Cannot create already existing endpoint configuration "
                           f'"{self.account.arn("endpoint-config", name)}".')
-        variants = request["ProductionVariants"]
-        if request.get("ShadowProductionVariants"):
-            raise invalid("ShadowProductionVariants are not served by the local endpoint service yet: deploy the "
-                          "challenger as a production variant at a small weight, or canary it.")
+        variants = all_variants(request)
         names = [v["VariantName"] for v in variants]
         if len(set(names)) != len(names):
             raise invalid(f"The production variant names of an endpoint configuration must be unique: {names}.")
@@ -113,7 +110,10 @@ class ControlPlane:
         if True in serverless and "AsyncInferenceConfig" in request:
             raise invalid("Asynchronous inference needs instances: a serverless variant cannot have an "
                           "AsyncInferenceConfig.")
-        if sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants) <= 0:
+        if request.get("ShadowProductionVariants") and (True in serverless or "AsyncInferenceConfig" in request):
+            raise invalid("Shadow variants are supported only on real-time endpoints with instances: not with "
+                          "serverless variants or an AsyncInferenceConfig.")
+        if sum(float(v.get("InitialVariantWeight", 1.0)) for v in request["ProductionVariants"]) <= 0:
             raise invalid("The sum of the InitialVariantWeight of all production variants must be greater than 0.")
         arn = self.account.arn("endpoint-config", name)
         self.store.state.configs[name] = Created(arn, _without_tags(request), now())
@@ -162,8 +162,11 @@ class ControlPlane:
             "EndpointName": endpoint.name, "EndpointArn": endpoint.arn, "EndpointConfigName": endpoint.config,
             "EndpointStatus": endpoint.status, "CreationTime": endpoint.created,
             "LastModifiedTime": endpoint.modified,
-            "ProductionVariants": [self._variant_summary(endpoint, v.name) for v in endpoint.variants],
+            "ProductionVariants": [self._variant_summary(endpoint, v.name) for v in endpoint.variants if not v.shadow],
         }
+        shadows = [self._variant_summary(endpoint, v.name) for v in endpoint.variants if v.shadow]
+        if shadows:
+            described["ShadowProductionVariants"] = shadows
         if endpoint.failure:
             described["FailureReason"] = endpoint.failure
         if endpoint.last_deployment:
@@ -190,7 +193,7 @@ class ControlPlane:
         variant = endpoint.variant(name)
         assert variant is not None
         config = self.store.state.configs[endpoint.config].request  # deleted or not: the endpoint runs on it
-        spec = next(v for v in config["ProductionVariants"] if v["VariantName"] == name)
+        spec = next(v for v in all_variants(config) if v["VariantName"] == name)
         model = self.store.state.models.get(spec["ModelName"])
         image = (model.request.get("PrimaryContainer") or {}).get("Image", "") if model else ""
         summary = {"VariantName": name, "CurrentWeight": variant.weight, "DesiredWeight": variant.desired_weight,

@@ -24,6 +24,27 @@ CONFIG = "haproxy.cfg"
 INVOCATIONS = r"^/endpoints/[^/]+/invocations$"
 # HAProxy's server weights are whole numbers up to 256.
 MAX_WEIGHT = 256
+SAMPLING = 1_000_000  # a shadow's share of the traffic, in millionths
+
+# A sampled request copied to a shadow variant, in the background: through this same frontend, to
+# the variant by name (so never copied again); the caller neither waits for it nor sees its answer.
+MIRROR = """core.register_action("mirror", { "http-req" }, function(txn, port, endpoint, variant)
+    local body = txn.sf:req_body() or ""
+    local headers = {
+        ["content-type"] = { txn.sf:req_hdr("content-type") or "application/octet-stream" },
+        ["accept"] = { txn.sf:req_hdr("accept") or "application/json" },
+        ["x-attrition-event-id"] = { txn.sf:req_hdr("x-attrition-event-id") or "" },
+        ["x-amzn-sagemaker-custom-attributes"] = { txn.sf:req_hdr("x-amzn-sagemaker-custom-attributes") or "" },
+        ["x-amzn-sagemaker-target-variant"] = { variant },
+        ["content-length"] = { tostring(#body) },
+    }
+    core.register_task(function()
+        local client = core.httpclient()
+        client:post{ url = "http://127.0.0.1:" .. port .. "/endpoints/" .. endpoint .. "/invocations",
+                     headers = headers, body = body }
+    end)
+end, 3)
+"""
 
 THROTTLED = """HTTP/1.1 400 Bad Request
 Content-Type: application/json
@@ -50,6 +71,7 @@ def configuration(port: int, control_port: int, stats_port: int, endpoints: list
     lines = [
         "global",
         "    log stderr format short local0 warning",
+        f"    lua-load {folder}/mirror.lua",
         "    hard-stop-after 70s",
         "    nbthread 1",
         "defaults",
@@ -64,10 +86,18 @@ def configuration(port: int, control_port: int, stats_port: int, endpoints: list
         "    timeout http-keep-alive 60s",
         "frontend sagemaker",
         f"    bind 127.0.0.1:{port}",
+        "    option http-buffer-request",  # a shadow's copy needs the whole body
         f"    http-request set-var(txn.endpoint) path,field(3,/) if {{ path_reg {INVOCATIONS} }}",
+        # one id per request, the same in the captures of the production variant and of its shadow
+        "    http-request set-header X-Attrition-Event-Id %[uuid] if { var(txn.endpoint) -m found } "
+        "!{ req.hdr(X-Attrition-Event-Id) -m found }",
     ]
     for endpoint in endpoints:
         is_it = f"{{ var(txn.endpoint) -m str {endpoint.name} }}"
+        for shadow, share in endpoint.mirrored():
+            lines.append(f"    http-request lua.mirror {port} {endpoint.name} {shadow} if {is_it} "
+                         f"!{{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m found }} "
+                         f"{{ rand({SAMPLING}) lt {round(share * SAMPLING)} }}")
         for variant in _serving(endpoint):
             lines.append(f"    use_backend {_backend(endpoint.name, variant)} if {is_it} "
                          f"{{ req.hdr(X-Amzn-SageMaker-Target-Variant) -m str {variant} }}")
@@ -83,7 +113,10 @@ def configuration(port: int, control_port: int, stats_port: int, endpoints: list
     for endpoint in endpoints:
         limits = {v.name: v.max_concurrency for _, variants, _ in endpoint.fleets() for v in variants}
         every = [i for instances, _, _ in endpoint.fleets() for i in instances]
-        lines += _backend_lines(_backend(endpoint.name), every, _weights(endpoint, by_variant=True), limits, folder)
+        shadows = {v.name for _, variants, _ in endpoint.fleets() for v in variants if v.shadow}
+        production = [i for i in every if i.variant not in shadows]
+        lines += _backend_lines(_backend(endpoint.name), production, _weights(endpoint, by_variant=True), limits,
+                                folder)
         by_fleet = _weights(endpoint, by_variant=False)
         for variant in _serving(endpoint):
             mine = [i for i in every if i.variant == variant]
@@ -111,11 +144,12 @@ def _backend(endpoint: str, variant: str = "") -> str:
 def _weights(endpoint: Endpoint, by_variant: bool) -> dict[str, int]:
     """Each instance's HAProxy weight, by container: its fleet's share of the traffic (a blue/green
     update shifts it), times (by_variant) its variant's share of the fleet's weights, shared among
-    the variant's instances in that fleet."""
+    the variant's instances in that fleet (shadow variants take no share of the production traffic)."""
     share: dict[str, float] = {}
     for instances, variants, fleet_share in endpoint.fleets():
-        total = sum(v.weight for v in variants) or 1.0
-        for variant in variants:
+        counted = [v for v in variants if not (by_variant and v.shadow)]  # a shadow's weight is its sampling
+        total = sum(v.weight for v in counted) or 1.0
+        for variant in counted:
             mine = [i for i in instances if i.variant == variant.name]
             for instance in mine:
                 share[instance.container] = fleet_share * (variant.weight / total if by_variant else 1.0) / len(mine)
@@ -164,6 +198,7 @@ class Balancer:
     def write(self, endpoints: list[Endpoint]) -> None:
         write_atomically(self.folder / "503.http", UNAVAILABLE.replace("\n", "\r\n"))
         write_atomically(self.folder / "throttled.http", THROTTLED.replace("\n", "\r\n"))
+        write_atomically(self.folder / "mirror.lua", MIRROR)
         text = configuration(self.port, self.control_port, self.stats_port, endpoints, "/etc/attrition-balancer")
         write_atomically(self.folder / CONFIG, text)
 

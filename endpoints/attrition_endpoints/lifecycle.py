@@ -22,7 +22,7 @@ from .asynchronous import AsyncInvocations
 from .balancer import Balancer, server_name
 from .captures import Uploader
 from .instances import InstanceError, Launch
-from .records import Endpoint, Instance, Request, Store, VariantState, now
+from .records import Endpoint, Instance, Request, Store, VariantState, all_variants, now
 
 DRAIN_S = 2.0  # how long a retired instance keeps answering what HAProxy's previous process sent it
 
@@ -186,7 +186,7 @@ class Lifecycle:
             if any(i.variant == variant_name for i in endpoint.instances):
                 return  # another request started it
             config = self.store.state.configs[endpoint.config].request
-            variant = next(v for v in config["ProductionVariants"] if v["VariantName"] == variant_name)
+            variant = next(v for v in all_variants(config) if v["VariantName"] == variant_name)
             began = time.monotonic()
             launch = self._launch(endpoint.name, variant, config.get("DataCaptureConfig"))
             instance = instances.start(launch, self.settings.service, self.settings.ping_timeout)
@@ -230,7 +230,7 @@ class Lifecycle:
         variant's model data and image are checked, even those that start with no instance."""
         started: list[Instance] = []
         try:
-            for variant in config["ProductionVariants"]:
+            for variant in all_variants(config):
                 count = counts.get(variant["VariantName"], 0) if counts else initial_count(variant)
                 launch = self._launch(endpoint, variant, config.get("DataCaptureConfig"))
                 instances.check_image(launch.image)
@@ -282,8 +282,10 @@ def variant_states(config: Request) -> list[VariantState]:
     return [VariantState(name=v["VariantName"], weight=float(v.get("InitialVariantWeight", 1.0)),
                          desired_weight=float(v.get("InitialVariantWeight", 1.0)),
                          count=initial_count(v), desired_count=initial_count(v),
-                         max_concurrency=int(v.get("ServerlessConfig", {}).get("MaxConcurrency", 0)))
-            for v in config["ProductionVariants"]]
+                         max_concurrency=int(v.get("ServerlessConfig", {}).get("MaxConcurrency", 0)),
+                         shadow=v in config.get("ShadowProductionVariants", []))
+            for v in all_variants(config)]
+
 
 
 def _is_serverless(endpoint: Endpoint, variant: str) -> bool:

@@ -44,6 +44,7 @@ class VariantState:
     count: int
     desired_count: int
     max_concurrency: int = 0  # a serverless variant's MaxConcurrency; 0: a variant of instances
+    shadow: bool = False  # a shadow variant: a sampled copy of the traffic, its answers never returned
 
 
 @dataclass
@@ -66,6 +67,12 @@ class Endpoint:
 
     def variant(self, name: str) -> VariantState | None:
         return next((v for v in self.variants if v.name == name), None)
+
+    def mirrored(self) -> list[tuple[str, float]]:
+        """(shadow variant, share of the production traffic copied to it), for those running."""
+        production = sum(v.weight for v in self.variants if not v.shadow) or 1.0
+        running = {i.variant for i in self.instances}
+        return [(v.name, min(1.0, v.weight / production)) for v in self.variants if v.shadow and v.name in running]
 
     def fleets(self) -> list[tuple[list[Instance], list[VariantState], float]]:
         """(instances, their variants, share of the traffic): the serving fleet, and the incoming one."""
@@ -96,7 +103,7 @@ class Store:
         """(configurations, models) that an endpoint runs on or is moving to."""
         configs = {n for e in self.state.endpoints.values() for n in (e.config, e.incoming_config) if n}
         models = {v["ModelName"] for n in configs if n in self.state.configs
-                  for v in self.state.configs[n].request["ProductionVariants"]}
+                  for v in all_variants(self.state.configs[n].request)}
         return configs, models
 
     def forget_deleted(self) -> None:
@@ -107,6 +114,11 @@ class Store:
                 for name in [n for n, c in kept.items() if c.deleted and n not in used]:
                     del kept[name]
             self.save()
+
+
+def all_variants(config: Request) -> list[Request]:
+    """An endpoint configuration's production variants, then its shadow ones."""
+    return [*config["ProductionVariants"], *config.get("ShadowProductionVariants", [])]
 
 
 def load(path: Path) -> State:

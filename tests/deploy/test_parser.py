@@ -46,6 +46,13 @@ GOOD_DEPLOY = ["deploy", "--endpoint", "attrition", "--variant", "name=main,mode
     (["deploy", "--endpoint", "e", "--variant", "name=a,model=m,serverless-memory=2048", "--autoscale", "1:4:100"],
      "--autoscale scales instances; serverless variant(s) a have none"),
     (["approve", "--version", "attrition/2", "--reason", "  "], "a reason is required"),
+    (GOOD_DEPLOY + ["--shadow", "name=s,model=m2,sampling=150"], "'150' is outside 1.0..100.0"),
+    (GOOD_DEPLOY + ["--shadow", "name=s,model=m2"], "needs sampling=PERCENT"),
+    (GOOD_DEPLOY + ["--shadow", "name=main,model=m2,sampling=10"], "is also a --variant's"),
+    (["deploy", "--endpoint", "e", "--variant", "name=a,model=m,serverless-memory=2048", "--shadow",
+      "name=s,model=m2,sampling=10"], "SageMaker refuses it with serverless variants or --async-output"),
+    (GOOD_DEPLOY + ["--async-output", "s3://hr-data/out", "--shadow", "name=s,model=m2,sampling=10"],
+     "needs a real-time endpoint of instances"),
 ])
 def test_bad_options_fail_at_once_in_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as stopped:

@@ -67,8 +67,14 @@ EVERYTHING = {
 GLOBAL = ["--region", "eu-west-1", "--profile", "default", "--dry-run"]
 # These read a tuning job, or an MLflow registry (tested in tests/pipelines/test_promote.py), to plan.
 # approve --version and history --model work on MLflow and the local audit log (tests/deploy/test_governance.py).
+# shadow-report reads captures and plans no request (tests/deploy/test_shadow.py, tests/endpoints).
 LIVE_ONLY = {"register": {"--from-tuning-job", "--from-mlflow", "--mlflow", "--bucket", "--prefix"},
-             "approve": {"--version", "--mlflow"}, "history": {"--model"}}
+             "approve": {"--version", "--mlflow"}, "history": {"--model"},
+             "shadow-report": {"--capture", "--production", "--shadow", "--endpoint", "--facets", "--min-pairs",
+                               "--min-agreement", "--max-group-shift", "--audit-log"}}
+# A shadow variant cannot go with asynchronous inference (SageMaker refuses it): its own walk.
+SHADOWED = ["--endpoint", "attrition", "--variant", "name=main,model=attrition-v1", "--shadow",
+            "name=challenger,model=attrition-v2,instance-type=ml.c5.large,count=1,sampling=25"]
 for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr", "pipeline",
               "monitor-schedule"):
     EVERYTHING[_name] += ["--tag", "team=hr-analytics"]
@@ -88,13 +94,15 @@ def test_the_walk_below_uses_every_option_of_every_subcommand():
     subparsers = next(a for a in parser.build()._actions if a.dest == "command").choices
     for name, sub in subparsers.items():
         options = {o for a in sub._actions for o in a.option_strings if o.startswith("--") and o != "--help"}
-        used = set(EVERYTHING[name]) | set(GLOBAL) | LIVE_ONLY.get(name, set())
+        used = set(EVERYTHING.get(name, [])) | set(GLOBAL) | LIVE_ONLY.get(name, set())
+        used |= set(SHADOWED) if name == "deploy" else set()
         assert options <= used, f"{name}: not walked: {sorted(options - used)}"
 
 
-@pytest.mark.parametrize("command", sorted(set(EVERYTHING) - {"delete"}))
-def test_every_subcommand_with_every_option_plans_only_valid_requests(offline, capsys, trained_dir, command):
-    args = concrete(EVERYTHING[command], trained_dir / "model", trained_dir)
+@pytest.mark.parametrize("command, args", [*((c, EVERYTHING[c]) for c in sorted(set(EVERYTHING) - {"delete"})),
+                                           ("deploy", SHADOWED)])
+def test_every_subcommand_with_every_option_plans_only_valid_requests(offline, capsys, trained_dir, command, args):
+    args = concrete(args, trained_dir / "model", trained_dir)
     code, out, err = run(capsys, command, *args, *GLOBAL)
     assert code == 0, err
     plan = json.loads(out)

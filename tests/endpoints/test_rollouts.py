@@ -2,6 +2,8 @@
 that rolls back on its alarm, one that completes, as `attrition-deploy deploy --canary --wait`
 drives them."""
 
+import json
+import math
 import subprocess
 import sys
 import threading
@@ -13,8 +15,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.endpoints.conftest import DEPLOY
-from tests.endpoints.test_service import one_row, register
+from tests.endpoints.conftest import BUCKET, DEPLOY
+from tests.endpoints.test_service import ROWS, WAIT, one_row, register
 
 pytestmark = pytest.mark.container
 DIMENSIONS = [{"Name": "EndpointName", "Value": "rollout"}, {"Name": "VariantName", "Value": "main"}]
@@ -166,3 +168,41 @@ def test_load_scales_a_variant_out_to_its_maximum_and_back_when_it_ends(stack, c
     assert set(traffic.seen) == {"answered"}, traffic.seen  # no request lost while the fleet changed
     log = (stack.state / "endpoints.log").read_text()
     assert f"{resource}: 1 -> 2 instance(s)" in log and f"{resource}: 2 -> 1 instance(s)" in log
+
+
+def test_a_shadow_gets_a_sampled_copy_callers_never_see_and_the_report_pairs_them(stack, champion, tmp_path):
+    done = stack.deploy_cli("deploy", "--endpoint", "shadowed", "--variant", "name=main,model=rollout-champion",
+                            "--shadow", "name=challenger,model=rollout-good,sampling=50",
+                            "--capture", f"s3://{BUCKET}/capture", "--wait")
+    assert done.returncode == 0, done.stderr
+    described = stack.client("sagemaker").describe_endpoint(EndpointName="shadowed")
+    assert [v["VariantName"] for v in described["ShadowProductionVariants"]] == ["challenger"]
+    runtime = stack.client("sagemaker-runtime")
+    for k in range(40):  # ten employees a request, with a header row: the report can group them
+        body = "\n".join([ROWS[0], *(one_row(10 * k + i) for i in range(10))])
+        answer = runtime.invoke_endpoint(EndpointName="shadowed", ContentType="text/csv", Body=body)
+        assert answer["InvokedProductionVariant"] == "main"
+    time.sleep(1)  # the last copies are sent in the background
+    assert stack.deploy_cli("delete", "--endpoint", "shadowed").returncode == 0  # the last captures sent
+    stack.client("sagemaker").get_waiter("endpoint_deleted").wait(EndpointName="shadowed", WaiterConfig=WAIT)
+    folder = stack.state / "capture" / BUCKET / "capture" / "shadowed"
+    events = {variant: [json.loads(line)["eventMetadata"]["eventId"] for path in (folder / variant).rglob("*.jsonl")
+                        for line in path.read_text().splitlines()] for variant in ("main", "challenger")}
+    assert len(events["main"]) == 40
+    assert abs(len(events["challenger"]) - 20) < 3.29 * math.sqrt(40 * 0.25), events  # 50 %, 99.9 % interval
+    assert set(events["challenger"]) <= set(events["main"])  # each copy under its request's eventId
+
+    audit_log = tmp_path / "audit.jsonl"
+    for source in (str(folder), f"s3://{BUCKET}/capture/shadowed"):
+        shown = stack.deploy_cli("shadow-report", "--capture", source, "--production", "main", "--shadow",
+                                 "challenger", "--min-pairs", "50", "--audit-log", str(audit_log))
+        assert shown.returncode == 0, shown.stderr
+        verdict, *reasons = shown.stdout.strip().splitlines()
+        assert verdict in ("promote: shadow challenger may replace main", "keep: main stays"), shown.stdout
+        assert reasons[0].strip() == f"{10 * len(events['challenger'])} employees answered by both (at least 50)"
+        assert "labels agree on" in reasons[1] and "largest change of a group's flag rate: " in shown.stdout
+    trail = [json.loads(line) for line in audit_log.read_text().splitlines()]
+    assert [e["event"] for e in trail] == ["shadow-compared"] * 2 and 0 <= trail[0]["metrics"]["agreement"] <= 1
+    kept = stack.deploy_cli("shadow-report", "--capture", str(folder), "--production", "main", "--shadow",
+                            "challenger", "--min-pairs", "100000", "--audit-log", str(audit_log))
+    assert kept.stdout.startswith("keep: main stays")

@@ -25,6 +25,11 @@ def test_the_callers_inference_id_is_recorded_as_sagemaker_does():
     assert "inferenceId" not in plain["eventMetadata"]
 
 
+def test_an_event_id_given_is_kept_so_a_shadow_and_its_production_variant_pair_up():
+    line = capture.record_line(b"41", "text/csv", b"0.5", "text/csv", time.gmtime(), event_id="e-1")
+    assert json.loads(line)["eventMetadata"]["eventId"] == "e-1"
+
+
 def test_bodies_that_are_not_text_are_base64():
     line = capture.record_line(b"\xff\xfe", "text/csv", b"\x00", "application/x-protobuf", time.gmtime())
     record = capture.parse_line(line)

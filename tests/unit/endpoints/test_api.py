@@ -61,7 +61,9 @@ def test_a_model_is_created_once_and_described_with_its_arn(plane):
                               "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 2}}],
       "AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://b/out"}}}, "needs instances"),
     ({"ProductionVariants": [{"VariantName": "a", "ModelName": "m"}]}, "InstanceType"),
-    ({"ProductionVariants": [variant()], "ShadowProductionVariants": [variant("b")]}, "not served"),
+    ({"ProductionVariants": [variant()], "ShadowProductionVariants": [variant("b")],
+      "AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://b/out"}}}, "only on real-time endpoints"),
+    ({"ProductionVariants": [variant()], "ShadowProductionVariants": [variant()]}, "must be unique"),
 ])
 def test_endpoint_configurations_sagemaker_would_refuse_are_refused(plane, request_, says):
     model(plane)

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from attrition_endpoints.balancer import THROTTLED, UNAVAILABLE, configuration
+from attrition_endpoints.balancer import MIRROR, THROTTLED, UNAVAILABLE, configuration
 from attrition_endpoints.records import Endpoint, Instance, VariantState
 
 
@@ -63,13 +63,25 @@ def test_container_errors_become_sagemakers_model_error():
     assert "OriginalStatusCode" in text and "retry-on conn-failure" in text
 
 
+def test_a_shadow_takes_no_production_traffic_and_gets_its_sampled_copy():
+    text = configuration(8480, 9000, 9001, [endpoint(
+        [VariantState("main", 1.0, 1.0, 1, 1), VariantState("shadow", 0.25, 0.25, 1, 1, shadow=True)],
+        [Instance("main", "m" * 12, 1), Instance("shadow", "s" * 12, 2)])], "/x")
+    assert set(servers(text, "endpoint.ab")) == {"main.mmmmmmmmmmmm"}
+    assert set(servers(text, "endpoint.ab.variant.shadow")) == {"shadow.ssssssssssss"}
+    assert "http-request lua.mirror 8480 ab shadow if" in text and "{ rand(1000000) lt 250000 }" in text
+    assert "X-Attrition-Event-Id %[uuid]" in text and "lua-load /x/mirror.lua" in text
+
+
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed on this host")
 def test_haproxy_accepts_the_configuration(tmp_path):
     path = tmp_path / "haproxy.cfg"
     path.write_text(configuration(8480, 9000, 9001, [endpoint(
-        [VariantState("a", 0.5, 0.5, 1, 1), VariantState("b", 0.5, 0.5, 1, 1, 2)],
-        [Instance("a", "a" * 12, 1), Instance("b", "b" * 12, 2)])], str(tmp_path)))
+        [VariantState("a", 0.5, 0.5, 1, 1), VariantState("b", 0.5, 0.5, 1, 1, 2),
+         VariantState("c", 0.5, 0.5, 1, 1, shadow=True)],
+        [Instance("a", "a" * 12, 1), Instance("b", "b" * 12, 2), Instance("c", "c" * 12, 3)])], str(tmp_path)))
     for name in ("503.http", "throttled.http"):
         (tmp_path / name).write_text(UNAVAILABLE.replace("\n", "\r\n"))
+    (tmp_path / "mirror.lua").write_text(MIRROR)
     checked = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr

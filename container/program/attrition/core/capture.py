@@ -20,15 +20,16 @@ TEXT_ENCODINGS = {"text/csv": "CSV", "application/json": "JSON", "application/js
 
 
 def record_line(request_body: bytes, request_type: str, response_body: bytes, response_type: str,
-                now: time.struct_time, inference_id: str = "") -> str:
+                now: time.struct_time, inference_id: str = "", event_id: str = "") -> str:
     """One capture line (no newline) for an answered request; `inference_id`, the caller's
-    X-Amzn-SageMaker-Inference-Id, is recorded when given, as SageMaker does."""
+    X-Amzn-SageMaker-Inference-Id, is recorded when given, as SageMaker does. `event_id` (default:
+    a new one) lets a production variant and its shadow record one request under one id."""
     return json.dumps({
         "captureData": {
             "endpointInput": _part(request_body, request_type, "INPUT"),
             "endpointOutput": _part(response_body, response_type, "OUTPUT"),
         },
-        "eventMetadata": {"eventId": str(uuid.uuid4()),
+        "eventMetadata": {"eventId": event_id or str(uuid.uuid4()),
                           **({"inferenceId": inference_id} if inference_id else {}),
                           "inferenceTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)},
         "eventVersion": "0",

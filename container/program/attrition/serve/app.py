@@ -9,6 +9,7 @@ version. `App` takes an already loaded model, so /ping never loads anything.
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 MODEL_VERSION_HEADER = "X-Attrition-Model-Version"
 CUSTOM_ATTRIBUTES = b"x-amzn-sagemaker-custom-attributes"
 INFERENCE_ID = b"x-amzn-sagemaker-inference-id"
+EVENT_ID = b"x-attrition-event-id"
+EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 DISCARD_LIMIT = 256 * 1024 * 1024  # read at most this much of a refused body, then stop
 JSON_TYPE = b"application/json"
@@ -75,7 +78,8 @@ class App:
             request = Request(body, headers.get(b"content-type", b"").decode("latin-1"),
                               _text(headers.get(b"accept")), scope.get("query_string", b"").decode("latin-1"),
                               headers.get(CUSTOM_ATTRIBUTES, b"").decode("latin-1"),
-                              headers.get(INFERENCE_ID, b"").decode("latin-1")[:64])
+                              headers.get(INFERENCE_ID, b"").decode("latin-1")[:64],
+                              _event_id(headers.get(EVENT_ID, b"").decode("latin-1")))
             media_type, answer = self.invocations(request)
         except UserError as error:
             await self._error(send, error.status if isinstance(error, RequestError) else 400, str(error))
@@ -160,3 +164,8 @@ async def _lifespan(receive, send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def _event_id(given: str) -> str:
+    """The capture's eventId from the local endpoint's balancer, when it is one ("" otherwise)."""
+    return given if EVENT_ID_PATTERN.fullmatch(given) else ""

@@ -31,6 +31,7 @@ class Request:
     query: str = ""
     custom_attributes: str = ""
     inference_id: str = ""  # X-Amzn-SageMaker-Inference-Id, recorded in the capture
+    event_id: str = ""  # X-Attrition-Event-Id: the local endpoint's id, the same in a shadow's capture
 
 
 class Invocations:
@@ -79,7 +80,8 @@ class Invocations:
             rows += codecs.encode_rows(probabilities, self.model.labels(probabilities), accept, extras)
         answer = codecs.join_rows(rows, accept).encode()
         if self.recorder:
-            self.recorder.record(request.body, request.content_type, answer, accept, request.inference_id)
+            self.recorder.record(request.body, request.content_type, answer, accept, request.inference_id,
+                                 request.event_id)
         return accept, answer
 
     @cached_property

@@ -31,11 +31,12 @@ class Recorder:
         self.last_warning = float("-inf")
 
     def record(self, request_body: bytes, request_type: str, response_body: bytes,
-               response_type: str, inference_id: str = "") -> None:
+               response_type: str, inference_id: str = "", event_id: str = "") -> None:
         if random.random() * 100 >= self.percent:
             return
         now = time.gmtime()
-        line = capture.record_line(request_body, request_type, response_body, response_type, now, inference_id)
+        line = capture.record_line(request_body, request_type, response_body, response_type, now, inference_id,
+                                   event_id)
         folder = self.folder / time.strftime("%Y/%m/%d/%H", now)
         try:
             folder.mkdir(parents=True, exist_ok=True)
