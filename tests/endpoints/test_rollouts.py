@@ -195,12 +195,15 @@ def test_a_shadow_gets_a_sampled_copy_callers_never_see_and_the_report_pairs_the
     audit_log = tmp_path / "audit.jsonl"
     for source in (str(folder), f"s3://{BUCKET}/capture/shadowed"):
         shown = stack.deploy_cli("shadow-report", "--capture", source, "--production", "main", "--shadow",
-                                 "challenger", "--min-pairs", "50", "--audit-log", str(audit_log))
+                                 "challenger", "--min-pairs", "50", "--audit-log", str(audit_log),
+                                 "--endpoint", "shadowed")
         assert shown.returncode == 0, shown.stderr
         verdict, *reasons = shown.stdout.strip().splitlines()
         assert verdict in ("promote: shadow challenger may replace main", "keep: main stays"), shown.stdout
         assert reasons[0].strip() == f"{10 * len(events['challenger'])} employees answered by both (at least 50)"
         assert "labels agree on" in reasons[1] and "largest change of a group's flag rate: " in shown.stdout
+        assert reasons[-2].strip().startswith("main: model latency ") and reasons[-2].strip().endswith(" ms")
+        assert reasons[-1].strip().startswith("challenger: model latency ")
     trail = [json.loads(line) for line in audit_log.read_text().splitlines()]
     assert [e["event"] for e in trail] == ["shadow-compared"] * 2 and 0 <= trail[0]["metrics"]["agreement"] <= 1
     kept = stack.deploy_cli("shadow-report", "--capture", str(folder), "--production", "main", "--shadow",
