@@ -86,12 +86,15 @@ def configuration(port: int, control_port: int, stats_port: int, endpoints: list
         "    timeout http-keep-alive 60s",
         "frontend sagemaker",
         f"    bind 127.0.0.1:{port}",
-        "    option http-buffer-request",  # a shadow's copy needs the whole body
         f"    http-request set-var(txn.endpoint) path,field(3,/) if {{ path_reg {INVOCATIONS} }}",
-        # one id per request, the same in the captures of the production variant and of its shadow
-        "    http-request set-header X-Attrition-Event-Id %[uuid] if { var(txn.endpoint) -m found } "
-        "!{ req.hdr(X-Attrition-Event-Id) -m found }",
     ]
+    if any(e.mirrored() for e in endpoints):  # only then: buffering and the id cost every request
+        lines += [
+            "    option http-buffer-request",  # a shadow's copy needs the whole body
+            # one id per request, the same in the captures of the production variant and of its shadow
+            "    http-request set-header X-Attrition-Event-Id %[uuid] if { var(txn.endpoint) -m found } "
+            "!{ req.hdr(X-Attrition-Event-Id) -m found }",
+        ]
     for endpoint in endpoints:
         is_it = f"{{ var(txn.endpoint) -m str {endpoint.name} }}"
         for shadow, share in endpoint.mirrored():

@@ -60,6 +60,7 @@ def test_container_errors_become_sagemakers_model_error():
     text = configuration(8480, 9000, 9001, [endpoint([VariantState("a", 1, 1, 1, 1)], [Instance("a", "a" * 12, 1)])],
                          "/x")
     assert "http-response return status 424" in text and "X-Amzn-ErrorType ModelError" in text
+    assert "http-buffer-request" not in text and "%[uuid]" not in text  # no shadow: nothing on the hot path
     assert "OriginalStatusCode" in text and "retry-on conn-failure" in text
 
 
