@@ -138,7 +138,7 @@ def promote(registered: dict, reasons: list[str], tracking_uri: str | None = Non
 
 def _audit(client, log: Path | None, entry: dict) -> None:
     """The record in the log, and as a tag on the model version it is about."""
-    audit.append(log or audit.default_log(), entry)
+    entry = audit.append(log or audit.default_log(), entry)
     model = entry["model"]
     client.set_model_version_tag(model["name"], model["version"], f"audit.{entry['event']}",
                                  json.dumps(entry, sort_keys=True)[:5000])

@@ -6,11 +6,19 @@ the log lives beside the registry (ATTRITION_AUDIT_LOG, default ./attrition-audi
 to mlflow.db) and each record is also set as a tag on the MLflow model version it concerns;
 `attrition-deploy history` prints it, newest first. Both the deploy CLI and the pipelines' local
 runners write here (json and os only: the CLI needs boto3 alone).
+
+The log is a hash chain, so an edit shows: `append` gives each record its line number (`seq`),
+the hash of the record before it (`prev`) and its own hash (`hash`, SHA-256 of the record's
+canonical JSON without that field). `verify` recomputes them and names the first line that was
+changed, removed, inserted or reordered. Anyone who can write the file can rewrite the whole
+chain: the head's hash, which `history --verify` prints, is what a reviewer writes down to prove
+later that nothing was rewritten or cut off the end.
 """
 
 import errno
 import fcntl
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -22,6 +30,9 @@ from pathlib import Path
 EVENTS = ("registered", "approved", "rejected", "promoted", "refused", "deployed", "deleted", "retraining-started",
           "retraining-skipped", "shadow-compared")
 DIGEST = re.compile(r"[0-9a-f]{64}")  # a SHA-256, as hex
+GENESIS = "0" * 64  # the `prev` of a log's first record
+CHAIN = ("seq", "prev", "hash")
+TAIL = 65536  # bytes read back at a time to find the last line
 
 
 def default_log() -> Path:
@@ -87,17 +98,22 @@ def metric_values(metadata: dict) -> dict[str, float]:
     return found
 
 
-def append(log: Path, entry: dict) -> None:
+def append(log: Path, entry: dict) -> dict:
     """One line, written by one write() on a file opened for appending, then fsync'd, under an
     exclusive lock: concurrent writers never interleave inside a line, no earlier line is ever
     touched, and a write the disk cuts short (ENOSPC) is cut back off before the error is raised,
-    so the log stays readable and a failed append is never reported as done."""
-    line = (json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    so the log stays readable and a failed append is never reported as done. Returns the record
+    as written, with its place in the chain."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    descriptor = os.open(log, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         start = os.fstat(descriptor).st_size
+        previous = _last_line(descriptor, start)
+        chained = _chained(entry, previous, descriptor, start)
+        line = (json.dumps(chained, sort_keys=True, separators=(",", ":")) + "\n").encode()
+        if previous is not None and not previous.endswith(b"\n"):
+            line = b"\n" + line  # a line cut short by hand stays a line of its own
         try:
             if os.write(descriptor, line) != len(line):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(log))
@@ -107,6 +123,105 @@ def append(log: Path, entry: dict) -> None:
             raise OSError(error.errno, f"the audit record was not written ({error.strerror})", str(log)) from None
     finally:
         os.close(descriptor)
+    return chained
+
+
+def digest(entry: dict) -> str:
+    """A record's own hash: SHA-256 of its canonical JSON, without the hash itself."""
+    body = {key: value for key, value in entry.items() if key != "hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _chained(entry: dict, previous: bytes | None, descriptor: int, size: int) -> dict:
+    """The entry with its seq (its line number), prev and hash."""
+    before = _parsed(previous) if previous is not None else None
+    if previous is None:
+        seq, prev = 1, GENESIS
+    elif before is not None and isinstance(before.get("seq"), int) and isinstance(before.get("hash"), str):
+        seq, prev = before["seq"] + 1, before["hash"]
+    else:  # a record from before the chain, or a damaged line: linked by the line's own bytes
+        seq = os.pread(descriptor, size, 0).count(b"\n") + 1 + (not previous.endswith(b"\n"))
+        prev = hashlib.sha256(previous.rstrip(b"\n")).hexdigest()
+    chained = {key: value for key, value in entry.items() if key not in CHAIN} | {"seq": seq, "prev": prev}
+    return chained | {"hash": digest(chained)}
+
+
+def _last_line(descriptor: int, size: int) -> bytes | None:
+    """The file's last line (with its line break, if it has one), or None for an empty file."""
+    if size == 0:
+        return None
+    end, tail = size, b""
+    while end > 0:
+        begin = max(0, end - TAIL)
+        tail = os.pread(descriptor, end - begin, begin) + tail
+        end = begin
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        if cut >= 0:
+            return tail[cut + 1:]
+    return tail
+
+
+def _parsed(line: bytes) -> dict | None:
+    try:
+        entry = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `verify` found: how many records, how many from before the chain (at the start, not
+    linked), the head's seq and hash, and the first break in words ("" when the chain holds)."""
+
+    records: int
+    unchained: int
+    head: str
+    broken: str
+
+
+def verify(log: Path) -> Verification:
+    """Walks the chain from the first line and stops at the first break."""
+    if not log.is_file():
+        raise ValueError(f"no audit log at {log}: set ATTRITION_AUDIT_LOG or --audit-log")
+    lines = log.read_bytes().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    elif lines:
+        return Verification(len(lines) - 1, 0, "", f"line {len(lines)}: cut short (no line break at the log's end)")
+    unchained, prev = 0, GENESIS
+    for number, raw in enumerate(lines, 1):
+        broken = _break(number, raw, prev, chained_yet=unchained < number - 1)
+        if broken:
+            return Verification(number - 1, unchained, prev, broken)
+        entry = _parsed(raw) or {}
+        if "hash" in entry:
+            prev = entry["hash"]
+        else:
+            unchained, prev = unchained + 1, hashlib.sha256(raw).hexdigest()
+    return Verification(len(lines), unchained, prev, "")
+
+
+def _break(number: int, raw: bytes, prev: str, chained_yet: bool) -> str:
+    """Why line `number` breaks the chain, or ""."""
+    entry = _parsed(raw)
+    if entry is None:
+        return f"line {number}: not an audit record (edited by hand or cut short)"
+    if not all(key in entry for key in CHAIN):
+        if chained_yet:
+            return f"line {number}: a record without its place in the chain, after chained ones: inserted or edited"
+        return ""
+    if entry["hash"] != digest(entry):
+        return f"line {number}: the record was changed after it was written (its hash does not match)"
+    seq = entry["seq"]
+    if not isinstance(seq, int) or seq < number:
+        return f"line {number}: record {seq} where record {number} belongs: records were reordered or copied"
+    if seq > number:
+        return f"line {number}: record {seq} where record {number} belongs: {seq - number} record(s) removed before it"
+    if entry["prev"] != prev:
+        return (f"line {number}: the record before it is not the one it was written after: "
+                f"line {number - 1} was changed, or records around it were replaced")
+    return ""
 
 
 @dataclass(frozen=True)

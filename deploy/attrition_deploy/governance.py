@@ -14,6 +14,7 @@ Where each record lives:
 import json
 import sys
 from argparse import Namespace
+from pathlib import Path
 
 from . import audit, mlflow_registry
 from .aws import Runner, dump
@@ -44,7 +45,7 @@ def approve(args: Namespace, aws: Runner) -> str:
                          data=audit.metadata_hashes(metadata), metrics=audit.metric_values(metadata),
                          verdict=status, reasons=[args.reason])
     if not aws.dry_run:
-        audit.append(args.audit_log, entry)
+        entry = audit.append(args.audit_log, entry)
         if args.version:
             mlflow_registry.set_tag(args.mlflow, model["name"], model["version"], f"audit.{entry['event']}",
                                     json.dumps(entry, sort_keys=True)[:5000])
@@ -79,6 +80,8 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict,
 
 
 def history(args: Namespace, aws: Runner) -> str:
+    if args.verify:
+        return _verified(args.audit_log)
     if args.group:
         entries = _packages(args, aws)
     else:
@@ -91,6 +94,17 @@ def history(args: Namespace, aws: Runner) -> str:
     if args.json:
         return dump(entries)
     return "\n".join(audit.line(entry) for entry in entries) or "(no records)"
+
+
+def _verified(log: Path) -> str:
+    """The chain checked end to end: its head to write down, or the first break (exit 2)."""
+    found = audit.verify(log)
+    if found.broken:
+        raise ValueError(f"{log}: the audit trail does not verify: {found.broken} "
+                         f"({found.records} record(s) before it verify)")
+    before = f", the first {found.unchained} from before the chain" if found.unchained else ""
+    return (f"{log}: {found.records} record(s) verify{before}; head: record {found.records} sha256 {found.head} "
+            f"(note it: a log rewritten or cut short later will not end with it)")
 
 
 def _packages(args: Namespace, aws: Runner) -> list[dict]:

@@ -206,6 +206,8 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--model", help="only the records of this registered model (the log)")
     p.add_argument("--limit", type=bounded(int, 1, 100000), default=50, help="at most this many records")
     p.add_argument("--json", action="store_true", help="the records as JSON")
+    p.add_argument("--verify", action="store_true", help="check the log's hash chain: print its head, or name the "
+                                                         "first record changed, removed or reordered (exit 2)")
     audited(p)
 
     p = command("shadow-report", shadow.shadow_report, "a shadow variant's answers beside the production "

@@ -28,10 +28,11 @@ def test_records_come_back_newest_first_and_a_damaged_line_is_named(tmp_path):
     assert [e["model"].get("version") for e in audit.read(log).entries] == [None, "3", "2", "1"]
     assert [e["model"]["version"] for e in audit.read(log, model="attrition", limit=2).entries] == ["3", "2"]
     with log.open("a") as out:
-        out.write('{"cut short\n[1, 2]\n"text"\n' + "[" * 100_000 + "\n")
+        out.write('{"cut short\n[1, 2]\n"text"\n' + "[" * 100_000 + "\n" + '{"half a rec')
     audit.append(log, _entry("registered", "4"))
     trail = audit.read(log)
-    assert trail.damaged == [5, 6, 7, 8] and [e["model"].get("version") for e in trail.entries][:2] == ["4", None]
+    assert trail.damaged == [5, 6, 7, 8, 9] and [e["model"].get("version") for e in trail.entries][:2] == ["4", None]
+    assert trail.entries[0]["seq"] == 10 and audit.verify(log).broken.startswith("line 5: not an audit record")
     with pytest.raises(ValueError, match="event 'erased' must be one of"):
         audit.record("erased", actor="x", trigger="t")
 
@@ -51,19 +52,77 @@ def test_one_record_schema_data_are_hashes_per_channel_and_metrics_numbers():
 
 
 def _writer(log, number: int) -> None:
-    for i in range(200):
+    for i in range(500):
         audit.append(log, _entry("refused", f"{number}.{i}", reasons=["x" * 500]))
 
 
-def test_concurrent_writers_never_interleave_inside_a_line(tmp_path):
+def test_concurrent_writers_never_interleave_inside_a_line_and_the_chain_verifies(tmp_path):
     log = tmp_path / "audit.jsonl"
-    writers = [multiprocessing.Process(target=_writer, args=(log, n)) for n in range(4)]
+    writers = [multiprocessing.Process(target=_writer, args=(log, n)) for n in range(2)]
     for w in writers:
         w.start()
     for w in writers:
-        w.join(60)
+        w.join(120)
     lines = log.read_text().splitlines()
-    assert len(lines) == 800 and all(json.loads(line)["event"] == "refused" for line in lines)
+    assert len(lines) == 1000 and all(json.loads(line)["event"] == "refused" for line in lines)
+    assert audit.verify(log) == audit.Verification(1000, 0, json.loads(lines[-1])["hash"], "")
+
+
+def _chain(tmp_path, count: int = 5) -> tuple[Path, list[str]]:
+    log = tmp_path / "audit.jsonl"
+    for version in range(1, count + 1):
+        audit.append(log, _entry("registered", str(version)))
+    return log, log.read_text().splitlines(keepends=True)
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    (lambda lines: [lines[0], lines[1].replace('"m2"', '"m9"'), *lines[2:]],
+     "line 2: the record was changed after it was written"),
+    (lambda lines: [*lines[:-1], lines[-1].replace('"m5"', '"m9"')],
+     "line 5: the record was changed after it was written"),
+    (lambda lines: [lines[0], lines[1], *lines[3:]], "line 3: record 4 where record 3 belongs: 1 record(s) removed"),
+    (lambda lines: [lines[0], lines[2], lines[1], *lines[3:]], "line 2: record 3 where record 2 belongs"),
+    (lambda lines: [*lines[:2], lines[1], *lines[2:]], "line 3: record 2 where record 3 belongs: records were "
+                                                       "reordered or copied"),
+    (lambda lines: [*lines[:3], '{"event": "approved"}\n', *lines[3:]], "line 4: a record without its place"),
+    (lambda lines: [*lines[:4], lines[4][:40]], "line 5: cut short"),
+    (lambda lines: [*lines[:2], "\n", *lines[2:]], "line 3: not an audit record"),
+])
+def test_verify_names_the_first_record_changed_removed_inserted_or_reordered(tmp_path, edit, named):
+    log, lines = _chain(tmp_path)
+    assert audit.verify(log).broken == ""
+    log.write_text("".join(edit(lines)))
+    assert audit.verify(log).broken.startswith(named), audit.verify(log).broken
+
+
+def test_a_record_rehashed_by_a_forger_still_breaks_the_chain_after_it(tmp_path):
+    log, lines = _chain(tmp_path)
+    forged = json.loads(lines[1]) | {"verdict": "Approved"}
+    forged["hash"] = audit.digest(forged)
+    log.write_text("".join([lines[0], json.dumps(forged) + "\n", *lines[2:]]))
+    assert audit.verify(log).broken.startswith("line 3: the record before it is not the one it was written after: "
+                                               "line 2 was changed")
+
+
+def test_records_from_before_the_chain_are_counted_and_linked_by_their_bytes(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    old = _entry("registered", "1")
+    log.write_text(json.dumps(old) + "\n" + json.dumps(old | {"event": "approved"}) + "\n")
+    written = audit.append(log, _entry("promoted", "1"))
+    assert written["seq"] == 3 and audit.verify(log) == audit.Verification(3, 2, written["hash"], "")
+    log.write_text(log.read_text().replace('"approved"', '"rejected"', 1))
+    assert audit.verify(log).broken.startswith("line 3: the record before it is not the one")
+
+
+def test_history_verify_prints_the_head_or_exits_2_naming_the_break(tmp_path):
+    log, lines = _chain(tmp_path, 3)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    shown = cli(env, "history", "--verify", "--audit-log", log).stdout
+    assert f"3 record(s) verify; head: record 3 sha256 {json.loads(lines[2])['hash']}" in shown
+    log.write_text("".join([lines[0], lines[2]]))
+    refused = cli(env, "history", "--verify", "--audit-log", log, check=False)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "does not verify: line 2: record 3 where record 2 belongs" in refused.stderr and not refused.stdout
 
 
 def test_history_prints_the_log_without_any_aws_configuration(tmp_path):

@@ -66,10 +66,10 @@ EVERYTHING = {
 }
 GLOBAL = ["--region", "eu-west-1", "--profile", "default", "--dry-run"]
 # These read a tuning job, or an MLflow registry (tested in tests/pipelines/test_promote.py), to plan.
-# approve --version and history --model work on MLflow and the local audit log (tests/deploy/test_governance.py).
+# approve --version, history --model and --verify work on MLflow and the local audit log (test_governance.py).
 # shadow-report reads captures and plans no request (tests/deploy/test_shadow.py, tests/endpoints).
 LIVE_ONLY = {"register": {"--from-tuning-job", "--from-mlflow", "--mlflow", "--bucket", "--prefix"},
-             "approve": {"--version", "--mlflow"}, "history": {"--model"},
+             "approve": {"--version", "--mlflow"}, "history": {"--model", "--verify"},
              "shadow-report": {"--capture", "--production", "--shadow", "--endpoint", "--facets", "--min-pairs",
                                "--min-agreement", "--max-group-shift", "--audit-log"}}
 # A shadow variant cannot go with asynchronous inference (SageMaker refuses it): its own walk.

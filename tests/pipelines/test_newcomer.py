@@ -49,4 +49,5 @@ def test_the_newcomers_path_runs_as_written(image, pipeline_env, tmp_path):
     assert captured == 1  # the one request, captured whole
     events = [e["event"] for e in audit.read(work / "attrition-audit.jsonl").entries]  # newest first
     assert events[-2:] == ["promoted", "registered"] and "retraining-started" in events  # the first champion
+    assert audit.verify(work / "attrition-audit.jsonl").broken == ""  # every writer chains its records
     assert "retraining-started" in done.stdout  # printed by `history` at the end
