@@ -19,7 +19,7 @@ def _metrics(report: dict, stage: str, column: str, group: str) -> dict:
 
 
 def test_metrics_match_a_hand_computation():
-    report = bias.audit([bias.Facet("Gender")], {"Gender": GENDER}, Y, PREDICTED, "Attrition", "Yes")
+    report = bias.audit([bias.Facet.parse("Gender")], {"Gender": GENDER}, Y, PREDICTED, "Attrition", "Yes")
     pre = _metrics(report, "pre_training_bias_metrics", "Gender", "Female")
     assert pre == pytest.approx({"CI": (40 - 20) / 60, "DPL": 10 / 40 - 10 / 20})
     post = _metrics(report, "post_training_bias_metrics", "Gender", "Female")
@@ -45,13 +45,13 @@ def test_numeric_facet_compares_those_above_the_threshold_with_everyone_else():
 
 def test_small_groups_are_reported_as_too_small_not_measured():
     gender = columns.of(["Female"] * 5 + ["Male"] * 55)
-    report = bias.audit([bias.Facet("Gender")], {"Gender": gender}, Y, PREDICTED, "Attrition", "Yes")
+    report = bias.audit([bias.Facet.parse("Gender")], {"Gender": gender}, Y, PREDICTED, "Attrition", "Yes")
     female = report["post_training_bias_metrics"]["facets"]["Gender"][0]
     assert female["members"] == 5 and "too_few_members" in female and "metrics" not in female
 
 
 def test_outside_names_every_metric_beyond_its_acceptable_range():
-    report = bias.audit([bias.Facet("Gender")], {"Gender": GENDER}, Y, PREDICTED, "Attrition", "Yes")
+    report = bias.audit([bias.Facet.parse("Gender")], {"Gender": GENDER}, Y, PREDICTED, "Attrition", "Yes")
     flagged = bias.outside(report)
     assert "Gender=Female DI 4.00 (0.8..1.25)" in flagged
     assert not any("Female AD" in line for line in flagged)  # 0.075 is within +-0.1
@@ -82,6 +82,71 @@ def test_measured_lists_each_groups_metrics_with_a_value_and_facets_spell_as_giv
 
 def test_rates_among_a_handful_of_leavers_are_not_measured():
     y = np.array([1] * 5 + [0] * 15 + [1] * 10 + [0] * 30)  # 5 women left: too few for a recall
-    report = bias.audit([bias.Facet("Gender")], {"Gender": GENDER}, y, PREDICTED, "Attrition", "Yes")
+    report = bias.audit([bias.Facet.parse("Gender")], {"Gender": GENDER}, y, PREDICTED, "Attrition", "Yes")
     female = _metrics(report, "post_training_bias_metrics", "Gender", "Female")
     assert female["RD"] is None and female["FNRD"] is None and female["FPRD"] is not None
+
+
+def _law_144_table() -> tuple[dict, np.ndarray, np.ndarray]:
+    """128 employees: women single (20) and married (20), men single (40), married (40), divorced (5:
+    under the minimum size, suppressed) and of unknown status (3). The flags and scores per group
+    are chosen so the figures can be read off by hand."""
+    sizes = {("Female", "Single"): 20, ("Female", "Married"): 20, ("Male", "Single"): 40, ("Male", "Married"): 40,
+             ("Male", "Divorced"): 5, ("Male", ""): 3}
+    flagged = {("Female", "Single"): 16, ("Female", "Married"): 4, ("Male", "Single"): 10, ("Male", "Divorced"): 5}
+    scored = {("Female", "Single"): [0.7], ("Female", "Married"): [0.2], ("Male", "Single"): [0.6, 0.3],
+              ("Male", "Married"): [0.4], ("Male", "Divorced"): [0.5], ("Male", ""): [0.5]}
+    gender, status, predicted, scores = [], [], [], []
+    for (sex, marital), n in sizes.items():
+        gender += [sex] * n
+        status += [marital] * n
+        predicted += [1] * flagged.get((sex, marital), 0) + [0] * (n - flagged.get((sex, marital), 0))
+        scores += [scored[sex, marital][i * len(scored[sex, marital]) // n] for i in range(n)]
+    table = {"Gender": columns.of(gender), "MaritalStatus": columns.of(status)}
+    return table, np.array(predicted), np.array(scores)
+
+
+def test_impact_ratios_of_an_intersection_match_a_hand_computation():
+    table, predicted, scores = _law_144_table()
+    y = np.zeros(len(predicted), dtype=int)
+    report = bias.audit(bias.facets("Gender&MaritalStatus"), table, y, predicted, "Attrition", "Yes", scores)
+    found = report["impact_ratios"]["Gender&MaritalStatus"]
+    assert found["unknown"] == 3 and found["minimum_members"] == 20 and found["median_score"] == pytest.approx(0.4)
+    assert found["suppressed"] == [{"group": "Male&Divorced", "members": 5}]
+    by_group = {g["group"]: g for g in found["groups"]}
+    assert list(by_group) == ["Female&Married", "Female&Single", "Male&Married", "Male&Single"]
+    # selection rates 0.2, 0.8, 0, 0.25: the most selected are single women
+    assert [by_group[g]["selection_rate"] for g in by_group] == pytest.approx([0.2, 0.8, 0.0, 0.25])
+    assert [by_group[g]["impact_ratio"] for g in by_group] == pytest.approx([0.25, 1.0, 0.0, 0.3125])
+    # scored above the median 0.4: every single woman, half the single men, nobody else
+    assert [by_group[g]["scoring_rate"] for g in by_group] == pytest.approx([0.0, 1.0, 0.0, 0.5])
+    assert [by_group[g]["scoring_impact_ratio"] for g in by_group] == pytest.approx([0.0, 1.0, 0.0, 0.5])
+    assert by_group["Male&Single"]["selected"] == 10 and by_group["Male&Single"]["members"] == 40
+    # Clarify's metrics for each combination against everyone else, too small ones said so
+    post = {g["value_or_threshold"]: g for g in report["post_training_bias_metrics"]["facets"]["Gender&MaritalStatus"]}
+    assert "too_few_members" in post["Male&Divorced"] and "Male&" not in post
+    below = bias.impact_below(report, 0.3)
+    assert below == ["Gender&MaritalStatus=Female&Married impact ratio 0.25 < 0.3",
+                     "Gender&MaritalStatus=Female&Married scoring impact ratio 0.00 < 0.3",
+                     "Gender&MaritalStatus=Male&Married impact ratio 0.00 < 0.3",
+                     "Gender&MaritalStatus=Male&Married scoring impact ratio 0.00 < 0.3"]
+
+
+def test_a_numeric_part_of_an_intersection_splits_at_its_threshold():
+    ages = columns.of(["50"] * 10 + ["30"] * 10 + ["45"] * 20 + ["25"] * 19 + [""])
+    facet = bias.Facet.parse("Gender&Age>40")
+    assert str(facet) == "Gender&Age>40" and facet.column == "Gender&Age" and facet.columns == ("Gender", "Age")
+    found = dict(bias.groups(facet, {"Gender": GENDER, "Age": ages}))
+    assert {name: int(rows.sum()) for name, rows in found.items()} == {
+        "Female&(-inf, 40]": 10, "Female&(40, inf)": 10, "Male&(-inf, 40]": 19, "Male&(40, inf)": 20}
+
+
+def test_intersections_are_parsed_strictly_and_a_missing_part_is_not_audited(capsys):
+    with pytest.raises(UserError, match="'Gender&' names no column"):
+        bias.Facet.parse("Gender&")
+    with pytest.raises(UserError, match="names a column twice"):
+        bias.Facet.parse("Gender&Gender")
+    report = bias.audit(bias.facets("Gender&Region,Gender"), {"Gender": GENDER}, Y, PREDICTED, "Attrition", "Yes")
+    assert report["not_audited"] == ["Gender&Region"] and list(report["impact_ratios"]) == ["Gender"]
+    assert "no column Region in the data; not audited: Gender&Region" in capsys.readouterr().out
+    assert report["impact_ratios"]["Gender"]["median_score"] is None  # no scores: selection rates only

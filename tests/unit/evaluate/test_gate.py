@@ -35,12 +35,12 @@ def test_a_bias_metrics_paired_error_agrees_with_a_paired_bootstrap(name):
     column = columns.of(np.where(group, "d", "a").tolist())
 
     def metric(answers, rows):
-        report = bias.audit([bias.Facet("G")], {"G": columns.of(np.where(group[rows], "d", "a").tolist())},
+        report = bias.audit([bias.Facet.parse("G")], {"G": columns.of(np.where(group[rows], "d", "a").tolist())},
                             y[rows], answers[rows], "Attrition", "Yes")
         (value,) = [m.value for m in bias.measured(report) if m.group == "d" and m.name == name]
         return np.log(value) if name == "DI" else value
 
-    members = dict(bias.groups(bias.Facet("G"), column))["d"]
+    members = dict(bias.groups(bias.Facet.parse("G"), {"G": column}))["d"]
     error = gate._paired_error(gate.KINDS[name], members, y, ours, theirs)
     reference = _bootstrap(rng, n, lambda i: metric(ours, i) - metric(theirs, i), rounds=600)
     assert error == pytest.approx(reference, rel=0.2)
@@ -50,13 +50,13 @@ def _rows_and_scores(rng, n=500):
     gender = np.where(rng.random(n) < 0.4, "Female", "Male")
     y = (rng.random(n) < 0.2).astype(int)
     probabilities = np.clip(0.15 + 0.5 * y + rng.normal(scale=0.15, size=n), 0, 1)
-    return gate.Rows(y, {"Gender": columns.of(gender.tolist())}, [bias.Facet("Gender")]), probabilities
+    return gate.Rows(y, {"Gender": columns.of(gender.tolist())}, [bias.Facet.parse("Gender")]), probabilities
 
 
 def _scored(rows: gate.Rows, probabilities) -> gate.Scored:
     predicted = (probabilities >= 0.5).astype(int)
     return gate.Scored(probabilities, predicted,
-                       bias.audit(rows.facets, rows.columns, rows.y, predicted, "Attrition", "Yes"))
+                       bias.audit(rows.facets, rows.columns, rows.y, predicted, "Attrition", "Yes", probabilities))
 
 
 def test_a_challenger_within_noise_passes_and_one_worse_beyond_it_is_refused():
@@ -98,6 +98,21 @@ def test_the_bar_is_part_of_the_gate_with_or_without_a_champion():
     assert gate.judge(_scored(rows, weaker), None, rows, gate.Settings(auc_threshold=auc))["passed"] is True
     near = gate.judge(_scored(rows, weaker), None, rows, gate.Settings(auc_threshold=auc + margin / 2))
     assert near["passed"] is True and near["reasons"][0].endswith("within noise of it")
+
+
+def test_a_minimum_impact_ratio_refuses_a_model_that_flags_one_group_far_less_and_is_off_by_default():
+    rng = np.random.default_rng(3)
+    rows, scores = _rows_and_scores(rng)
+    female = np.array(rows.columns["Gender"].map(str)) == "Female"
+    skewed = np.where(female, scores * 0.5, scores)  # women are rarely flagged
+    judged = _scored(rows, skewed)
+    ratio = judged.audit["impact_ratios"]["Gender"]["groups"][0]["impact_ratio"]
+    assert ratio < 0.5 and gate.judge(judged, None, rows, gate.Settings())["passed"] is True
+    refused = gate.judge(judged, _scored(rows, scores), rows, gate.Settings(min_impact_ratio=0.8))
+    assert refused["passed"] is False and refused["min_impact_ratio"] == 0.8
+    assert f"impact ratio: Gender=Female impact ratio {ratio:.2f} < 0.8" in refused["reasons"]
+    fair = gate.judge(_scored(rows, scores), None, rows, gate.Settings(min_impact_ratio=0.5))
+    assert fair["passed"] is True and "impact ratio: every group's at least 0.5" in fair["reasons"]
 
 
 def test_one_auc_standard_error_is_delongs_and_matches_a_bootstrap():

@@ -47,6 +47,23 @@ def test_bias_facets_are_chosen_on_the_command_line(tmp_path, trained_dir, ibm_t
     assert "bias facet 'Age>old'" in (tmp_path / "opt_ml" / "output" / "failure").read_text()
 
 
+def test_an_intersection_gets_local_law_144_ratios_and_the_gate_can_require_them(tmp_path, trained_dir, ibm_text):
+    test = tmp_path / "test"
+    test.mkdir()
+    (test / "test.csv").write_text(ibm_text)
+    common = ["--model", str(trained_dir / "model"), "--test", str(test), "--output", str(tmp_path / "out"),
+              "--bias-facets", "Gender&MaritalStatus"]
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path / "opt_ml")}
+    assert evaluate.main(common, environ) == 0
+    table = json.loads((tmp_path / "out" / "bias.json").read_text())["impact_ratios"]["Gender&MaritalStatus"]
+    assert len(table["groups"]) == 6 and sum(g["members"] for g in table["groups"]) == 1470
+    assert max(g["impact_ratio"] for g in table["groups"]) == 1.0 and table["median_score"] > 0
+    lowest = min(g["impact_ratio"] for g in table["groups"])
+    assert evaluate.main(common + ["--min-impact-ratio", f"{lowest + 0.01:.4f}"], environ) == 0
+    gate = json.loads((tmp_path / "out" / "evaluation.json").read_text())["attrition"]["gate"]
+    assert gate["passed"] is False and any(r.startswith("impact ratio: Gender&MaritalStatus=") for r in gate["reasons"])
+
+
 def test_the_model_tar_gz_a_training_step_writes(tmp_path, trained_dir, ibm_text):
     archive = tmp_path / "model.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:

@@ -7,7 +7,8 @@ def test_report_html_is_written(trained_dir):
     page = (trained_dir / "output" / "data" / "report.html").read_text()
     for title in ("ROC curve", "Precision-recall curve", "Calibration", "Threshold vs F1",
                   "Global importance", "Confusion matrix", "EmployeeNumber",
-                  "How the risk responds to each feature", "exact step function", "OverTime: probability of leaving"):
+                  "How the risk responds to each feature", "exact step function", "OverTime: probability of leaving",
+                  "Impact ratios (New York City Local Law 144)", "<h3>MaritalStatus</h3>", "(-inf, 40]"):
         assert title in page
 
 

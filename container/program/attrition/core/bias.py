@@ -16,8 +16,19 @@ threshold), group d (the facet's members) is compared with group a (everyone els
 members (or with none left in group a) is reported as too small, not as numbers; RD and FNRD need
 MIN_CASES leavers on each side, FPRD as many stayers (null otherwise): a recall over a handful of
 leavers swings by more than any acceptable range.
+
+A facet may be an intersection, "Gender&MaritalStatus" or "Gender&Age>40": each combination of
+its parts' groups is a group of its own (a numeric part splits into "(40, inf)" and "(-inf, 40]").
+
+With the predictions, `impact_ratios` gives New York City Local Law 144's figures for every
+facet: each group's selection rate (the share flagged as likely to leave) and its impact ratio
+(that rate over the most-selected group's), and, from the scores, the scoring rate (the share
+scored above the whole sample's median) and its impact ratio. As the law's rules allow, a group
+under 2 % of the employees whose values are known (or under MIN_MEMBERS) is suppressed from the
+ratios, and named with its size; employees with a value missing are counted as unknown.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +40,7 @@ from .values import canonical_category, is_missing
 
 DEFAULT_FACETS = "Gender,MaritalStatus,Age>40"  # the IBM HR data's
 MIN_MEMBERS = 20
+MIN_SHARE = 0.02  # Local Law 144's rules let an audit leave out groups under 2 % of the data
 MIN_CASES = 10
 # The usual acceptable ranges (the four-fifths rule for DI; +-0.1 for differences), shown in the report.
 ACCEPTABLE = {"CI": (-0.5, 0.5), "DPL": (-0.1, 0.1), "DPPL": (-0.1, 0.1), "DI": (0.8, 1.25), "RD": (-0.1, 0.1),
@@ -40,26 +52,74 @@ DESCRIPTIONS = {"CI": "Class Imbalance (CI)", "DPL": "Difference in Positive Pro
 
 
 @dataclass(frozen=True)
-class Facet:
+class Part:
+    """One column of a facet: each category a group, or a number's threshold."""
+
     column: str
-    threshold: float | None = None  # numeric facets: the group is the values above it
+    threshold: float | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "Facet":
-        """"Gender" (each category a group) or "Age>40" (the employees older than 40)."""
+    def parse(cls, text: str, facet: str) -> "Part":
         column, sep, threshold = text.partition(">")
         if not column.strip():
-            raise UserError(f"bias facet {text!r} names no column")
+            raise UserError(f"bias facet {facet!r} names no column" + (f" in {text!r}" if text != facet else ""))
         if not sep:
             return cls(column.strip())
         try:
             return cls(column.strip(), float(threshold))
         except ValueError:
-            raise UserError(f"bias facet {text!r}: {threshold!r} is not a number") from None
+            raise UserError(f"bias facet {facet!r}: {threshold!r} is not a number") from None
 
     def __str__(self) -> str:
-        """As bias_facets spells it: "Gender", "Age>40"."""
         return self.column if self.threshold is None else f"{self.column}>{self.threshold:g}"
+
+    def labels(self, column) -> np.ndarray:
+        """Each row's group within this part ("" when the value is missing)."""
+        if self.threshold is None:
+            return np.array(column.map(lambda v: "" if is_missing(v) else canonical_category(v)), dtype=object)
+        numbers = np.array(column.map(_number), dtype=np.float64)
+        named = np.full(len(numbers), "", dtype=object)
+        named[numbers > self.threshold] = f"({self.threshold:g}, inf)"
+        named[numbers <= self.threshold] = f"(-inf, {self.threshold:g}]"
+        return named
+
+
+@dataclass(frozen=True)
+class Facet:
+    """The groups to audit: one column's, or the combinations of several columns' (an intersection)."""
+
+    parts: tuple[Part, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "Facet":
+        """"Gender" (each category a group), "Age>40" (the employees older than 40), or an
+        intersection of such parts joined by "&": "Gender&Age>40"."""
+        parts = tuple(Part.parse(part, text) for part in text.split("&"))
+        columns = [part.column for part in parts]
+        if len(set(columns)) < len(columns):
+            raise UserError(f"bias facet {text!r} names a column twice")
+        return cls(parts)
+
+    @property
+    def column(self) -> str:
+        """Its name in bias.json: "Gender", "Age" (for Age>40), "Gender&Age"."""
+        return "&".join(part.column for part in self.parts)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(part.column for part in self.parts)
+
+    def __str__(self) -> str:
+        """As bias_facets spells it: "Gender", "Age>40", "Gender&Age>40"."""
+        return "&".join(str(part) for part in self.parts)
+
+    def labels(self, table: dict) -> np.ndarray:
+        """Each row's group ("Female&(40, inf)"), "" when any of its parts is missing."""
+        named = [part.labels(table[part.column]) for part in self.parts]
+        if len(named) == 1:
+            return named[0]
+        unknown = np.any([n == "" for n in named], axis=0)
+        return np.array(["" if gap else "&".join(row) for gap, row in zip(unknown, zip(*named))], dtype=object)
 
 
 def facets(text: str) -> list[Facet]:
@@ -68,21 +128,24 @@ def facets(text: str) -> list[Facet]:
 
 
 def audit(facets: Sequence[Facet], columns: dict, y: np.ndarray, predicted: np.ndarray | None,
-          label: str, positive: str) -> dict:
-    """analysis.json: pre-training metrics from labels y, post-training ones when `predicted`
-    (0/1 at the model's threshold, row for row with y) is given. A facet whose column is not in
-    the data is logged and listed under not_audited: other exports lack some of the IBM columns."""
-    absent = [f.column for f in facets if f.column not in columns]
+          label: str, positive: str, scores: np.ndarray | None = None) -> dict:
+    """analysis.json: pre-training metrics from labels y, post-training ones and Local Law 144's
+    impact ratios when `predicted` (0/1 at the model's threshold, row for row with y) is given
+    (scoring rates too with the `scores`). A facet naming a column not in the data is logged and
+    listed under not_audited: other exports lack some of the IBM columns."""
+    absent = [str(f) for f in facets if any(c not in columns for c in f.columns)]
     if absent:
-        logs.say(f"bias audit: no column {', '.join(absent)} in the data; not audited")
-    facets = [f for f in facets if f.column in columns]
+        missing = sorted({c for f in facets for c in f.columns if c not in columns})
+        logs.say(f"bias audit: no column {', '.join(missing)} in the data; not audited: {', '.join(absent)}")
+    facets = [f for f in facets if all(c in columns for c in f.columns)]
     header = {"label": label, "label_value_or_threshold": positive}
     report: dict = {"version": "1.0", "not_audited": absent,
                     "pre_training_bias_metrics": {**header, "facets": {}}}
     if predicted is not None:
         report["post_training_bias_metrics"] = {**header, "facets": {}}
+        report["impact_ratios"] = {f.column: impact_ratios(f, columns, predicted, scores) for f in facets}
     for facet in facets:
-        for name, members in groups(facet, columns[facet.column]):
+        for name, members in groups(facet, columns):
             pre, post = _metrics(members, y, predicted)
             for stage, entry in (("pre_training_bias_metrics", pre), ("post_training_bias_metrics", post)):
                 if stage in report:
@@ -90,13 +153,59 @@ def audit(facets: Sequence[Facet], columns: dict, y: np.ndarray, predicted: np.n
     return report
 
 
-def groups(facet: Facet, column) -> list[tuple[str, np.ndarray]]:
-    """(group name, membership per row) for a facet's column (a core.columns.Column)."""
-    if facet.threshold is not None:
-        numbers = np.array(column.map(_number), dtype=np.float64)
-        return [(f"({facet.threshold:g}, inf)", numbers > facet.threshold)]
-    spelled = np.array(column.map(lambda v: "" if is_missing(v) else canonical_category(v)), dtype=object)
-    return [(str(level), spelled == level) for level in sorted(set(spelled) - {""})]
+def groups(facet: Facet, table: dict) -> list[tuple[str, np.ndarray]]:
+    """(group name, membership per row) of a facet, over a table of core.columns.Column: a single
+    numeric part's group is the values above its threshold (Clarify's), any other facet's groups
+    are its categories or their combinations."""
+    (first, *rest) = facet.parts
+    if first.threshold is not None and not rest:
+        numbers = np.array(table[first.column].map(_number), dtype=np.float64)
+        return [(f"({first.threshold:g}, inf)", numbers > first.threshold)]
+    named = facet.labels(table)
+    return [(str(level), named == level) for level in sorted(set(named) - {""})]
+
+
+def impact_ratios(facet: Facet, table: dict, predicted: np.ndarray, scores: np.ndarray | None) -> dict:
+    """Local Law 144's table of one facet: per group its members, selection rate and impact ratio
+    (and with scores, the scoring rate and its impact ratio); suppressed groups and unknowns counted."""
+    named = facet.labels(table)
+    unknown = int((named == "").sum())
+    smallest = max(MIN_MEMBERS, math.ceil(MIN_SHARE * (len(named) - unknown)))
+    median = float(np.median(scores)) if scores is not None and len(scores) else None
+    measured: list[dict] = []
+    suppressed: list[dict] = []
+    for level in sorted(set(named) - {""}):
+        members = named == level
+        count = int(members.sum())
+        if count < smallest:
+            suppressed.append({"group": str(level), "members": count})
+            continue
+        selected = int(predicted[members].sum())
+        entry: dict = {"group": str(level), "members": count, "selected": selected, "selection_rate": selected / count}
+        if scores is not None and median is not None:
+            above = int((scores[members] > median).sum())
+            entry |= {"scored_above_median": above, "scoring_rate": above / count}
+        measured.append(entry)
+    _ratios(measured, "selection_rate", "impact_ratio")
+    if median is not None:
+        _ratios(measured, "scoring_rate", "scoring_impact_ratio")
+    return {"groups": measured, "suppressed": suppressed, "unknown": unknown, "minimum_members": smallest,
+            "median_score": median}
+
+
+def _ratios(groups: list[dict], rate: str, ratio: str) -> None:
+    """Each group's rate over the highest one's (null when no group has any)."""
+    highest = max((g[rate] for g in groups), default=0.0)
+    for group in groups:
+        group[ratio] = group[rate] / highest if highest else None
+
+
+def impact_below(report: dict, minimum: float) -> list[str]:
+    """Every impact ratio under `minimum`, as 'Gender&MaritalStatus=Male&Single impact ratio 0.62 < 0.8'."""
+    return [f"{column}={group['group']} {name.replace('_', ' ')} {group[name]:.2f} < {minimum:g}"
+            for column, table in report.get("impact_ratios", {}).items() for group in table["groups"]
+            for name in ("impact_ratio", "scoring_impact_ratio")
+            if group.get(name) is not None and group[name] < minimum]
 
 
 def _number(value) -> float:

@@ -21,6 +21,10 @@ and "worse" means worse beyond the noise of those rows, at 95 % (Z standard erro
 
 A metric outside its range for both models but not further out beyond noise (often the labels'
 own difference between groups) stays the reviewer's call, listed in the evaluation.
+
+Last, when min_impact_ratio is above 0 (off by default: the report always shows the ratios), every
+Local Law 144 impact ratio of the new model (selection and scoring, per group of every facet,
+core/bias) must reach it, with or without a champion.
 """
 
 import dataclasses
@@ -74,6 +78,7 @@ class Settings:
     auc_threshold: float = 0.0
     auc_tolerance: float = 0.01
     bias_tolerance: float = 0.0
+    min_impact_ratio: float = 0.0
 
 
 def judge(challenger: Scored, champion: Scored | None, rows: Rows, settings: Settings) -> dict:
@@ -84,6 +89,11 @@ def judge(challenger: Scored, champion: Scored | None, rows: Rows, settings: Set
     meets = not auc + margin < settings.auc_threshold  # a NaN margin (a class missing) judges the AUC alone
     verdict = "met" if auc >= settings.auc_threshold else "within noise of it" if meets else "below beyond noise"
     reasons = [f"test AUC {auc:.4f} ± {margin:.4f} (95 %) vs threshold {settings.auc_threshold:g}: {verdict}"]
+    below = bias.impact_below(challenger.audit, settings.min_impact_ratio) if settings.min_impact_ratio else []
+    if settings.min_impact_ratio:
+        reasons += [f"impact ratio: {line}" for line in below] or [
+            f"impact ratio: every group's at least {settings.min_impact_ratio:g}"]
+    meets = meets and not below
     if champion is None:
         return {"passed": meets, **fields,
                 "reasons": reasons + ["no champion yet: the first approved model is judged on its own"]}
@@ -140,7 +150,7 @@ def _bias(challenger: Scored, champion: Scored, rows: Rows, tolerance: float) ->
     facets = {facet.column: facet for facet in rows.facets}
     outside = [m for m in bias.measured(challenger.audit) if bias.distance(m.name, m.value) > 0]
     members = {(column, group): rows_in for column in {m.column for m in outside}
-               for group, rows_in in bias.groups(facets[column], rows.columns[column])}
+               for group, rows_in in bias.groups(facets[column], rows.columns)}
     z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE) / (2 * max(len(outside), 1)))
     found = []
     for ours in outside:

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> dict:
             raise UserError(f"the test split lacks the champion's feature column(s): {', '.join(lacking)}")
         champion_result, against = _score(champion, columns, y, facets)
         evaluation["attrition"]["champion"] = _summary(champion, champion_result, against.audit)
-    settings = gate.Settings(args.auc_threshold, args.auc_tolerance, args.bias_tolerance)
+    settings = gate.Settings(args.auc_threshold, args.auc_tolerance, args.bias_tolerance, args.min_impact_ratio)
     evaluation["attrition"]["gate"] = gate.judge(scored, against, gate.Rows(y, columns, facets), settings)
     artifact.write_json(args.output / "bias.json", scored.audit)
     artifact.write_json(args.output / "evaluation.json", evaluation)
@@ -78,7 +78,7 @@ def _score(trained: model.Model, columns: dict, y, facets: list[bias.Facet]) -> 
     schema = trained.schema
     probabilities = trained.predict(features.encode_table(schema, columns, len(y)))
     predicted = (probabilities >= trained.threshold).astype(int)
-    audit = bias.audit(facets, columns, y, predicted, schema.label_column, schema.classes[1])
+    audit = bias.audit(facets, columns, y, predicted, schema.label_column, schema.classes[1], probabilities)
     return metrics.evaluate(y, probabilities, trained.threshold), gate.Scored(probabilities, predicted, audit)
 
 
@@ -121,6 +121,9 @@ def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
     parser.add_argument("--bias-tolerance", type=_tolerance, default=0.0,
                         help="how much further outside an acceptable range than the champion a bias metric may "
                              "move beyond the noise of the test rows, on its scale (log for DI; default: %(default)s)")
+    parser.add_argument("--min-impact-ratio", type=_tolerance, default=0.0,
+                        help="refuse the model when any group's impact ratio (Local Law 144: its selection or "
+                             "scoring rate over the highest group's) is below this (default: %(default)s, off)")
     parser.add_argument("--bias-facets", type=bias.facets, default=None,
                         help="the groups to audit, as the bias_facets hyperparameter (default: those the model "
                              "was trained with)")

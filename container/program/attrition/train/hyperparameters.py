@@ -92,7 +92,8 @@ SPECS = (
     Spec("decision_threshold", float, 0.5, 1e-6, 1 - 1e-6,
          help="the threshold when threshold_objective is fixed"),
     Spec("bias_facets", str, bias.DEFAULT_FACETS,
-         help="comma-separated groups to audit for bias: a column (each category) or column>number"),
+         help="comma-separated groups to audit for bias: a column (each category), column>number, or an "
+              "intersection of them joined by & (Gender&Age>40)"),
     Spec("retention_levers", str, levers.DEFAULT,
          help="actionable features for levers=k, ';'-separated: column:value,value (categories it may "
               "take), column:+low..+high or column:+low%..+high% (changes); empty for none"),

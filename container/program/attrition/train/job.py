@@ -195,6 +195,7 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         summary = _report_summary(results, hp, features_schema, importance, len(y), y)
         summary["pdp"], summary["pdp_note"] = pdp["entries"], pdp["note"]
         summary["bias"] = bias.outside(bias_report)
+        summary["impact_ratios"] = bias_report.get("impact_ratios", {})
         artifact.write_text(paths.output_data_dir / "report.html",
                             report.build(summary, report_y, report_p, threshold))
         _move_in(staging, paths.model_dir)
@@ -342,7 +343,7 @@ def _infer_schema(table: data.Table, columns: dict, classes: list, hp: dict) -> 
 
 def _levers(declared: list[levers.Declared], hp: dict, facets: list, training: LabelledSet) -> list[levers.Lever]:
     """The retention levers, checked against the training data before any tree is grown."""
-    protected = set(levers.PROTECTED) | {facet.column for facet in facets}
+    protected = set(levers.PROTECTED) | {column for facet in facets for column in facet.columns}
     ranges = levers.training_ranges(training.schema, training.columns, features.column_numbers)
     return levers.resolve(declared, training.schema, ranges, protected, hp["retention_levers"] != levers.DEFAULT)
 
@@ -353,7 +354,8 @@ def _bias_audit(facets: list, hp: dict, fit: Fit) -> dict:
     validation channel's rows."""
     scored = fit.scored
     predicted = (fit.scores >= fit.results["threshold"]).astype(int)
-    report = bias.audit(facets, scored.columns, scored.y, predicted, hp["label_column"], hp["positive_class"])
+    report = bias.audit(facets, scored.columns, scored.y, predicted, hp["label_column"], hp["positive_class"],
+                        fit.scores)
     source = "validation channel" if scored.channel == environment.VALIDATION_CHANNEL else "out-of-fold"
     report["predictions"] = f"{source}, at the decision threshold"
     return report

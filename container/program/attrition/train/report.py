@@ -81,6 +81,7 @@ def _page(summary: dict, charts: list, curves: list, threshold: float) -> str:
     dropped = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in data["dropped"].items())
     hp = json.dumps(summary["hyperparameters"], indent=1, sort_keys=True)
     flagged = "".join(f"<li>{_e(line)}</li>" for line in summary.get("bias", []))
+    ratios = "".join(_impact_table(name, table) for name, table in summary.get("impact_ratios", {}).items())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Attrition model evaluation</title>
 <style>
@@ -91,6 +92,7 @@ th {{ background: #f4f4f4; text-align: left; }}
 .charts {{ display: flex; flex-wrap: wrap; gap: 12px; }}
 .cm td {{ width: 80px; text-align: center; font-size: 16px; }}
 .row {{ display: flex; gap: 40px; flex-wrap: wrap; }}
+.low {{ color: #b00; }} h3 {{ font-size: 14px; margin-bottom: 4px; }}
 pre {{ background: #f7f7f7; padding: 8px; font-size: 12px; max-height: 320px; overflow: auto; }}
 </style></head><body>
 <h1>Attrition model evaluation</h1>
@@ -111,9 +113,29 @@ pre {{ background: #f7f7f7; padding: 8px; font-size: 12px; max-height: 320px; ov
 decision threshold.</p><div class="charts">{"".join(curves)}</div>
 <h2>Bias audit</h2><p>Metrics outside their acceptable range (all figures in bias.json, in
 SageMaker Clarify's analysis.json shape; predictions are out-of-fold):</p><ul>{flagged or "<li>none</li>"}</ul>
+<h2>Impact ratios (New York City Local Law 144)</h2><p>Per group: the share flagged as likely to leave
+(selection rate) and the share scored above the median (scoring rate), each over the highest
+group's. Ratios under 0.8 (the four-fifths rule) are marked.</p><div class="row">{ratios or "<p>none audited</p>"}</div>
 <h2>Hyperparameters</h2><pre>{_e(hp)}</pre>
 </body></html>
 """
+
+
+def _impact_table(facet: str, table: dict) -> str:
+    """One facet's Local Law 144 table, with its suppressed groups and unknowns said below it."""
+    def ratio(value) -> str:
+        return "n/a" if value is None else f'<b class="low">{value:.2f}</b>' if value < 0.8 else f"{value:.2f}"
+
+    rows = "".join(
+        f"<tr><th>{_e(g['group'])}</th><td>{g['members']}</td><td>{g['selection_rate']:.1%}</td>"
+        f"<td>{ratio(g['impact_ratio'])}</td><td>{g.get('scoring_rate', 0):.1%}</td>"
+        f"<td>{ratio(g.get('scoring_impact_ratio'))}</td></tr>" for g in table["groups"])
+    left_out = ", ".join(f"{g['group']} ({g['members']})" for g in table["suppressed"])
+    notes = (f"Suppressed (under {table['minimum_members']} employees): {left_out}. " if left_out else "") + \
+        (f"Unknown value: {table['unknown']} employee(s)." if table["unknown"] else "")
+    return (f"<div><h3>{_e(facet)}</h3><table><tr><th>group</th><th>employees</th><th>selection rate</th>"
+            f"<th>impact ratio</th><th>scoring rate</th><th>scoring impact ratio</th></tr>{rows}</table>"
+            f"<p>{_e(notes)}</p></div>")
 
 
 def _line_chart(title, x_label, y_label, series, diagonal=False, dots=False, marker=None,
