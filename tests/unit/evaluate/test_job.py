@@ -86,7 +86,8 @@ def test_an_archive_is_unpacked_beside_the_outputs_and_nothing_is_left_anywhere(
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "no-tmp"))  # a /tmp that cannot be written
     code, _ = run(tmp_path, archive, ibm_text)
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "evaluation").iterdir()) == ["bias.json", "evaluation.json"]
+    assert sorted(p.name for p in (tmp_path / "evaluation").iterdir()) == [
+        "bias.json", "evaluation.json", "model_card.html", "model_card.json"]
 
 
 def test_an_archive_member_too_large_is_refused_before_it_is_read(tmp_path, ibm_text):

@@ -20,6 +20,7 @@ from ..core import (
     artifact,
     baseline,
     bias,
+    card,
     curves,
     data,
     environment,
@@ -198,6 +199,9 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         summary["impact_ratios"] = bias_report.get("impact_ratios", {})
         artifact.write_text(paths.output_data_dir / "report.html",
                             report.build(summary, report_y, report_p, threshold))
+        files = [entry["file"] for entries in data_files.values() for entry in entries]
+        card.write(paths.output_data_dir, card.Evidence(manifest, results["validation_source"],
+                                                        results["validation"], files, bias_report, importance))
         _move_in(staging, paths.model_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
