@@ -184,7 +184,7 @@ def champion(args: argparse.Namespace, folder: Path) -> dict | None:
 
 
 def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: Path, before: dict | None,
-             source: str) -> dict:
+             source: str, card: dict | None = None) -> dict:
     """The gate's verdict on a finished run; a passing model registered (and made champion with
     --promote), a refused one recorded; every decision in the audit trail."""
     from registry import promote, register
@@ -207,7 +207,7 @@ def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: 
     if not args.mlflow:
         return result
     registered = register(args.model_name, model_dir, evaluation, args.image, tracking_uri=args.mlflow,
-                          source=source, bias=bias, log=args.audit_log, trigger=trigger)
+                          source=source, bias=bias, log=args.audit_log, trigger=trigger, card=card)
     result["registered"] = registered
     if registered.get("already_registered"):
         reasons.append(f"the same model as {args.model_name} v{registered['version']} (model "

@@ -18,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-from attrition_deploy import audit, mlflow_registry
+from attrition_deploy import audit, mlflow_registry, plans
 
 APPROVALS = ("PendingManualApproval", "Approved", "Rejected")
 CHAMPION = "champion"
@@ -27,8 +27,9 @@ QUALITY = ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")
 
 def register(name: str, model_dir: Path, evaluation: dict, image: str, approval: str = "PendingManualApproval",
              tracking_uri: str | None = None, source: str = "", bias: dict | None = None,
-             log: Path | None = None, trigger: str = "") -> dict:
-    """A new version of registered model `name`, with its evaluation (and bias audit, when given);
+             log: Path | None = None, trigger: str = "", card: dict | None = None) -> dict:
+    """A new version of registered model `name`, with its evaluation (and bias audit and model
+    card, when given: the card's status, tag model_card_status, follows the approval);
     returns {"name", "version", "run_id", "model_version"}. A model registered before (the same
     model version) is not registered again: its version is returned, with "already_registered"."""
     import mlflow
@@ -51,6 +52,7 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
         "image_revision": str(manifest.get("image_revision")),
         "approval": approval,
         "source": source,
+        **({"model_card_status": plans.CARD_STATUS[approval]} if card is not None else {}),
         **{f"data_{channel}_{i}": f"{entry['file']} sha256:{entry['sha256']} rows:{entry['rows']}"
            for channel, entries in (manifest.get("data") or {}).items() for i, entry in enumerate(entries)},
         **{f"metric_{metric}": f"{float(quality[metric]['value']):.4f}" for metric in QUALITY},
@@ -61,6 +63,8 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
         mlflow.log_dict(evaluation, "evaluation.json")
         if bias is not None:
             mlflow.log_dict(bias, "bias.json")
+        if card is not None:
+            mlflow.log_dict(card, "model_card.json")
         mlflow.log_artifacts(str(model_dir), "model")
         mlflow.set_tags(tags)
     client = MlflowClient()
@@ -130,6 +134,9 @@ def promote(registered: dict, reasons: list[str], tracking_uri: str | None = Non
     _connect(tracking_uri)
     client = MlflowClient()
     client.set_model_version_tag(registered["name"], registered["version"], "approval", "Approved")
+    if "model_card_status" in client.get_model_version(registered["name"], registered["version"]).tags:
+        client.set_model_version_tag(registered["name"], registered["version"], "model_card_status",
+                                     plans.CARD_STATUS["Approved"])
     client.set_registered_model_alias(registered["name"], CHAMPION, registered["version"])
     _audit(client, log, audit.record("promoted", actor=actor or audit.actor(), trigger=trigger, model=registered,
                                      champion=before, metrics=metrics, verdict="Approved: the new champion",

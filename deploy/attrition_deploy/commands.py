@@ -220,6 +220,7 @@ def _register(args: Namespace, aws: Runner) -> str:
     if not (args.image and args.model_data):
         raise ValueError("register needs --image and --model-data, or --from-tuning-job")
     environment = dict(args.env)
+    card = _model_card(args.model_card)
     existing = aws.look("sagemaker", "describe_model", {"ModelName": args.name}, ("Could not find model",))
     if existing:
         _same_model(existing, args)
@@ -227,10 +228,13 @@ def _register(args: Namespace, aws: Runner) -> str:
         aws.call("sagemaker", "create_model", plans.model(args.name, args.image, args.model_data, args.role,
                                                           environment, network(args), tuple(args.tag)))
     if not args.group:
+        if card is not None:
+            _card(aws, plans.model_card(args.name, card, None, tuple(args.tag)))
         return str(args.name)
     aws.tolerate("sagemaker", "create_model_package_group", plans.model_package_group(args.group, tuple(args.tag)),
                  ("already exist",))
-    metadata = plans.lineage_metadata(_manifest(args.manifest), args.model_data, args.approval)
+    metadata = plans.lineage_metadata(_manifest(args.manifest), args.model_data, args.approval,
+                                      args.name if card is not None else None)
     found = None if aws.dry_run else _registered_package(aws, args.group, metadata)
     if found:
         return found
@@ -239,6 +243,10 @@ def _register(args: Namespace, aws: Runner) -> str:
                                                                  "explainability": args.explainability}, metadata,
                                   tuple(args.tag))
     arn = str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
+    if card is not None:
+        package = {"model_package_arn": arn, "model_package_group_name": args.group,
+                   "model_approval_status": args.approval}
+        _card(aws, plans.model_card(args.name, card, package, tuple(args.tag)))
     if not aws.dry_run:
         audit.append(args.audit_log, audit.record(
             "registered", actor=audit.actor(),
@@ -279,6 +287,30 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
     args.metrics = f"s3://{args.bucket}/{prefix}/evaluation.json"
     args.manifest = folder / "model" / "manifest.json"
     args.approval = "Approved"
+
+
+def _model_card(path: Path | None) -> dict | None:
+    """model_card.json as the image wrote it: a Model Card content object within CreateModelCard's limit."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text()
+        document = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"--model-card {path} is not valid JSON: {error}") from None
+    if not isinstance(document, dict) or "model_overview" not in document:
+        raise ValueError(f"--model-card {path} is not a model card (model_card.json, with model_overview)")
+    if len(text) > plans.CARD_LIMIT:
+        raise ValueError(f"--model-card {path} is {len(text):,} characters, over CreateModelCard's "
+                         f"{plans.CARD_LIMIT:,}")
+    return document
+
+
+def _card(aws: Runner, request: dict) -> None:
+    """The card created, or, when one of that name exists (the model registered again), updated."""
+    if aws.tolerate("sagemaker", "create_model_card", request, ("already exists",)) is None:
+        aws.call("sagemaker", "update_model_card", {key: request[key] for key in
+                                                    ("ModelCardName", "Content", "ModelCardStatus")})
 
 
 def _manifest(path: Path | None) -> dict:

@@ -16,7 +16,7 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
-from . import audit, mlflow_registry
+from . import audit, mlflow_registry, plans
 from .aws import Runner, dump
 
 DESCRIPTION_LIMIT = 1024  # ApprovalDescription's length limit
@@ -36,6 +36,9 @@ def approve(args: Namespace, aws: Runner) -> str:
         aws.call("sagemaker", "update_model_package", {
             "ModelPackageArn": args.package, "ModelApprovalStatus": status,
             "ApprovalDescription": f"{args.reason} (by {who})"[:DESCRIPTION_LIMIT]})
+        if metadata.get("model_card"):  # its card follows the decision
+            aws.call("sagemaker", "update_model_card", {"ModelCardName": metadata["model_card"],
+                                                        "ModelCardStatus": plans.CARD_STATUS[status]})
         model = {"package": args.package, "model_version": metadata.get("model_version", "")}
         said = f"{status} {args.package.rsplit('/', 2)[-2]}/{args.package.rsplit('/', 1)[-1]}"
     else:
@@ -70,6 +73,8 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict,
         change = f"the champion stays {name} v{before}" if before else f"{name} has no champion"
     if not dry_run:
         mlflow_registry.set_tag(args.mlflow, name, number, "approval", status)
+        if "model_card_status" in found["tags"]:  # its card (model_card.json of the run) follows the decision
+            mlflow_registry.set_tag(args.mlflow, name, number, "model_card_status", plans.CARD_STATUS[status])
         if status == "Approved":
             mlflow_registry.set_alias(args.mlflow, name, "champion", number)
         elif before == number:

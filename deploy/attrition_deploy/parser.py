@@ -140,6 +140,8 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--bias", type=s3_uri, help="s3:// URI of bias.json (the bias audit, Clarify's shape)")
     p.add_argument("--explainability", type=s3_uri, help="s3:// URI of explainability.json (Clarify's shape)")
     p.add_argument("--manifest", type=Path, help="manifest.json from the model directory")
+    p.add_argument("--model-card", type=Path, help="model_card.json (train's or evaluate's): CreateModelCard, its "
+                                                   "status following the package's approval")
     networked(p)
     audited(p)
 

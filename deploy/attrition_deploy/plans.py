@@ -275,10 +275,32 @@ def model_package(group: str, image: str, model_data: str, environment: dict[str
     return request
 
 
-def lineage_metadata(manifest: dict[str, Any], model_data: str, approval: str) -> dict[str, str]:
+# A model card's status follows its package's approval: in review while the package waits for a
+# reviewer, approved with it, back to its author (Draft) when rejected or without a package.
+CARD_LIMIT = 100_000  # CreateModelCard's Content, in characters
+CARD_STATUS = {"PendingManualApproval": "PendingReview", "Approved": "Approved", "Rejected": "Draft"}
+
+
+def model_card(name: str, content: dict[str, Any], package: dict[str, str] | None,
+               tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
+    """CreateModelCard: the card the image wrote (model_card.json), with the package it documents
+    (model_package_arn, model_package_group_name, model_approval_status) when there is one. A
+    card belongs to a package or to a model id, never both (SageMaker's rule): with a package,
+    model_overview's model_id goes (its model_name keeps the model version)."""
+    if package:
+        overview = {k: v for k, v in content.get("model_overview", {}).items() if k != "model_id"}
+        content = content | {"model_overview": overview, "model_package_details": package}
+    status = CARD_STATUS[package["model_approval_status"]] if package else "Draft"
+    return {"ModelCardName": name, "Content": json.dumps(content, sort_keys=True, separators=(",", ":")),
+            "ModelCardStatus": status, **tags(tag_pairs)}
+
+
+def lineage_metadata(manifest: dict[str, Any], model_data: str, approval: str,
+                     card: str | None = None) -> dict[str, str]:
     """CustomerMetadataProperties from manifest.json: the model points back to its data, and
-    keeps the approval status it was registered with (the package shows only its current one)."""
-    metadata = {"model_data": model_data, "registered_as": approval}
+    keeps the approval status it was registered with (the package shows only its current one),
+    and the name of its model card, if it has one."""
+    metadata = {"model_data": model_data, "registered_as": approval, **({"model_card": card} if card else {})}
     for key in ("model_version", "model_sha256", "image_revision", "trained_at", "training_job_name"):
         if manifest.get(key):
             metadata[key] = str(manifest[key])

@@ -82,7 +82,8 @@ def run(args, work: Path) -> dict:
         evaluation = json.loads(_get(s3, "attrition/evaluation/evaluation.json"))
         result["test_auc"] = evaluation["binary_classification_metrics"]["auc"]["value"]
         result.update(local.conclude(args, evaluation, json.loads(_get(s3, "attrition/evaluation/bias.json")),
-                                     _trained_model(s3, work), before, "sagemaker-local-pipeline"))
+                                     _trained_model(s3, work), before, "sagemaker-local-pipeline",
+                                     json.loads(_get(s3, "attrition/evaluation/model_card.json"))))
     return result
 
 

@@ -176,7 +176,15 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
     model_dir = trained_dir / "model"
     registered = cli(aws_env, "register", "--name", "attrition-gov", "--image", IMAGE, "--role", ROLE,
                      "--model-data", "s3://hr-models/attrition/model.tar.gz", "--group", "attrition-gov",
-                     "--manifest", model_dir / "manifest.json").stdout.strip()
+                     "--manifest", model_dir / "manifest.json",
+                     "--model-card", trained_dir / "output" / "data" / "model_card.json").stdout.strip()
+    sagemaker = client(aws_env, "sagemaker")
+    card = sagemaker.describe_model_card(ModelCardName="attrition-gov")  # in review while the package waits
+    content = json.loads(card["Content"])
+    assert card["ModelCardStatus"] == "PendingReview" and content["model_package_details"] == {
+        "model_package_arn": registered, "model_package_group_name": "attrition-gov",
+        "model_approval_status": "PendingManualApproval"}
+    assert content["intended_uses"]["risk_rating"] == "High"
     # Each event as it happened (#23): the registration shows the status it was registered with, not
     # the package's current one (read before approving: moto's UpdateModelPackage drops the package's
     # CustomerMetadataProperties, which SageMaker keeps).
@@ -185,8 +193,9 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
     reason = "bias report reviewed: Age>40 DI 0.46 comes from the labels"
     assert cli(aws_env, "approve", "--package", registered, "--reason", reason).stdout.strip() == (
         "Approved attrition-gov/1")
-    package = client(aws_env, "sagemaker").describe_model_package(ModelPackageName=registered)
+    package = sagemaker.describe_model_package(ModelPackageName=registered)
     assert package["ModelApprovalStatus"] == "Approved" and package["ApprovalDescription"].startswith(reason + " (by ")
+    assert sagemaker.describe_model_card(ModelCardName="attrition-gov")["ModelCardStatus"] == "Approved"
     logged = audit.read(Path(aws_env["ATTRITION_AUDIT_LOG"])).entries
     assert [e["event"] for e in logged] == ["approved", "registered"]
     manifest = json.loads((model_dir / "manifest.json").read_text())
@@ -201,3 +210,17 @@ def test_approving_a_package_records_who_and_why_there_and_in_the_log(aws_env, t
     assert any(reason in " ".join(e["reasons"]) for e in from_aws)
     both = cli(aws_env, "approve", "--package", registered, "--version", "attrition/1", "--reason", "x", check=False)
     assert both.returncode == 2 and "either --version NAME/VERSION (MLflow) or --package ARN" in both.stderr
+
+
+def test_a_model_card_that_is_not_one_is_refused_before_anything_is_created(aws_env, trained_dir, tmp_path):
+    common = ["register", "--name", "attrition-bad", "--image", IMAGE, "--role", ROLE, "--model-data",
+              "s3://hr-models/attrition/model.tar.gz"]
+    (tmp_path / "card.json").write_text('{"evaluation": 1}')
+    (tmp_path / "big.json").write_text(json.dumps({"model_overview": {"model_description": "x" * 100_001}}))
+    for card, said in (("card.json", "is not a model card"), ("big.json", "over CreateModelCard's 100,000")):
+        refused = cli(aws_env, *common, "--model-card", tmp_path / card, check=False)
+        assert refused.returncode == 2 and said in refused.stderr and refused.stderr.count("\n") == 1
+    assert client(aws_env, "sagemaker").list_models()["Models"] == []
+    drafted = cli(aws_env, *common, "--model-card", trained_dir / "output" / "data" / "model_card.json")
+    assert drafted.stdout.strip() == "attrition-bad"  # no package: the card stays a draft
+    assert client(aws_env, "sagemaker").describe_model_card(ModelCardName="attrition-bad")["ModelCardStatus"] == "Draft"

@@ -30,7 +30,7 @@ EVERYTHING = {
              "--warm-start-from", "attrition-tune-0", "--only", "learning_rate", "--only", "num_leaves", "--wait"],
     "register": ["--name", "attrition-v1", "--image", IMAGE, "--model-data", "s3://hr-models/attrition/m.tar.gz",
                  "--role", ROLE, "--env", "SAGEMAKER_MODEL_SERVER_WORKERS=2", "--group", "attrition-models",
-                 "--approval", "Approved", "--metrics", "s3://hr-models/attrition/out/evaluation.json",
+                 "--approval", "Approved", "--model-card", "CARD", "--metrics", "s3://hr-models/attrition/out/evaluation.json",
                  "--bias", "s3://hr-models/attrition/out/bias.json",
                  "--explainability", "s3://hr-models/attrition/out/explainability.json",
                  "--manifest", "MANIFEST", "--subnet", "subnet-0abc", "--security-group", "sg-0abc",
@@ -86,7 +86,7 @@ def concrete(args, model_dir, trained_dir):
     definition = trained_dir / "definition.json"
     definition.write_text('{"Version": "2020-12-01", "Steps": []}')
     files = {"MODEL": model_dir, "MANIFEST": model_dir / "manifest.json", "PAYLOAD": payload, "DEFINITION": definition,
-             "AUDIT": trained_dir / "dry-run-audit.jsonl"}
+             "AUDIT": trained_dir / "dry-run-audit.jsonl", "CARD": trained_dir / "output" / "data" / "model_card.json"}
     return [files.get(a, a) for a in args]
 
 

@@ -24,8 +24,9 @@ def registered_version(mlflow_server, trained_dir, env, name: str = "attrition-p
     script = (f"import json, sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
               "from pathlib import Path; from registry import register;"
               f"e = json.loads(Path({str(trained_dir / 'output' / 'data' / 'evaluation.json')!r}).read_text());"
+              f"c = json.loads(Path({str(trained_dir / 'output' / 'data' / 'model_card.json')!r}).read_text());"
               f"print(register({name!r}, Path({str(trained_dir / 'model')!r}), e, 'attrition:local',"
-              f" tracking_uri={mlflow_server!r})['version'])")
+              f" tracking_uri={mlflow_server!r}, card=c)['version'])")
     done = subprocess.run([pipelines_python(), "-c", script], capture_output=True, text=True, check=True, env=env)
     return done.stdout.strip().splitlines()[-1]  # MLflow prints lines of its own first
 
@@ -48,13 +49,16 @@ def test_approve_says_how_the_champion_changed(aws_env, mlflow_server, trained_d
     manifest = json.loads((other / "model" / "manifest.json").read_text())
     (other / "model" / "manifest.json").write_text(json.dumps({**manifest, "model_version": "0" * 16}))
     first, second = (registered_version(mlflow_server, folder, aws_env, name) for folder in (trained_dir, other))
+    assert _tags(mlflow_server, name, first)["model_card_status"] == "PendingReview"  # its card, in review
     assert approve(aws_env, mlflow_server, first, name) == f"Approved {name}/{first}: champion {name}: none -> v{first}"
+    assert _tags(mlflow_server, name, first)["model_card_status"] == "Approved"
     assert approve(aws_env, mlflow_server, second, name) == (
         f"Approved {name}/{second}: champion {name} v{first} -> v{second}")
     assert approve(aws_env, mlflow_server, first, name, "--reject") == (
         f"Rejected {name}/{first}: the champion stays {name} v{second}")
     assert approve(aws_env, mlflow_server, second, name, "--reject") == (
         f"Rejected {name}/{second}: {name} v{second} was the champion: {name} has no champion now")
+    assert _tags(mlflow_server, name, first)["model_card_status"] == "Draft"  # rejected: back to its author
     with pytest.raises(urllib.error.HTTPError):
         version_of(mlflow_server, f"registered-models/alias?name={name}&alias=champion")
     trail = [json.loads(line) for line in Path(aws_env["ATTRITION_AUDIT_LOG"]).read_text().splitlines()]
@@ -66,6 +70,11 @@ def test_approve_says_how_the_champion_changed(aws_env, mlflow_server, trained_d
         # each decision carries the data's hashes per channel and the test metrics it was made on (#23)
         assert entry["data"]["train"] == [f["sha256"] for f in manifest["data"]["train"]], entry
         assert 0.5 < entry["metrics"]["auc"] <= 1, entry
+
+
+def _tags(mlflow_server, name: str, version: str) -> dict:
+    found = version_of(mlflow_server, f"model-versions/get?name={name}&version={version}")
+    return {tag["key"]: tag["value"] for tag in found.get("tags", [])}
 
 
 def version_of(mlflow_server, path: str) -> dict:

@@ -43,10 +43,12 @@ def test_the_pipeline_runs_locally_end_to_end_and_registers_in_mlflow(image, pip
     version = result["registered"]
     probe = ("import json, sys; from mlflow.tracking import MlflowClient; c = MlflowClient(sys.argv[1]);"
              "v = c.get_model_version('attrition', sys.argv[2]); r = c.get_run(v.run_id);"
-             "print(json.dumps({'tags': v.tags, 'metrics': r.data.metrics}))")
+             "a = [f.path for f in c.list_artifacts(v.run_id)];"
+             "print(json.dumps({'tags': v.tags, 'metrics': r.data.metrics, 'artifacts': a}))")
     registered = json.loads(subprocess.run([pipelines_python(), "-c", probe, mlflow_server, version["version"]],
                                            capture_output=True, text=True, check=True).stdout)
     assert registered["tags"]["approval"] == "PendingManualApproval"
+    assert registered["tags"]["model_card_status"] == "PendingReview" and "model_card.json" in registered["artifacts"]
     assert len(registered["tags"]["model_version"]) == 16 and "sha256:" in registered["tags"]["data_train_0"]
     assert registered["metrics"]["test_auc"] == pytest.approx(result["test_auc"])
 

@@ -106,3 +106,39 @@ def test_sdk2_two_instances_in_local_mode_give_one_model(image, sdk_env, tmp_pat
     assert sorted((rank, rows) for _, rank, rows in shares) == [("0", "735"), ("1", "735")], result["log"][-3000:]
     # num_threads 0, as by default: both hosts run on this machine, so each takes its share of the cores
     assert result["log"].count("distributed: 2 hosts share this machine's") == 2, result["log"][-3000:]
+
+
+CARD_LOAD = """
+import boto3, json, sys
+from sagemaker.model_card import ModelCard
+from sagemaker.session import Session
+described = boto3.client("sagemaker", region_name="us-east-1").describe_model_card(ModelCardName=sys.argv[1])
+content = json.loads(described["Content"])
+package = content.pop("model_package_details")  # its setter searches for other cards: moto has no such Search
+card = ModelCard(name=sys.argv[1], status=described["ModelCardStatus"], **content,
+                 sagemaker_session=Session(boto3.Session(region_name="us-east-1")))
+groups = card.evaluation_details[0].metric_groups
+print(json.dumps({"status": card.status, "risk": card.intended_uses.risk_rating,
+                  "package": package["model_package_arn"], "groups": [g.name for g in groups],
+                  "metrics": sum(len(g.metric_data) for g in groups),
+                  "request": len(card._create_request_args()["Content"])}))
+"""
+
+
+def test_the_sdk_reads_the_card_register_created_into_its_typed_objects(aws_env, trained_dir):
+    """SageMaker SDK 2's ModelCard decodes every section into its own classes (enums, list sizes
+    and metric types checked): the card's content is in the schema, not only valid JSON."""
+    from tests.deploy.test_cli import IMAGE, ROLE, cli
+
+    arn = cli(aws_env, "register", "--name", "attrition-card", "--image", IMAGE, "--role", ROLE, "--model-data",
+              "s3://hr-models/attrition/model.tar.gz", "--group", "attrition-card",
+              "--model-card", trained_dir / "output" / "data" / "model_card.json").stdout.strip()
+    done = subprocess.run([str(sdk_venv("2")), "-c", CARD_LOAD, "attrition-card"],
+                          env={**aws_env, "SAGEMAKER_SUPPRESS_V2_WARNING": "1", "PYTHONWARNINGS": "ignore"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert loaded["status"] == "PendingReview" and loaded["risk"] == "High" and loaded["package"] == arn
+    assert [name.split(" (")[0] for name in loaded["groups"]] == ["Model quality", "Bias", "Impact ratios",
+                                                                  "Explainability"]
+    assert loaded["metrics"] > 20 and 0 < loaded["request"] <= 100_000  # the SDK would send it back as it is

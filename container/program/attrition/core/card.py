@@ -70,7 +70,7 @@ def _card(evidence: Evidence, every_bias_metric: bool) -> dict:
     return {
         "model_overview": {
             "model_id": manifest.get("model_version", ""),
-            "model_name": "attrition",
+            "model_name": f"attrition-{manifest.get('model_version', '')}",
             "model_description": "Predicts which employees are likely to leave within the horizon of the "
                                  "labels it was trained on, with the reasons behind each prediction (TreeSHAP).",
             "problem_type": "Binary Classification",
