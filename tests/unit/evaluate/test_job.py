@@ -87,7 +87,7 @@ def test_an_archive_is_unpacked_beside_the_outputs_and_nothing_is_left_anywhere(
     code, _ = run(tmp_path, archive, ibm_text)
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "evaluation").iterdir()) == [
-        "bias.json", "evaluation.json", "model_card.html", "model_card.json"]
+        "bias.json", "evaluation.json", "model_card.html", "model_card.json", "technical_documentation.md"]
 
 
 def test_an_archive_member_too_large_is_refused_before_it_is_read(tmp_path, ibm_text):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import artifact, bias
 from .errors import UserError
+from .schema import Schema
 
 CONTENT_LIMIT = 100_000  # CreateModelCard's Content, in characters
 PERSON = "TO BE COMPLETED BY A PERSON"
@@ -29,8 +30,8 @@ IMPORTANCE_BARS = 15
 class Evidence:
     """What a card is made of: the model's manifest, where its metrics come from ("out-of-fold
     cross-validation", "the test split"), the metrics (core.metrics.evaluate's), the datasets'
-    names, the bias audit (bias.json), the global importance (mean |SHAP| per feature), and the
-    gate's verdict when an evaluation judged the model."""
+    names, the bias audit (bias.json), the global importance (mean |SHAP| per feature), the
+    gate's verdict when an evaluation judged the model, and the model's columns."""
 
     manifest: dict
     evaluated_on: str
@@ -39,6 +40,7 @@ class Evidence:
     audit: dict
     importance: list[dict]
     gate: dict | None = None
+    schema: Schema | None = None
 
 
 def content(evidence: Evidence) -> dict:

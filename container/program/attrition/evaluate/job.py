@@ -24,7 +24,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ..core import artifact, bias, card, data, environment, features, jobs, logs, metrics, model
+from ..core import annex, artifact, bias, card, data, environment, features, jobs, logs, metrics, model
 from ..core.errors import UserError
 from . import gate
 
@@ -72,9 +72,11 @@ def run(args: argparse.Namespace) -> dict:
     artifact.write_json(args.output / "bias.json", scored.audit)
     artifact.write_json(args.output / "evaluation.json", evaluation)
     files = [entry["file"] for entry in table.files]
-    card.write(args.output, card.Evidence(trained.manifest, "the test split", result, files, scored.audit,
-                                          trained.metadata.get("feature_importance", []),
-                                          evaluation["attrition"]["gate"]))
+    evidence = card.Evidence(trained.manifest, "the test split", result, files, scored.audit,
+                             trained.metadata.get("feature_importance", []), evaluation["attrition"]["gate"],
+                             trained.schema)
+    card.write(args.output, evidence)
+    annex.write(args.output, evidence)
     return evaluation
 
 

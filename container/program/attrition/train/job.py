@@ -17,6 +17,7 @@ import lightgbm
 import numpy as np
 
 from ..core import (
+    annex,
     artifact,
     baseline,
     bias,
@@ -200,8 +201,10 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         artifact.write_text(paths.output_data_dir / "report.html",
                             report.build(summary, report_y, report_p, threshold))
         files = [entry["file"] for entries in data_files.values() for entry in entries]
-        card.write(paths.output_data_dir, card.Evidence(manifest, results["validation_source"],
-                                                        results["validation"], files, bias_report, importance))
+        evidence = card.Evidence(manifest, results["validation_source"], results["validation"], files, bias_report,
+                                 importance, schema=features_schema)
+        card.write(paths.output_data_dir, evidence)
+        annex.write(paths.output_data_dir, evidence)
         _move_in(staging, paths.model_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
