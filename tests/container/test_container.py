@@ -248,21 +248,29 @@ def test_sigterm_stops_the_server_quickly(image, trained_opt_ml, tmp_path):
 
 
 def test_monitor_flags_drift_in_traffic_the_server_captured(image, trained_opt_ml, tmp_path, ibm_text):
-    """Serve with local data capture on, send real traffic, then run `monitor` on what was captured."""
+    """Serve with local data capture on, send real traffic, then run `monitor` on what was captured.
+    The shifted traffic is captured under a data-minimisation policy (#27): no raw employee number
+    anywhere in the files, the protected columns dropped, and the same verdict."""
+    policy = {"ATTRITION_CAPTURE_HASH_COLUMNS": "EmployeeNumber", "ATTRITION_CAPTURE_HASH_KEY": "k" * 20,
+              "ATTRITION_CAPTURE_PROTECTED_COLUMNS": "Gender,MaritalStatus"}
     for name, shifted, seed in (("shifted", True, 11), ("steady", False, 12)):
         captured = tmp_path / name / "capture"
         captured.mkdir(parents=True)
-        srv = Server(image, trained_opt_ml / "model", {"ATTRITION_CAPTURE_DIR": "/capture"},
+        environment = {"ATTRITION_CAPTURE_DIR": "/capture", **(policy if shifted else {})}
+        srv = Server(image, trained_opt_ml / "model", environment,
                      ["--user", f"{os.getuid()}:{os.getgid()}", "-v", f"{captured}:/capture"])
         try:
             srv.wait_ready()
             employees = next_year(ibm_text, 1500, seed, shifted)
+            for n, employee in enumerate(employees):
+                employee["EmployeeNumber"] = f"{900000 + n}"
             for start in range(0, 1500, 100):
                 status, _, _ = invoke(srv, as_csv(employees[start:start + 100]))
                 assert status == 200
         finally:
             srv.stop()
-        assert list(captured.rglob("capture-*.jsonl"))
+        text = "".join(path.read_text() for path in captured.rglob("capture-*.jsonl"))
+        assert text and ("900000" in text) is not shifted and ("Female" in text) is not shifted
         results = tmp_path / name / "resultdata"
         results.mkdir()
         run = docker("run", "--rm", "--network", "host", "--user", f"{os.getuid()}:{os.getgid()}",
@@ -277,6 +285,14 @@ def test_monitor_flags_drift_in_traffic_the_server_captured(image, trained_opt_m
             assert "monitor: retraining recommended" in run.stdout
         else:
             assert violations == [] and "monitor: no drift found in 1500 rows" in run.stdout
+
+
+def test_a_capture_policy_without_its_key_stops_serve_with_one_line(image, trained_opt_ml):
+    run = docker("run", "--rm", "--network", "host", "-e", "ATTRITION_CAPTURE_DIR=/tmp/c",
+                 "-e", "ATTRITION_CAPTURE_HASH_COLUMNS=EmployeeNumber",
+                 "-v", f"{trained_opt_ml / 'model'}:/opt/ml/model:ro", image, "serve", check=False, timeout=60)
+    assert run.returncode == 2 and "needs ATTRITION_CAPTURE_HASH_KEY" in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr + run.stdout
 
 
 def test_a_prediction_traces_back_to_the_training_file(server, trained_opt_ml):

@@ -125,7 +125,7 @@ def test_missing_baseline_fails_clearly(tmp_path, trained_dir):
 
 
 def test_local_data_capture_feeds_the_monitor(tmp_path, trained_model, trained_dir, ibm_text):
-    recorder = datacapture.Recorder(tmp_path / "capture", percent=100)
+    recorder = datacapture.recorder(environment.capture_settings({"ATTRITION_CAPTURE_DIR": str(tmp_path / "capture")}))
     client = Client(App(trained_model, environment.serving_settings({}), recorder))
     employees = next_year(ibm_text, 300, seed=6, shifted=False)
     for start in range(0, 300, 100):
@@ -141,6 +141,43 @@ def test_local_data_capture_feeds_the_monitor(tmp_path, trained_model, trained_d
     assert monitoring.main(environ) == 0
     report = json.loads((tmp_path / "out" / "drift_report.json").read_text())
     assert report["window"]["rows"] == 300 and report["prediction"]["rows"] == 300
+
+
+@pytest.mark.parametrize("shifted", [False, True])
+def test_a_minimised_capture_keeps_no_raw_identifier_and_monitor_reaches_the_same_verdict(
+        tmp_path, trained_model, trained_dir, ibm_text, shifted):
+    """#27: identifiers hashed, protected columns in their own store; the verdict is the one a
+    full capture gets (the protected columns are listed as withheld, not as drifting)."""
+    employees = next_year(ibm_text, 1000, seed=8, shifted=shifted)
+    for n, employee in enumerate(employees):
+        employee["EmployeeNumber"] = f"EMP-{n:05d}-RAW"
+    policy = {"ATTRITION_CAPTURE_HASH_COLUMNS": "EmployeeNumber", "ATTRITION_CAPTURE_HASH_KEY": "k" * 32,
+              "ATTRITION_CAPTURE_PROTECTED_COLUMNS": "Gender,MaritalStatus",
+              "ATTRITION_CAPTURE_PROTECTED_DIR": str(tmp_path / "protected")}
+    verdicts = []
+    for name, extra in (("full", {}), ("minimised", policy)):
+        settings = environment.capture_settings({"ATTRITION_CAPTURE_DIR": str(tmp_path / name), **extra})
+        client = Client(App(trained_model, environment.serving_settings({}), datacapture.recorder(settings)))
+        for start in range(0, 1000, 100):
+            chunk = employees[start:start + 100]
+            body, kind = (as_csv(chunk), "text/csv") if start % 200 else (json.dumps(chunk), "application/json")
+            assert client.post("/invocations", data=body, headers={"Content-Type": kind}).status_code == 200
+        environ = {"SAGEMAKER_BASE_DIR": str(trained_dir), "dataset_source": str(tmp_path / name),
+                   "output_path": str(tmp_path / f"{name}-out")}
+        assert monitoring.main(environ) == 0
+        verdicts.append(json.loads((tmp_path / f"{name}-out" / "drift_report.json").read_text()))
+    full, minimised = verdicts
+    captured = "".join(p.read_text() for p in (tmp_path / "minimised").rglob("*.jsonl"))
+    assert "-RAW" not in captured and "EMP-" not in captured and captured.count("hmac-sha256:") == 1000
+    assert "Female" not in captured and "Divorced" not in captured
+    apart = [json.loads(line) for p in (tmp_path / "protected").rglob("*.jsonl") for line in p.read_text().splitlines()]
+    assert sum(len(record["columns"]["Gender"]) for record in apart) == 1000
+    assert minimised["window"]["rows"] == full["window"]["rows"] == 1000
+    assert minimised["withheld_features"] == ["Gender", "MaritalStatus"] and full["withheld_features"] == []
+    assert minimised["verdict"]["retraining_recommended"] is full["verdict"]["retraining_recommended"] is shifted
+    kept = {r["feature"]: r["psi"] for r in minimised["features"]}
+    assert kept == pytest.approx({r["feature"]: r["psi"] for r in full["features"]
+                                  if r["feature"] not in ("Gender", "MaritalStatus")})
 
 
 def test_a_record_whose_values_do_not_parse_is_skipped_not_fatal(tmp_path, trained_dir, send, ibm_text):

@@ -195,16 +195,46 @@ def serving_settings(environ: Environ = os.environ) -> ServingSettings:
 
 @dataclass(frozen=True)
 class CaptureSettings:
-    """Local data capture: off unless a folder is given."""
+    """Local data capture: off unless a folder is given; and what it keeps (serve/policy.py):
+    identifier columns as a keyed hash, protected columns apart (or dropped), files for at most
+    retention_days (0: kept until someone deletes them)."""
 
     folder: Path | None
     percent: float
+    hashed: tuple[str, ...] = ()
+    hash_key: bytes = b""
+    protected: tuple[str, ...] = ()
+    protected_folder: Path | None = None
+    retention_days: int = 0
+
+    @property
+    def minimising(self) -> bool:
+        return bool(self.hashed or self.protected)
+
+
+HASH_KEY_BYTES = 16  # the least key an HMAC of identifiers needs: shorter ones can be guessed
 
 
 def capture_settings(environ: Environ = os.environ) -> CaptureSettings:
     folder = setting(environ, "ATTRITION_CAPTURE_DIR", str, "")
+    hashed = _names(setting(environ, "ATTRITION_CAPTURE_HASH_COLUMNS", str, ""))
+    key = setting(environ, "ATTRITION_CAPTURE_HASH_KEY", str, "").encode()
+    if hashed and len(key) < HASH_KEY_BYTES:
+        raise SettingError(f"ATTRITION_CAPTURE_HASH_COLUMNS needs ATTRITION_CAPTURE_HASH_KEY: a secret of at least "
+                           f"{HASH_KEY_BYTES} characters ({len(key)} given), the same on every instance and restart")
+    protected = _names(setting(environ, "ATTRITION_CAPTURE_PROTECTED_COLUMNS", str, ""))
+    both = sorted(set(hashed) & set(protected))
+    if both:
+        raise SettingError(f"column(s) {', '.join(both)} are both hashed and protected: choose one")
+    apart = setting(environ, "ATTRITION_CAPTURE_PROTECTED_DIR", str, "")
     return CaptureSettings(Path(folder) if folder else None,
-                           setting(environ, "ATTRITION_CAPTURE_PERCENT", float, 100.0, 0.0, 100.0))
+                           setting(environ, "ATTRITION_CAPTURE_PERCENT", float, 100.0, 0.0, 100.0),
+                           hashed, key, protected, Path(apart) if apart else None,
+                           setting(environ, "ATTRITION_CAPTURE_RETENTION_DAYS", int, 0, 0, 36500))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
                         f"refused ({reasons})")
     current = baseline.statistics(schema, data.columns, data.rows, baseline.bucket_edges(reference))
     probabilities = _probabilities(data, schema, paths)
-    rows = drift.compare(reference, current) if data.rows else []
+    withheld = [f.name for f in schema.features if f.name not in data.present] if data.rows else []
+    rows = [row for row in drift.compare(reference, current) if row["feature"] not in withheld] if data.rows else []
     found = drift.violations(rows, thresholds) if data.rows else []
     prediction = _prediction_shift(extra.get("prediction"), probabilities, thresholds, found)
     report = {
@@ -67,6 +68,7 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
                    "start_time": settings.start_time or None, "end_time": settings.end_time or None},
         "prediction": prediction,
         "features": rows,
+        "withheld_features": withheld,  # in no record (a capture policy left them out): not compared
         "thresholds": vars(thresholds),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

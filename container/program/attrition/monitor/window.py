@@ -35,6 +35,7 @@ class Window:
     records: int = 0
     files: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> records skipped
+    present: set[str] = field(default_factory=set)  # features that at least one record holds
     _pending: dict[str, list] = field(default_factory=dict)  # cells not yet in columns: a batch at a time
     _pending_rows: int = 0
 
@@ -46,6 +47,8 @@ class Window:
     def add(self, frame: codecs.Frame, schema: Schema) -> None:
         for feature in schema.features:
             cells = frame.columns.get(feature.name)
+            if cells is not None:
+                self.present.add(feature.name)
             pending = self._pending.setdefault(feature.name, [])
             pending.extend(map(_cell, cells) if cells is not None else [""] * frame.n_rows)
         self.rows += frame.n_rows
@@ -109,7 +112,8 @@ def _read_record(line: str, schema: Schema, start, end, window: Window) -> str |
         return f"request content type {media_type or '(none)'} is not one we decode"
     try:
         frame = codecs.decode(capture.body(record.request), media_type, charset, schema)
-        features.encode(schema, frame.columns, frame.n_rows)  # values the model could not read
+        withheld = {name: [""] * frame.n_rows for name in schema.feature_names if name not in frame.columns}
+        features.encode(schema, frame.columns | withheld, frame.n_rows)  # values the model could not read
     except (UserError, ValueError):
         return "request body the endpoint would refuse"
     window.add(frame, schema)

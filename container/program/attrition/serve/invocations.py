@@ -18,6 +18,7 @@ from ..core.environment import ServingSettings
 from ..core.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from ..core.model import Model
 from . import counterfactuals, explanations
+from .policy import Kept
 from .recorder import Recorder
 
 MAX_DRIVERS = 100_000  # explanation entries per response: ~7 MB of JSON, SageMaker's response limit
@@ -58,7 +59,12 @@ class Invocations:
         if k:
             self.levers.check(k)
         rows: list[str] = []
+        recording = self.recorder is not None and self.recorder.sampled()
+        minimising = recording and self.recorder is not None and self.recorder.policy is not None
+        parsed: list[codecs.Frame] = []  # kept only for a capture policy, which captures the rows as parsed
         for frame in frames:
+            if minimising:
+                parsed.append(frame)
             if top_k and (len(rows) + frame.n_rows) * top_k > MAX_DRIVERS:
                 raise PayloadTooLarge(
                     f"explanations are limited to {MAX_DRIVERS:,} drivers per request (rows x explain); "
@@ -79,9 +85,10 @@ class Invocations:
                     explanations.top_drivers(self.model, matrix, frame.columns, top_k)))
             rows += codecs.encode_rows(probabilities, self.model.labels(probabilities), accept, extras)
         answer = codecs.join_rows(rows, accept).encode()
-        if self.recorder:
-            self.recorder.record(request.body, request.content_type, answer, accept, request.inference_id,
-                                 request.event_id)
+        if recording and self.recorder is not None:
+            policy = self.recorder.policy
+            kept = policy.keep(parsed) if policy else Kept(request.body, request.content_type, {})
+            self.recorder.record(kept, answer, accept, request.inference_id, request.event_id)
         return accept, answer
 
     @cached_property
