@@ -75,7 +75,7 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
     registered = {"name": name, "version": version.version, "run_id": run.info.run_id,
                   "model_version": manifest["model_version"]}
     _audit(client, log, audit.record(
-        "registered", actor=source or audit.actor(), trigger=trigger, model=registered,
+        "registered", actor=_actor(source), trigger=trigger, model=registered,
         data=audit.data_hashes(manifest),
         metrics={metric: float(quality[metric]["value"]) for metric in QUALITY}, verdict=approval,
         reasons=evaluation.get("attrition", {}).get("gate", {}).get("reasons", [])))
@@ -128,17 +128,27 @@ def champion(name: str, folder: Path, tracking_uri: str | None = None, log: Path
 
 def promote(registered: dict, reasons: list[str], tracking_uri: str | None = None, log: Path | None = None,
             actor: str = "", trigger: str = "", before: dict | None = None, metrics: dict | None = None) -> None:
-    """Make a registered version the champion: approved, and the alias moved to it."""
+    """Make a registered version the champion: approved, and the alias moved to it. A registry
+    with separation of duties refuses it to anyone but an approver: the refusal is recorded."""
+    from mlflow.exceptions import RestException
     from mlflow.tracking import MlflowClient
 
     _connect(tracking_uri)
     client = MlflowClient()
-    client.set_model_version_tag(registered["name"], registered["version"], "approval", "Approved")
+    try:
+        client.set_model_version_tag(registered["name"], registered["version"], "approval", "Approved")
+    except RestException as error:
+        if error.error_code != "PERMISSION_DENIED":
+            raise
+        audit.append(log or audit.default_log(), audit.record(
+            "refused", actor=_actor(actor), trigger=trigger, model=registered, champion=before, metrics=metrics,
+            verdict="promotion refused by the registry", reasons=[*reasons, error.message]))
+        raise
     if "model_card_status" in client.get_model_version(registered["name"], registered["version"]).tags:
         client.set_model_version_tag(registered["name"], registered["version"], "model_card_status",
                                      plans.CARD_STATUS["Approved"])
     client.set_registered_model_alias(registered["name"], CHAMPION, registered["version"])
-    _audit(client, log, audit.record("promoted", actor=actor or audit.actor(), trigger=trigger, model=registered,
+    _audit(client, log, audit.record("promoted", actor=_actor(actor), trigger=trigger, model=registered,
                                      champion=before, metrics=metrics, verdict="Approved: the new champion",
                                      reasons=reasons))
 
@@ -149,6 +159,14 @@ def _audit(client, log: Path | None, entry: dict) -> None:
     model = entry["model"]
     client.set_model_version_tag(model["name"], model["version"], f"audit.{entry['event']}",
                                  json.dumps(entry, sort_keys=True)[:5000])
+
+
+def _actor(asserted: str) -> str:
+    """Who acts: the user the registry authenticated (MLFLOW_TRACKING_USERNAME, checked by it), or,
+    on a registry without authentication, the name given (or the shell's user)."""
+    import mlflow
+
+    return mlflow_registry.authenticated_user(mlflow.get_tracking_uri()) or asserted or audit.actor()
 
 
 def _connect(tracking_uri: str | None) -> None:

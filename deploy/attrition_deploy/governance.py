@@ -42,7 +42,8 @@ def approve(args: Namespace, aws: Runner) -> str:
         model = {"package": args.package, "model_version": metadata.get("model_version", "")}
         said = f"{status} {args.package.rsplit('/', 2)[-2]}/{args.package.rsplit('/', 1)[-1]}"
     else:
-        model, champion, said, metadata = _mlflow_decision(args, status, aws.dry_run)
+        who = (args.mlflow and mlflow_registry.authenticated_user(args.mlflow)) or who  # as the registry knows them
+        model, champion, said, metadata = _refused_or(args, status, aws.dry_run, who)
     entry = audit.record("approved" if status == "Approved" else "rejected", actor=who,
                          trigger="attrition-deploy approve", model=model, champion=champion,
                          data=audit.metadata_hashes(metadata), metrics=audit.metric_values(metadata),
@@ -53,6 +54,21 @@ def approve(args: Namespace, aws: Runner) -> str:
             mlflow_registry.set_tag(args.mlflow, model["name"], model["version"], f"audit.{entry['event']}",
                                     json.dumps(entry, sort_keys=True)[:5000])
     return said
+
+
+def _refused_or(args: Namespace, status: str, dry_run: bool, who: str) -> tuple[dict, dict | None, str, dict]:
+    """The MLflow decision, or, when the registry refuses it (a data scientist approving on a
+    registry with separation of duties), the refusal in the audit trail before the error."""
+    try:
+        return _mlflow_decision(args, status, dry_run)
+    except mlflow_registry.MlflowError as error:
+        if error.status != 403:
+            raise
+        name, _, number = args.version.partition("/")
+        audit.append(args.audit_log, audit.record(
+            "refused", actor=who, trigger="attrition-deploy approve", model={"name": name, "version": number},
+            verdict=f"{status} refused by the registry", reasons=[args.reason, str(error)]))
+        raise
 
 
 def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict, dict | None, str, dict]:

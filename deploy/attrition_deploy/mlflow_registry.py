@@ -1,10 +1,14 @@
 """A model version in an MLflow Model Registry, over its REST API (urllib only: the CLI needs
 boto3 alone): its tags, its model files and its evaluation, to promote it to SageMaker; a tag or
-the `champion` alias set, to approve it."""
+the `champion` alias set, to approve it. With MLFLOW_TRACKING_USERNAME and
+MLFLOW_TRACKING_PASSWORD (MLflow's own variables) every request carries them as basic auth, for a
+registry with authentication (pipelines/registry_server.py)."""
 
+import base64
 import contextlib
 import hashlib
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -42,6 +46,20 @@ def delete_alias(tracking_uri: str, name: str, alias: str) -> None:
     _open(urllib.request.Request(f"{tracking_uri.rstrip('/')}/api/2.0/mlflow/registered-models/alias",
                                  data=json.dumps({"name": name, "alias": alias}).encode(),
                                  headers={"Content-Type": "application/json"}, method="DELETE"))
+
+
+def authenticated_user(tracking_uri: str) -> str | None:
+    """The user the registry authenticated these credentials as; None without credentials or
+    when the registry has no authentication (nothing to verify a name against)."""
+    if not _credentials():
+        return None
+    try:
+        found = _get(tracking_uri, "/api/2.0/mlflow/users/current", {})
+    except MlflowError as error:
+        if error.status == 404:
+            return None
+        raise
+    return str(found["user"]["username"])
 
 
 def alias_version(tracking_uri: str, name: str, alias: str) -> str | None:
@@ -106,8 +124,17 @@ def _post(tracking_uri: str, route: str, body: dict) -> None:
                                  headers={"Content-Type": "application/json"}, method="POST"))
 
 
+def _credentials() -> str:
+    user, password = os.environ.get("MLFLOW_TRACKING_USERNAME", ""), os.environ.get("MLFLOW_TRACKING_PASSWORD", "")
+    return base64.b64encode(f"{user}:{password}".encode()).decode() if user and password else ""
+
+
 def _open(request: "str | urllib.request.Request"):
     url = request if isinstance(request, str) else request.full_url
+    if isinstance(request, str):
+        request = urllib.request.Request(request)
+    if _credentials():
+        request.add_header("Authorization", f"Basic {_credentials()}")
     try:
         return urllib.request.urlopen(request, timeout=30)
     except urllib.error.HTTPError as error:
