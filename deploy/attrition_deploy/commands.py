@@ -69,12 +69,31 @@ def ensure_bucket(aws: Runner, bucket: str, tag_pairs: tuple[tuple[str, str], ..
 
 def role(args: Namespace, aws: Runner) -> str:
     created = aws.tolerate("iam", "create_role", plans.role(args.name, args.tag), EXISTS)
-    policy = plans.role_policy(aws.account(), aws.region, grants(args), args.repository)
+    account = aws.account()
+    policy = plans.role_policy(account, aws.region, grants(args), args.repository)
     aws.call("iam", "put_role_policy", plans.role_policy_request(args.name, policy))
+    execution_role = f"arn:aws:iam::{account}:role/{args.name}"
+    people = [_people_policy(aws, account, name, document, args.tag) for name, document in plans.people_policies(
+        account, aws.region, args.people, execution_role, grants(args)).items()] if args.people else []
     if aws.dry_run:
         return ""
     existing = created or aws.call("iam", "get_role", {"RoleName": args.name})
-    return str(existing["Role"]["Arn"])
+    return "\n".join([str(existing["Role"]["Arn"]), *people])
+
+
+def _people_policy(aws: Runner, account: str, name: str, document: dict, tag_pairs) -> str:
+    """A managed policy for people to be attached to (created, or given a new default version:
+    IAM keeps five, so the oldest non-default one goes first)."""
+    arn = f"arn:aws:iam::{account}:policy/{name}"
+    if aws.tolerate("iam", "create_policy", plans.people_policy_request(name, document, tuple(tag_pairs)),
+                    EXISTS) is None and not aws.dry_run:
+        versions = aws.call("iam", "list_policy_versions", {"PolicyArn": arn}).get("Versions", [])
+        old = sorted((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+        if len(versions) >= 5 and old:
+            aws.call("iam", "delete_policy_version", {"PolicyArn": arn, "VersionId": old[0]["VersionId"]})
+        aws.call("iam", "create_policy_version", {"PolicyArn": arn, "PolicyDocument": json.dumps(document),
+                                                  "SetAsDefault": True})
+    return arn
 
 
 def grants(args: Namespace) -> plans.Grants:

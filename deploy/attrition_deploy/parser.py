@@ -73,6 +73,9 @@ def build() -> argparse.ArgumentParser:
                    help="a further s3:// prefix the role may use: capture, batch, monitoring (repeat)")
     p.add_argument("--kms-key", action="append", default=[], help="a KMS key the role may use (repeat)")
     p.add_argument("--repository", default="attrition-sagemaker", help="ECR repository to pull")
+    p.add_argument("--people", type=sagemaker_name, metavar="GROUP",
+                   help="also the managed policies attrition-data-scientist and attrition-approver for this model "
+                        "package group (separation of duties)")
 
     def audited(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--audit-log", type=Path, default=audit.default_log(),

@@ -148,6 +148,67 @@ def role_policy(account: str, region: str, grants: Grants, repository: str) -> R
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+PEOPLE = ("attrition-data-scientist", "attrition-approver")
+
+
+def people_policies(account: str, region: str, group: str, execution_role: str, grants: Grants) -> dict[str, Request]:
+    """The two people's least-privilege policies (separation of duties): a data scientist trains
+    and registers packages pending approval only (approving is denied outright); an approver
+    approves packages of the group, moves their model cards, registers only as Approved (a model
+    approved in MLflow, register --from-mlflow) and deploys, and may never train. Both may pass
+    the execution role to SageMaker alone, and use the project's S3 prefixes and keys."""
+    arn = f"arn:aws:sagemaker:{region}:{account}"
+    pass_role = {"Sid": "PassExecutionRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": execution_role,
+                 "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}}
+    data = [s for s in role_policy(account, region, grants, "-")["Statement"]
+            if s["Sid"].startswith(("ReadWriteProjectObjects", "ListProjectPrefixes", "UseKmsKeys"))]
+    packages = f"{arn}:model-package/{group.lower()}/*"
+    read = {"Sid": "ReadRegistry", "Effect": "Allow",
+            "Action": ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
+                       "sagemaker:DescribeModel", "sagemaker:DescribeModelCard"],
+            "Resource": [packages, f"{arn}:model-package-group/{group}", f"{arn}:model/*", f"{arn}:model-card/*"]}
+    register = {"Sid": "RegisterModel", "Effect": "Allow",
+                "Action": ["sagemaker:CreateModel", "sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelCard"],
+                "Resource": [f"{arn}:model/*", f"{arn}:model-package-group/{group}", f"{arn}:model-card/*"]}
+    scientist = [
+        {"Sid": "Train", "Effect": "Allow",
+         "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                    "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+                    "sagemaker:AddTags"],
+         "Resource": [f"{arn}:training-job/*", f"{arn}:hyper-parameter-tuning-job/*"]},
+        {"Sid": "RegisterPendingApproval", "Effect": "Allow", "Action": "sagemaker:CreateModelPackage",
+         "Resource": packages,
+         "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}},
+        register,
+        {"Sid": "NeverApprove", "Effect": "Deny", "Resource": "*",
+         "Action": ["sagemaker:UpdateModelPackage", "sagemaker:UpdateModelCard"]},
+        read, pass_role, *data,
+    ]
+    approver = [
+        {"Sid": "Approve", "Effect": "Allow", "Action": "sagemaker:UpdateModelPackage", "Resource": packages},
+        {"Sid": "MoveModelCards", "Effect": "Allow", "Action": "sagemaker:UpdateModelCard",
+         "Resource": f"{arn}:model-card/*"},
+        {"Sid": "RegisterApproved", "Effect": "Allow", "Action": "sagemaker:CreateModelPackage",
+         "Resource": packages, "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}},
+        register,
+        {"Sid": "Deploy", "Effect": "Allow",
+         "Action": ["sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
+                    "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig",
+                    "sagemaker:AddTags"],
+         "Resource": [f"{arn}:endpoint/*", f"{arn}:endpoint-config/*"]},
+        {"Sid": "NeverTrain", "Effect": "Deny",
+         "Action": ["sagemaker:CreateTrainingJob", "sagemaker:CreateHyperParameterTuningJob"], "Resource": "*"},
+        read, pass_role, *data,
+    ]
+    return {PEOPLE[0]: {"Version": "2012-10-17", "Statement": scientist},
+            PEOPLE[1]: {"Version": "2012-10-17", "Statement": approver}}
+
+
+def people_policy_request(name: str, policy: Request, tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
+    return {"PolicyName": name, "PolicyDocument": json.dumps(policy),
+            "Description": f"attrition-sagemaker: what a {name.removeprefix('attrition-')} may do", **tags(tag_pairs)}
+
+
 def training_job(job: TrainingJob) -> Request:
     request: Request = {
         "TrainingJobName": job.name,

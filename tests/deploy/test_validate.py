@@ -23,7 +23,8 @@ TRAINING = ["--image", IMAGE, "--role", ROLE, "--train", "s3://hr-models/attriti
 EVERYTHING = {
     "package": ["MODEL", "--bucket", "hr-models", "--prefix", "attrition/models", "--kms-key", KEY],
     "role": ["--name", "attrition-role", "--bucket", "hr-models", "--prefix", "attrition", "--s3",
-             "s3://hr-capture/attrition/", "--kms-key", KEY, "--repository", "attrition-sagemaker"],
+             "s3://hr-capture/attrition/", "--kms-key", KEY, "--repository", "attrition-sagemaker",
+             "--people", "attrition-models"],
     "train-job": [*TRAINING, "--name", "attrition-1", "--instance-count", "2", "--max-runtime", "7200", "--wait"],
     "tune": [*TRAINING, "--name", "attrition-tune-1", "--instance-count", "1", "--max-runtime", "3600",
              "--strategy", "Bayesian", "--max-jobs", "30", "--max-parallel", "3", "--early-stopping",
