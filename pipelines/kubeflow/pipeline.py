@@ -69,10 +69,11 @@ elif step == "evaluate":
         "--output", work, "--auc-threshold", args["auc_threshold"], "--auc-tolerance", args["auc_tolerance"],
         "--bias-tolerance", args["bias_tolerance"])
     evaluation = json.load(open(os.path.join(work, "evaluation.json")))
-    for name in ("evaluation", "bias"):
+    for name in ("evaluation", "bias", "model_card"):
         os.makedirs(os.path.dirname(args[name]), exist_ok=True)
         shutil.copy(os.path.join(work, name + ".json"), args[name])
     artifact("bias")
+    artifact("model_card")
     quality = evaluation["binary_classification_metrics"]
     values = {k: quality[k]["value"] for k in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")}
     cm = quality["confusion_matrix"]
@@ -131,14 +132,15 @@ def train(train: Input[Dataset], validation: Input[Dataset], seed: int, model: O
 @dsl.container_component
 def evaluate(model: Input[Model], champion: Input[Model], test: Input[Dataset], auc_threshold: float,
              auc_tolerance: float, bias_tolerance: float, evaluation: Output[Artifact], bias: Output[Artifact],
-             metrics: Output[Metrics],
+             model_card: Output[Artifact], metrics: Output[Metrics],
              classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float),
              gate_passed: dsl.OutputPath(bool)):
     """Score the untouched test split with the new model and the champion (the image's
-    `evaluate`); metrics for the KFP UI."""
+    `evaluate`); metrics for the KFP UI, and the model card for the registry."""
     return _glue("evaluate", model=model.path, champion=champion.path, test=test.path, auc_threshold=auc_threshold,
                  auc_tolerance=auc_tolerance, bias_tolerance=bias_tolerance,
                  evaluation=evaluation.path, evaluation_uri=evaluation.uri, bias=bias.path, bias_uri=bias.uri,
+                 model_card=model_card.path, model_card_uri=model_card.uri,
                  metrics_uri=metrics.uri, classification_uri=classification.uri, test_auc=test_auc,
                  gate_passed=gate_passed)
 

@@ -56,7 +56,8 @@ def run(args, root: Path) -> dict:
     evaluation = json.loads(next(root.glob("*/evaluate/evaluation")).read_text())
     bias = json.loads(next(root.glob("*/evaluate/bias")).read_text())
     model_dir = next(root.glob("*/train/model"))
-    result.update(local.conclude(args, evaluation, bias, model_dir, before, "kubeflow-local-pipeline"))
+    card = json.loads(next(root.glob("*/evaluate/model_card")).read_text())
+    result.update(local.conclude(args, evaluation, bias, model_dir, before, "kubeflow-local-pipeline", card))
     if not result["gate_passed"]:
         result["status"] = "Refused"
     elif args.batch_score:  # the pipeline's batch step is inside the gate, out of the local runner's reach
