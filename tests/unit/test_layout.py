@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "container" / "program" / "attrition"
-JOBS = ("train", "serve", "monitor", "prepare", "evaluate", "score")
+JOBS = ("train", "serve", "monitor", "prepare", "evaluate", "score", "groundtruth")
 README = (ROOT / "README.md").read_text()
 
 

@@ -48,6 +48,9 @@ def test_equals_lightgbm_for_missing_unseen_and_odd_values(params):
     np.testing.assert_allclose(predictor.predict(odd), expected, rtol=0, atol=1e-9)
     one_by_one = [predictor.predict(odd[i:i + 1])[0] for i in range(len(odd))]
     np.testing.assert_allclose(one_by_one, expected, rtol=0, atol=1e-9)
+    # a row alone and in a batch: the same probability to the last bit (tied employees stay tied)
+    assert np.array_equal(one_by_one, predictor.predict(odd)) and np.array_equal(
+        predictor.predict(odd[:10]), predictor.predict(odd)[:10])
 
 
 def test_missing_values_follow_each_split_default_direction():

@@ -6,7 +6,8 @@ import hmac
 import pytest
 
 from attrition.core import codecs, environment
-from attrition.serve.policy import PSEUDONYM, Policy
+from attrition.core.capture import PSEUDONYM, pseudonym
+from attrition.serve.policy import Policy
 
 KEY = "a secret of 24 characters"
 
@@ -25,8 +26,8 @@ def test_identifiers_are_hashed_with_the_key_and_protected_columns_set_apart(tra
     assert kept.content_type == "text/csv"
     assert kept.body.decode() == f'Age,EmployeeNumber,JobRole\n41,{expected},"Sales, EMEA"\n30,,Nurse\n'
     assert kept.protected == {"Gender": ["Female", "Male"], "MaritalStatus": ["Single", ""]}
-    again = _policy(hash_columns="EmployeeNumber", hash_key=KEY).pseudonym("E-1001")
-    assert again == expected != _policy(hash_columns="EmployeeNumber", hash_key=KEY + "x").pseudonym("E-1001")
+    assert pseudonym(KEY.encode(), "E-1001") == expected != pseudonym((KEY + "x").encode(), "E-1001")
+    assert pseudonym(KEY.encode(), "") == ""
 
 
 def test_json_records_are_captured_as_csv_rows_monitor_reads(trained_model):

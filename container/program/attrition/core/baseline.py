@@ -165,3 +165,22 @@ def completeness(counts: dict) -> float:
 
 def missing_rate(stat: dict) -> float:
     return 1 - completeness(common(stat))
+
+
+QUALITY_CONSTRAINED = ("auc", "f1", "precision", "recall")
+QUALITY_TOLERANCE = 0.05  # how far below its baseline a metric may fall before it is a violation
+
+
+def quality_constraints(measured: dict, threshold: float, classes: list[str],
+                        tolerance: float = QUALITY_TOLERANCE) -> dict:
+    """Model Monitor's model-quality constraints.json: each metric's floor (its baseline value,
+    out of fold, less `tolerance`) with comparison_operator LessThanThreshold; the attrition
+    section keeps what scoring a window needs (the decision threshold and the classes)."""
+    return {
+        "version": 0.0,
+        "binary_classification_constraints": {
+            name: {"threshold": max(float(measured[name]) - tolerance, 0.0), "comparison_operator": "LessThanThreshold"}
+            for name in QUALITY_CONSTRAINED if name in measured},
+        "attrition": {"decision_threshold": float(threshold), "classes": list(classes), "tolerance": tolerance,
+                      "baseline": {name: float(measured[name]) for name in QUALITY_CONSTRAINED if name in measured}},
+    }

@@ -7,6 +7,8 @@ Capture files are JSON Lines, one record per invocation:
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -17,6 +19,15 @@ from typing import Any
 from .mediatypes import parse_content_type
 
 TEXT_ENCODINGS = {"text/csv": "CSV", "application/json": "JSON", "application/jsonlines": "JSON"}
+PSEUDONYM = "hmac-sha256:"
+
+
+def pseudonym(key: bytes, value: str) -> str:
+    """An identifier as a capture policy records it: its keyed hash ("" stays "": a missing value
+    is not an identifier). serve writes it; groundtruth spells an HR export's identifiers the same."""
+    if not value:
+        return ""
+    return PSEUDONYM + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def record_line(request_body: bytes, request_type: str, response_body: bytes, response_type: str,
@@ -43,6 +54,14 @@ class Record:
     time: datetime | None
     request: dict[str, Any]
     response: dict[str, Any]
+    event_id: str = ""
+    inference_id: str = ""
+
+    @property
+    def join_id(self) -> str:
+        """The id ground truth names this record by: its inferenceId when the caller gave one,
+        its eventId otherwise (SageMaker's merge does the same)."""
+        return self.inference_id or self.event_id
 
     @property
     def request_type(self) -> tuple[str, str]:
@@ -66,7 +85,8 @@ def parse_line(line: str) -> Record:
         raise ValueError("not a capture record") from None
     response = capture.get("endpointOutput")
     return Record(parse_time(metadata.get("inferenceTime")), request,
-                  response if isinstance(response, dict) else {})
+                  response if isinstance(response, dict) else {}, str(metadata.get("eventId") or ""),
+                  str(metadata.get("inferenceId") or ""))
 
 
 def body(part: dict[str, Any]) -> bytes:

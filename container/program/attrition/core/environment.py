@@ -276,6 +276,12 @@ class MonitorSettings:
     new_category: float
     prediction_shift: float
     min_rows: int
+    analysis_type: str = "DATA_QUALITY"  # or MODEL_QUALITY: predictions joined with ground truth
+    ground_truth_source: Path = Path("groundtruth")
+    baseline_given: bool = False  # baseline_constraints was set (a model-quality baseline is read, not derived)
+
+
+ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY")
 
 
 def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
@@ -299,6 +305,10 @@ def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
         new_category=setting(environ, "ATTRITION_MONITOR_NEW_CATEGORY", float, 0.01, 0.0, 1.0),
         prediction_shift=setting(environ, "ATTRITION_MONITOR_PREDICTION_SHIFT", float, 0.05, 0.0, 1.0),
         min_rows=setting(environ, "ATTRITION_MONITOR_MIN_ROWS", int, 100, 0, 10**9),
+        analysis_type=setting(environ, "analysis_type", str, "DATA_QUALITY", choices=ANALYSIS_TYPES),
+        ground_truth_source=Path(setting(environ, "ground_truth_source", str,
+                                         str(where.processing_dir / "groundtruth"))),
+        baseline_given=bool(environ.get("baseline_constraints", "").strip()),
     )
 
 

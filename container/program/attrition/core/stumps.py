@@ -61,17 +61,19 @@ class StumpPredictor:
         self.functions = functions
         self.sigmoid = sigmoid
         self.n_features = n_features
-        # The same rules as the column() methods, one value at a time, as plain tuples:
-        # a method call per feature would cost as much as the lookup itself.
-        self._steps = [(f.index, f.thresholds.tolist(), f.values.tolist(), f.missing)
-                       for f in functions if isinstance(f, Steps)]
-        self._tables = [(f.index, f.values.tolist(), f.other) for f in functions if isinstance(f, Lookup)]
+        # The same rules as the column() methods, one value at a time, as plain tuples (a method
+        # call per feature would cost as much as the lookup itself), in the same order: a row
+        # alone and in a batch sum the same numbers in the same order, so its probability is the
+        # same to the last bit (a ranking of tied employees never depends on the batch).
+        self._rules = [(f.index, f.thresholds.tolist(), f.values.tolist(), f.missing) if isinstance(f, Steps)
+                       else (f.index, None, f.values.tolist(), f.other) for f in functions]
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Positive-class probability for each row of a float64 (rows, features) matrix."""
         if len(matrix) <= SMALL:
-            return np.array([self._probability(row) for row in matrix.tolist()], dtype=np.float64)
-        scores = self.base + sum(f.column(matrix[:, f.index]) for f in self.functions)
+            scores = self.base + np.array([self._score(row) for row in matrix.tolist()], dtype=np.float64)
+        else:
+            scores = self.base + sum(f.column(matrix[:, f.index]) for f in self.functions)
         return 1.0 / (1.0 + np.exp(-self.sigmoid * scores))
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
@@ -82,15 +84,16 @@ class StumpPredictor:
             out[:, f.index] = f.column(matrix[:, f.index]) - f.expected
         return out
 
-    def _probability(self, row: list) -> float:
-        score = self.base
-        for index, thresholds, values, missing in self._steps:
+    def _score(self, row: list) -> float:
+        """The sum of the step functions at one row, added as sum() adds the columns (from 0)."""
+        score = 0.0
+        for index, thresholds, values, other in self._rules:
             x = row[index]
-            score += missing if math.isnan(x) else values[bisect_left(thresholds, x)]
-        for index, values, other in self._tables:
-            x = row[index]
-            score += values[int(x)] if -1 < x < len(values) else other
-        return 1.0 / (1.0 + math.exp(-self.sigmoid * score))
+            if thresholds is None:
+                score += values[int(x)] if -1 < x < len(values) else other
+            else:
+                score += other if math.isnan(x) else values[bisect_left(thresholds, x)]
+        return score
 
 
 def compile_stumps(booster) -> StumpPredictor | None:

@@ -10,6 +10,14 @@ Inputs (environment variables SageMaker sets; local defaults under $SAGEMAKER_BA
   publish_cloudwatch_metrics=Enabled  also writes CloudWatch metric records
 Outputs: constraint_violations.json, statistics.json (this window) and drift_report.json with
 a verdict. Violations are a result, not an error: the job exits 0. A missing baseline exits 2.
+
+With analysis_type=MODEL_QUALITY it is Model Monitor's model quality monitor instead: the
+captured predictions joined with ground_truth_source (core/groundtruth.py)
+[/opt/ml/processing/groundtruth], scored against a model-quality baseline_constraints (the
+model_quality_constraints.json `train` writes; by default derived the same way from the mounted
+model's manifest). Outputs: statistics.json (binary_classification_metrics), constraint_violations.json
+and model_quality_report.json (the join's counts and the verdict). Exit 2 only when no captured
+prediction has ground truth at all.
 """
 
 import json
@@ -23,7 +31,7 @@ import numpy as np
 from ..core import artifact, baseline, capture, environment, features, jobs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
-from . import drift, window
+from . import drift, quality, window
 
 
 def main(environ=None) -> int:
@@ -34,13 +42,15 @@ def _work(paths: environment.Paths, environ) -> str:
     environ = os.environ if environ is None else environ
     settings = environment.monitor_settings(environ)
     jobs.leave_root("monitor", reads=[settings.dataset_source, settings.baseline_statistics,
-                                      settings.baseline_constraints, paths.model_dir],
+                                      settings.baseline_constraints, settings.ground_truth_source, paths.model_dir],
                     writes=[settings.output_path, paths.output_dir])
     return f"monitor: {run(paths, environ)['verdict']['summary']}"
 
 
 def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     settings = environment.monitor_settings(environ)
+    if settings.analysis_type == "MODEL_QUALITY":
+        return _model_quality(paths, settings)
     thresholds = _thresholds(settings)
     reference = _read_json(settings.baseline_statistics)
     constraints = _read_json(settings.baseline_constraints)
@@ -89,6 +99,65 @@ def _probabilities(data: window.Window, schema: Schema, paths: environment.Paths
     return trained.predict(features.encode_table(schema, data.columns, data.rows)).tolist()
 
 
+def _model_quality(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
+    constraints = _quality_baseline(paths, settings)
+    extra = constraints["attrition"]
+    joined = quality.join(settings.dataset_source, settings.ground_truth_source, extra["classes"],
+                          _time(settings.start_time), _time(settings.end_time))
+    counts = ", ".join(f"{reason}: {count}" for reason, count in sorted(joined.counts.items()))
+    if not joined.y:
+        raise UserError(f"nothing to measure: no captured prediction in {settings.dataset_source} has ground truth "
+                        f"in {settings.ground_truth_source} ({counts or 'no records at all'})")
+    y, p = np.array(joined.y, dtype=np.int64), np.array(joined.p, dtype=np.float64)
+    measured = quality.statistics(y, p, extra["decision_threshold"])
+    found = quality.violations(measured, constraints)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    notes = quality.undefined(measured, y)
+    if len(y) < settings.min_rows:
+        summary = (f"only {len(y)} labelled rows (< {settings.min_rows}): too few to judge; "
+                   f"{len(found)} violation(s) noted")
+    elif found:
+        summary = "model quality fell: " + "; ".join(v["description"] for v in found)
+    else:
+        summary = f"model quality holds on {len(y)} labelled rows"
+    report = {"verdict": {"retraining_recommended": bool(found) and len(y) >= settings.min_rows, "summary": summary,
+                          "notes": notes},
+              "rows": len(y), "positives": int(y.sum()), "join": dict(joined.counts),
+              "metrics": {name: entry["value"] for name, entry in measured.items() if name != "confusion_matrix"},
+              "baseline": extra.get("baseline", {}), "generated_at": stamp}
+    output = settings.output_path
+    artifact.write_json(output / artifact.STATISTICS_FILE, {"version": 0.0, "dataset": {
+        "item_count": len(y), "evaluation_time": stamp}, "binary_classification_metrics": measured})
+    artifact.write_json(output / "constraint_violations.json", {"violations": found})
+    artifact.write_json(output / "model_quality_report.json", report)
+    if settings.publish_cloudwatch_metrics:
+        values = {**{name: value for name, value in report["metrics"].items() if value is not None},
+                  "retraining_recommended": float(report["verdict"]["retraining_recommended"]),
+                  "violations": float(len(found))}
+        _metric_records(paths, settings, values)
+    return report
+
+
+def _quality_baseline(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
+    """The model-quality baseline: baseline_constraints when set, else derived from the mounted
+    model (its manifest's out-of-fold metrics and threshold, its metadata's classes)."""
+    if settings.baseline_given:
+        constraints = _read_json(settings.baseline_constraints)
+    else:
+        manifest = _read_json(paths.model_dir / artifact.MANIFEST_FILE)
+        metadata = _read_json(paths.model_dir / "metadata.json")
+        classes = (metadata.get("schema") or {}).get("classes")
+        constraints = baseline.quality_constraints(manifest.get("metrics") or {},
+                                                   (manifest.get("metrics") or {}).get("decision_threshold", 0.5),
+                                                   classes or [])
+    extra = constraints.get("attrition") or {}
+    if ("binary_classification_constraints" not in constraints or len(extra.get("classes") or []) != 2
+            or not isinstance(extra.get("decision_threshold"), float)):
+        raise UserError("baseline_constraints is not a model-quality baseline: use the "
+                        "model_quality_constraints.json that `train` writes, or mount the model directory")
+    return constraints
+
+
 def _prediction_shift(baseline, probabilities, thresholds, found) -> dict:
     if not baseline or not probabilities:
         return {"available": False}
@@ -125,15 +194,20 @@ def _cloudwatch(paths: environment.Paths, settings: environment.MonitorSettings,
     (retraining_recommended, 0 or 1: what an alarm watches), the violations, each feature's PSI
     and the mean predicted probability. SageMaker publishes them to the namespace
     /aws/sagemaker/Endpoint/data-metrics with these dimensions."""
-    folder = paths.output_dir / "metrics" / "cloudwatch"
-    dimensions = [{"Name": "Endpoint", "Value": settings.endpoint_name},
-                  {"Name": "MonitoringSchedule", "Value": settings.schedule_name}]
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     values = {"retraining_recommended": float(report["verdict"]["retraining_recommended"]),
               "violations": float(violations),
               **{f"feature_psi_{row['feature']}": row["psi"] for row in report["features"]}}
     if report["prediction"].get("available"):
         values["predicted_attrition_probability"] = report["prediction"]["mean_probability"]
+    _metric_records(paths, settings, values)
+
+
+def _metric_records(paths: environment.Paths, settings: environment.MonitorSettings, values: dict) -> None:
+    """One CloudWatch metric record a line, with the endpoint and schedule as dimensions."""
+    folder = paths.output_dir / "metrics" / "cloudwatch"
+    dimensions = [{"Name": "Endpoint", "Value": settings.endpoint_name},
+                  {"Name": "MonitoringSchedule", "Value": settings.schedule_name}]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     records = [{"MetricName": name, "Timestamp": stamp, "Dimensions": dimensions, "Value": value,
                 "Unit": "Count" if name == "violations" else "None"} for name, value in values.items()]
     artifact.write_text(folder / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))

@@ -117,7 +117,7 @@ def _read_record(line: str, schema: Schema, start, end, window: Window) -> str |
     except (UserError, ValueError):
         return "request body the endpoint would refuse"
     window.add(frame, schema)
-    probabilities = _probabilities(record)
+    probabilities = probabilities_of(record)
     if probabilities is not None and len(probabilities) == frame.n_rows:
         window.probabilities.extend(probabilities)
     return None
@@ -134,7 +134,7 @@ def _read_csv_file(path: Path, schema: Schema, window: Window) -> None:
     window.add(frame, schema)
 
 
-def _probabilities(record: capture.Record) -> list[float] | None:
+def probabilities_of(record: capture.Record) -> list[float] | None:
     """Positive-class probabilities from a captured /invocations response, or None."""
     media_type, _ = record.response_type
     try:

@@ -11,15 +11,11 @@ rows as parsed, written again as CSV with a header row (so `monitor` reads it as
   eventId, for the bias monitor alone, or dropped when no store is named.
 """
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
-from ..core import codecs, mediatypes
+from ..core import capture, codecs, mediatypes
 from ..core.environment import CaptureSettings
 from ..core.values import is_missing
-
-PSEUDONYM = "hmac-sha256:"
 
 
 @dataclass(frozen=True)
@@ -48,15 +44,9 @@ class Policy:
                      for name in self.protected if name in names}
         return Kept(("\n".join(lines) + "\n").encode(), mediatypes.CSV, protected)
 
-    def pseudonym(self, value: str) -> str:
-        """The keyed hash of one identifier ("" stays "": a missing value is not an identifier)."""
-        if not value:
-            return ""
-        return PSEUDONYM + hmac.new(self.key, value.encode(), hashlib.sha256).hexdigest()
-
     def _cells(self, name: str, values) -> list[str]:
         texts = [_text(v) for v in values]
-        return [self.pseudonym(t) for t in texts] if name in self.hashed else texts
+        return [capture.pseudonym(self.key, t) for t in texts] if name in self.hashed else texts
 
 
 def _text(value) -> str:

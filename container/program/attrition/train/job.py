@@ -192,6 +192,8 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
         _write_outputs(paths, results, fit.trials)
         artifact.write_json(paths.output_data_dir / "bias.json", bias_report)
+        artifact.write_json(paths.output_data_dir / "model_quality_constraints.json",
+                            baseline.quality_constraints(results["validation"], threshold, features_schema.classes))
         artifact.write_json(paths.output_data_dir / "explainability.json",
                             _explainability(importance, expected_value, shap_rows, pdp))
         summary = _report_summary(results, hp, features_schema, importance, len(y), y)
