@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import time
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -285,6 +286,49 @@ def test_monitor_flags_drift_in_traffic_the_server_captured(image, trained_opt_m
             assert "monitor: retraining recommended" in run.stdout
         else:
             assert violations == [] and "monitor: no drift found in 1500 rows" in run.stdout
+
+
+def test_ground_truth_from_an_hr_export_feeds_the_model_quality_monitor(image, trained_opt_ml, tmp_path, ibm_text):
+    """#26: serve with capture (inference ids as SageMaker's callers send them), then the image's
+    `groundtruth` and `monitor` with analysis_type=MODEL_QUALITY, each a real `docker run`."""
+    captured, truth, results, leavers = (tmp_path / name for name in ("capture", "truth", "quality", "leavers"))
+    for folder in (captured, truth, results, leavers):
+        folder.mkdir()
+    employees = next_year(ibm_text, 200, seed=31, shifted=False)
+    for n, employee in enumerate(employees):
+        employee["EmployeeNumber"] = str(500000 + n)
+    srv = Server(image, trained_opt_ml / "model", {"ATTRITION_CAPTURE_DIR": "/capture"},
+                 ["--user", f"{os.getuid()}:{os.getgid()}", "-v", f"{captured}:/capture"])
+    try:
+        srv.wait_ready()
+        for n, employee in enumerate(employees):
+            body = as_csv([{k: v for k, v in employee.items() if k != "Attrition"}]).encode()
+            status, _, _ = request("POST", srv.url + "/invocations", body,
+                                   {"Content-Type": "text/csv", "X-Amzn-SageMaker-Inference-Id": f"hr-{n}"})
+            assert status == 200
+    finally:
+        srv.stop()
+    (leavers / "leavers.csv").write_text("EmployeeNumber,LeftOn\n" + "".join(
+        f"{e['EmployeeNumber']},{(datetime.now(UTC) + timedelta(days=90)).date()}\n"
+        for e in employees if e["Attrition"] == "Yes"))
+    user = ["--user", f"{os.getuid()}:{os.getgid()}", "--network", "host"]
+    labelled = docker("run", "--rm", *user, "-v", f"{trained_opt_ml / 'model'}:/opt/ml/processing/model:ro",
+                      "-v", f"{leavers}:/opt/ml/processing/leavers:ro",
+                      "-v", f"{captured}:/opt/ml/processing/endpointdata:ro",
+                      "-v", f"{truth}:/opt/ml/processing/groundtruth", image, "groundtruth",
+                      "--as-of", "2099-01-01", "--horizon-days", "365", check=False)
+    assert labelled.returncode == 0, labelled.stderr
+    assert "records labelled: 200" in labelled.stdout
+    scored = docker("run", "--rm", *user, "-e", "analysis_type=MODEL_QUALITY",
+                    "-v", f"{trained_opt_ml / 'model'}:/opt/ml/model:ro",
+                    "-v", f"{captured}:/opt/ml/processing/endpointdata:ro",
+                    "-v", f"{truth}:/opt/ml/processing/groundtruth:ro",
+                    "-v", f"{results}:/opt/ml/processing/resultdata", image, "monitor", check=False)
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads((results / "model_quality_report.json").read_text())
+    assert report["rows"] == 200 and report["join"]["records joined"] == 200
+    assert report["positives"] == sum(e["Attrition"] == "Yes" for e in employees)
+    assert 0.6 < report["metrics"]["auc"] <= 1 and "model quality holds on 200 labelled rows" in scored.stdout
 
 
 def test_a_capture_policy_without_its_key_stops_serve_with_one_line(image, trained_opt_ml):
