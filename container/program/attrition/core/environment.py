@@ -281,7 +281,7 @@ class MonitorSettings:
     baseline_given: bool = False  # baseline_constraints was set (a model-quality baseline is read, not derived)
 
 
-ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY")
+ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY", "MODEL_EXPLAINABILITY")
 
 
 def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:

@@ -31,7 +31,7 @@ import numpy as np
 from ..core import artifact, baseline, capture, environment, features, jobs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
-from . import drift, quality, window
+from . import attribution, drift, quality, window
 
 
 def main(environ=None) -> int:
@@ -51,6 +51,8 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     settings = environment.monitor_settings(environ)
     if settings.analysis_type == "MODEL_QUALITY":
         return _model_quality(paths, settings)
+    if settings.analysis_type == "MODEL_EXPLAINABILITY":
+        return _attribution_drift(paths, settings)
     thresholds = _thresholds(settings)
     reference = _read_json(settings.baseline_statistics)
     constraints = _read_json(settings.baseline_constraints)
@@ -135,6 +137,40 @@ def _model_quality(paths: environment.Paths, settings: environment.MonitorSettin
                   "retraining_recommended": float(report["verdict"]["retraining_recommended"]),
                   "violations": float(len(found))}
         _metric_records(paths, settings, values)
+    return report
+
+
+def _attribution_drift(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
+    """The window's mean |TreeSHAP| ranking against training's (the mounted model's metadata)."""
+    if not (paths.model_dir / artifact.MODEL_FILE).is_file():
+        raise UserError(f"no model at {paths.model_dir}: the attribution monitor computes the window's TreeSHAP "
+                        "with the model; mount the model directory")
+    trained = model.load(paths.model_dir)
+    base = {row["feature"]: row["mean_abs_shap"] for row in trained.metadata.get("feature_importance", [])}
+    if not base:
+        raise UserError(f"{paths.model_dir} has no feature_importance in metadata.json: retrain with this image")
+    data = window.read(settings.dataset_source, trained.schema, _time(settings.start_time), _time(settings.end_time))
+    if not data.rows:
+        raise UserError(f"no usable record in the window at {settings.dataset_source}")
+    current = attribution.window_importance(trained, data.columns, data.rows)
+    score = attribution.ndcg(base, current)
+    found = attribution.violations(score)
+    ranked = sorted(current, key=lambda name: -current[name])
+    summary = (f"feature attribution drift: nDCG {score:.4f} < {attribution.NDCG_THRESHOLD:g}" if found
+               else f"feature attributions hold: nDCG {score:.4f} on {data.rows} rows")
+    report = {"verdict": {"retraining_recommended": bool(found), "summary": summary}, "ndcg": score,
+              "threshold": attribution.NDCG_THRESHOLD, "rows": data.rows,
+              "ranking": [{"feature": name, "window": current[name], "baseline": base.get(name, 0.0),
+                           "baseline_rank": sorted(base, key=lambda f: -base[f]).index(name) + 1 if name in base
+                           else None} for name in ranked]}
+    output = settings.output_path
+    artifact.write_json(output / "analysis.json", {"version": "1.0", "explanations": {"kernel_shap": {"label0": {
+        "global_shap_values": current}}}, "method": f"LightGBM TreeSHAP (exact), mean |SHAP| over {data.rows} rows"})
+    artifact.write_json(output / "constraint_violations.json", {"violations": found})
+    artifact.write_json(output / "attribution_drift_report.json", report)
+    if settings.publish_cloudwatch_metrics:
+        _metric_records(paths, settings, {"feature_attribution_ndcg": score, "violations": float(len(found)),
+                                          "retraining_recommended": float(bool(found))})
     return report
 
 
