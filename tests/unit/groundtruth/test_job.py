@@ -165,3 +165,41 @@ def test_pseudonymised_captures_are_labelled_with_the_same_key(tmp_path, trained
     assert label(tmp_path, trained_dir, "--as-of", (TODAY + timedelta(days=400)).isoformat()) == 2  # without the key
     assert "values are keyed hashes: set ATTRITION_CAPTURE_HASH_COLUMNS" in (
         tmp_path / "opt_ml" / "output" / "failure").read_text()
+
+
+def _bias(tmp_path, trained_dir, **environ) -> tuple[int, dict]:
+    code = monitoring.main({"SAGEMAKER_BASE_DIR": str(trained_dir), "analysis_type": "MODEL_BIAS",
+                            "baseline_constraints": str(trained_dir / "output" / "data" / "bias.json"),
+                            "dataset_source": str(tmp_path / "capture"), "ground_truth_source": str(tmp_path / "truth"),
+                            "output_path": str(tmp_path / "bias"), **environ})
+    report = tmp_path / "bias" / "bias_drift_report.json"
+    return code, json.loads(report.read_text()) if report.exists() else {}
+
+
+def test_the_bias_drift_monitor_flags_a_group_the_model_now_fails_and_reads_the_protected_store(
+        tmp_path, trained_model, trained_dir, employees):
+    """Truth in which every woman leaves and no man does: the model's flags (which do not follow
+    gender) now miss women far more often than men, so Gender's rates leave their ranges."""
+    policy = {"ATTRITION_CAPTURE_PROTECTED_COLUMNS": "Gender,MaritalStatus",
+              "ATTRITION_CAPTURE_PROTECTED_DIR": str(tmp_path / "protected")}
+    serve_and_capture(trained_model, tmp_path / "capture", employees, policy)  # Gender set apart, not captured
+    skewed = [dict(e, Attrition="Yes" if e["Gender"] == "Female" else "No") for e in employees]
+    write_leavers(tmp_path / "leavers.csv", skewed)
+    assert label(tmp_path, trained_dir, "--as-of", (TODAY + timedelta(days=400)).isoformat()) == 0
+    code, report = _bias(tmp_path, trained_dir, protected_source=str(tmp_path / "protected"))
+    violations = json.loads((tmp_path / "bias" / "constraint_violations.json").read_text())["violations"]
+    assert code == 0 and report["rows"] == 600 and report["facets"] == ["Gender", "MaritalStatus", "Age>40"]
+    assert "Gender" in {v["feature_name"] for v in violations} and report["verdict"]["retraining_recommended"]
+    assert not any(key.startswith("joined records without") for key in report["join"])
+    analysis = json.loads((tmp_path / "bias" / "analysis.json").read_text())
+    assert {g["value_or_threshold"] for g in analysis["post_training_bias_metrics"]["facets"]["Gender"]} == {
+        "Female", "Male"}
+    missing = _bias(tmp_path, trained_dir, protected_source=str(tmp_path / "nowhere"))[1]
+    assert missing["join"]["joined records without Gender"] > 0  # no store: said, not guessed
+
+
+def test_the_bias_drift_monitor_needs_trainings_audit(tmp_path, trained_dir):
+    code = monitoring.main({"SAGEMAKER_BASE_DIR": str(trained_dir), "analysis_type": "MODEL_BIAS",
+                            "dataset_source": str(tmp_path), "output_path": str(tmp_path / "bias")})
+    assert code == 2 and "set baseline_constraints to the bias.json" in (
+        trained_dir / "output" / "failure").read_text()

@@ -279,9 +279,10 @@ class MonitorSettings:
     analysis_type: str = "DATA_QUALITY"  # or MODEL_QUALITY: predictions joined with ground truth
     ground_truth_source: Path = Path("groundtruth")
     baseline_given: bool = False  # baseline_constraints was set (a model-quality baseline is read, not derived)
+    protected_source: Path = Path("protected")  # a capture policy's protected store, for the bias monitor
 
 
-ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY", "MODEL_EXPLAINABILITY")
+ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY", "MODEL_EXPLAINABILITY", "MODEL_BIAS")
 
 
 def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
@@ -309,6 +310,7 @@ def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
         ground_truth_source=Path(setting(environ, "ground_truth_source", str,
                                          str(where.processing_dir / "groundtruth"))),
         baseline_given=bool(environ.get("baseline_constraints", "").strip()),
+        protected_source=Path(setting(environ, "protected_source", str, str(where.processing_dir / "protected"))),
     )
 
 

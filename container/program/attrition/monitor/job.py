@@ -17,7 +17,9 @@ captured predictions joined with ground_truth_source (core/groundtruth.py)
 model_quality_constraints.json `train` writes; by default derived the same way from the mounted
 model's manifest). Outputs: statistics.json (binary_classification_metrics), constraint_violations.json
 and model_quality_report.json (the join's counts and the verdict). Exit 2 only when no captured
-prediction has ground truth at all.
+prediction has ground truth at all. MODEL_BIAS: Clarify's post-training metrics on the same join,
+against train's bias.json (fairness.py). MODEL_EXPLAINABILITY: the window's TreeSHAP ranking
+against training's (attribution.py).
 """
 
 import json
@@ -28,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, baseline, capture, environment, features, jobs, model
+from ..core import artifact, baseline, bias, capture, columns, environment, features, jobs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
-from . import attribution, drift, quality, window
+from . import attribution, drift, fairness, quality, window
 
 
 def main(environ=None) -> int:
@@ -53,6 +55,8 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
         return _model_quality(paths, settings)
     if settings.analysis_type == "MODEL_EXPLAINABILITY":
         return _attribution_drift(paths, settings)
+    if settings.analysis_type == "MODEL_BIAS":
+        return _bias_drift(paths, settings)
     thresholds = _thresholds(settings)
     reference = _read_json(settings.baseline_statistics)
     constraints = _read_json(settings.baseline_constraints)
@@ -137,6 +141,47 @@ def _model_quality(paths: environment.Paths, settings: environment.MonitorSettin
                   "retraining_recommended": float(report["verdict"]["retraining_recommended"]),
                   "violations": float(len(found))}
         _metric_records(paths, settings, values)
+    return report
+
+
+def _bias_drift(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
+    """Clarify's post-training metrics on the labelled window (the facets the model was trained to
+    audit), against train's bias.json (baseline_constraints)."""
+    if not settings.baseline_given:
+        raise UserError("the bias drift monitor compares with training's audit: set baseline_constraints to the "
+                        "bias.json that `train` writes (output/data)")
+    reference = _read_json(settings.baseline_constraints)
+    if "post_training_bias_metrics" not in reference:
+        raise UserError(f"{settings.baseline_constraints} is not a bias.json with post-training metrics")
+    manifest = _read_json(paths.model_dir / artifact.MANIFEST_FILE)
+    metadata = _read_json(paths.model_dir / "metadata.json")
+    schema = Schema.from_dict(metadata["schema"])
+    facets = bias.facets(str((manifest.get("hyperparameters") or {}).get("bias_facets", bias.DEFAULT_FACETS)))
+    wanted = quality.Columns(tuple(sorted({c for f in facets for c in f.columns})), schema,
+                             settings.protected_source if settings.protected_source.is_dir() else None)
+    joined = quality.join(settings.dataset_source, settings.ground_truth_source, schema.classes,
+                          _time(settings.start_time), _time(settings.end_time), wanted)
+    if not joined.y:
+        raise UserError(f"nothing to measure: no captured prediction in {settings.dataset_source} has ground truth "
+                        f"in {settings.ground_truth_source}")
+    y, p = np.array(joined.y, dtype=np.int64), np.array(joined.p, dtype=np.float64)
+    table = {name: columns.of(values) for name, values in joined.columns.items()}
+    predicted = (p >= float(metadata["decision_threshold"])).astype(int)
+    audit = bias.audit(facets, table, y, predicted, schema.label_column, schema.classes[1], p)
+    found, notes = fairness.violations(reference, audit)
+    summary = (f"bias drift: {len(found)} group metric(s) left their range: " + "; ".join(
+        v["description"] for v in found) if found else f"no group left its range on {len(y)} labelled rows")
+    recommended = bool(found) and len(y) >= settings.min_rows
+    report = {"verdict": {"retraining_recommended": recommended, "summary": summary, "notes": notes},
+              "rows": len(y), "join": dict(joined.counts), "facets": [str(f) for f in facets]}
+    output = settings.output_path
+    artifact.write_json(output / "analysis.json", audit)
+    artifact.write_json(output / "constraint_violations.json", {"violations": found})
+    artifact.write_json(output / "bias_drift_report.json", report)
+    if settings.publish_cloudwatch_metrics:
+        _metric_records(paths, settings, {**{m.key.replace(" ", "_"): m.value for m in bias.measured(audit)},
+                                          "violations": float(len(found)),
+                                          "retraining_recommended": float(recommended)})
     return report
 
 

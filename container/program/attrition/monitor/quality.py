@@ -10,6 +10,7 @@ model's decision threshold), each with a bootstrap standard deviation, and those
 constant classifier (always the most frequent class), in Model Monitor's statistics.json shape.
 """
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import capture, groundtruth, metrics
+from ..core import capture, codecs, groundtruth, metrics
+from ..core.errors import UserError
+from ..core.schema import Schema
 from . import window
 
 BOOTSTRAP = 200  # resamples for each metric's standard deviation
@@ -29,36 +32,52 @@ NEGATIVE_SPELLINGS = ("0", "false")
 
 @dataclass
 class Joined:
-    """The labelled rows (truth y, predicted probability p) and an account of everything else."""
+    """The labelled rows (truth y, predicted probability p), the asked-for columns' values of each
+    row (for the bias monitor), and an account of everything else."""
 
     y: list[int] = field(default_factory=list)
     p: list[float] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    columns: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which request columns to keep for each joined row, read with the model's schema; those a
+    capture policy set apart are read from its protected store (by the record's eventId)."""
+
+    names: tuple[str, ...]
+    schema: Schema
+    protected: Path | None = None
 
 
 def join(captured: Path, truth: Path, classes: list[str], start: datetime | None = None,
-         end: datetime | None = None) -> Joined:
+         end: datetime | None = None, wanted: Columns | None = None) -> Joined:
     predictions = _predictions(captured, start, end)
     labels = _truth(truth)
-    joined = Joined()
+    apart = _protected(wanted.protected) if wanted and wanted.protected else {}
+    joined = Joined(columns={name: [] for name in (wanted.names if wanted else ())})
     joined.counts.update(predictions.counts)
     joined.counts.update(labels.counts)
     for event_id, rows in labels.by_id.items():
         if event_id not in predictions.by_id:
             joined.counts["ground truth naming no captured record"] += 1
             continue
-        probabilities = predictions.by_id.pop(event_id)
+        probabilities, record = predictions.by_id.pop(event_id)
         if len(rows) != len(probabilities):
             joined.counts["ground truth with another number of rows than its record"] += 1
             continue
+        values = _values(record, wanted, apart, len(rows), joined.counts) if wanted else {}
         joined.counts["records joined"] += 1
-        for label, probability in zip(rows, probabilities):
+        for i, (label, probability) in enumerate(zip(rows, probabilities)):
             value = _label(label, classes)
             if value is None:
                 joined.counts["rows whose label is not one of the model's classes"] += 1
             elif value >= 0:
                 joined.y.append(value)
                 joined.p.append(probability)
+                for name in joined.columns:
+                    joined.columns[name].append(values[name][i])
             else:
                 joined.counts["rows whose truth is not known yet"] += 1
     joined.counts["captured records with no ground truth yet"] += len(predictions.by_id)
@@ -107,7 +126,38 @@ def _predictions(folder: Path, start: datetime | None, end: datetime | None) -> 
         elif record.join_id in found.by_id:
             found.counts["captured records with a duplicated id (the first kept)"] += 1
         else:
-            found.by_id[record.join_id] = probabilities
+            found.by_id[record.join_id] = (probabilities, record)
+    return found
+
+
+def _values(record: capture.Record, wanted: Columns, apart: dict, n_rows: int, counts: Counter) -> dict[str, list]:
+    """The wanted columns of one record's rows: from its request, else from the protected store,
+    else missing (counted)."""
+    media_type, charset = record.request_type
+    try:
+        frame = codecs.decode(capture.body(record.request), media_type, charset, wanted.schema)
+        columns = frame.columns if frame.n_rows == n_rows else {}
+    except (ValueError, UserError):
+        columns = {}
+    found = {}
+    for name in wanted.names:
+        values = columns.get(name) or apart.get(record.event_id, {}).get(name)
+        if values is None or len(values) != n_rows:
+            counts[f"joined records without {name}"] += 1
+            values = [""] * n_rows
+        found[name] = ["" if v is None else str(v) for v in values]
+    return found
+
+
+def _protected(folder: Path) -> dict[str, dict[str, list]]:
+    """The protected store a capture policy writes: {eventId: {column: values}}."""
+    found: dict[str, dict[str, list]] = {}
+    for line in _lines(folder):
+        try:
+            record = json.loads(line)
+            found[str(record["eventId"])] = dict(record["columns"])
+        except (ValueError, KeyError, TypeError, RecursionError):
+            continue
     return found
 
 
