@@ -6,8 +6,11 @@ new data, its model against the champion; then whether the challenger replaced t
         --data NEW_EXPORT.csv --mlflow URI [--promote] [--batch-score] [--engine sagemaker|kubeflow]
 
 CAPTURE_DIR is what `serve` wrote with ATTRITION_CAPTURE_DIR set (or SageMaker's data capture,
-downloaded). The champion is the MLflow model version with the alias `champion`. Every decision
-goes to the audit trail (--audit-log). Exit 0 with a verdict, 2 with one line on bad input.
+downloaded). The champion is the MLflow model version with the alias `champion`. Retraining is
+triggered by drift in the inputs, by a drop in the performance estimated from the predictions
+(both in the data-quality verdict), and, with --ground-truth (what the image's `groundtruth`
+wrote), by a realised drop in model quality. Every decision goes to the audit trail
+(--audit-log). Exit 0 with a verdict, 2 with one line on bad input.
 """
 
 import json
@@ -31,6 +34,8 @@ def main(argv=None) -> int:
     parser = local.parser(__doc__.splitlines()[0])
     parser.add_argument("--capture", type=Path, required=True, help="the endpoint's captured traffic (a folder)")
     parser.add_argument("--engine", choices=sorted(RUNNERS), default="sagemaker", help="which local pipeline retrains")
+    parser.add_argument("--ground-truth", type=Path, help="ground-truth files for the capture: also judge the "
+                                                          "realised model quality")
     parser.set_defaults(data=None)  # the new export must be named: retraining on the old one proves nothing
     args = parser.parse_args(argv)
     try:
@@ -56,6 +61,9 @@ def run(args, work: Path) -> dict:
                          "--promote first")
     report = monitor(args.image, args.capture, Path(champion["path"]), work / "monitor")
     verdict = report["verdict"]
+    if args.ground_truth:
+        verdict = both(verdict, monitor(args.image, args.capture, Path(champion["path"]), work / "quality",
+                                        args.ground_truth)["verdict"])
     kept = args.audit_log.parent / f"drift-report-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     shutil.copy(work / "monitor" / "drift_report.json", kept)
     print(f"monitor: {verdict['summary']}\ndrift report: {kept}", flush=True)
@@ -86,17 +94,27 @@ def run(args, work: Path) -> dict:
             "champion": new if replaced else champion["version"], "monitor": verdict, "pipeline": outcome}
 
 
-def monitor(image: str, capture: Path, model: Path, output: Path) -> dict:
-    """The image's `monitor` job on the capture, with the champion's statistics and constraints."""
+def monitor(image: str, capture: Path, model: Path, output: Path, ground_truth: Path | None = None) -> dict:
+    """The image's `monitor` job on the capture, with the champion's baseline: data quality, or,
+    with ground truth, model quality."""
     output.mkdir(parents=True)
-    command = ["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",
+    quality = ["-e", "analysis_type=MODEL_QUALITY",
+               "-v", f"{ground_truth.resolve()}:/opt/ml/processing/groundtruth:ro"] if ground_truth else []
+    command = ["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}", *quality,
                "-v", f"{capture.resolve()}:/opt/ml/processing/endpointdata:ro", "-v", f"{model}:/opt/ml/model:ro",
                "-v", f"{output}:/opt/ml/processing/resultdata", image, "monitor"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise ValueError(f"monitor failed: {lines[-1] if lines else f'exit code {done.returncode}'}")
-    return json.loads((output / "drift_report.json").read_text())
+    return json.loads((output / ("model_quality_report.json" if ground_truth else "drift_report.json")).read_text())
+
+
+def both(drift: dict, quality: dict) -> dict:
+    """One verdict from the data-quality and the model-quality monitors: retrain when either says so."""
+    return {"retraining_recommended": drift["retraining_recommended"] or quality["retraining_recommended"],
+            "summary": f"{drift['summary']}; {quality['summary']}",
+            "reasons": drift["reasons"] + ([quality["summary"]] if quality["retraining_recommended"] else [])}
 
 
 def retrain(args, trigger: str) -> dict:

@@ -95,3 +95,39 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
     events = [e["event"] for e in audit.read(Path(pipeline_env["ATTRITION_AUDIT_LOG"]), model=NAME).entries]
     decided = ["promoted", "registered"] if result["replaced_champion"] else ["refused"]
     assert events == decided + ["retraining-started", "retraining-skipped", "promoted", "registered"], events
+
+
+def test_a_realised_drop_in_model_quality_triggers_retraining_too(image, trained_dir, tmp_path, ibm_text):
+    """#26: with --ground-truth, retrain_on_drift also runs the model quality monitor, and a window
+    with no drift in its inputs but whose truth the model no longer predicts is a reason to retrain."""
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    sys.path[:0] = [str(ROOT / "pipelines")]
+    import retrain_on_drift
+
+    from tests.container.docker_helpers import docker
+
+    employees = next_year(ibm_text, 400, seed=17, shifted=False)
+    for n, employee in enumerate(employees):
+        employee["EmployeeNumber"] = str(700000 + n)
+    served_traffic(image, trained_dir / "model", tmp_path / "capture", employees)
+    leavers, truth = tmp_path / "leavers", tmp_path / "truth"
+    leavers.mkdir()
+    truth.mkdir()
+    soon = (datetime.now(UTC) + timedelta(days=30)).date()
+    shuffled = [e["Attrition"] for e in employees][::-1]  # the truth no longer follows the model
+    (leavers / "leavers.csv").write_text("EmployeeNumber,LeftOn\n" + "".join(
+        f"{e['EmployeeNumber']},{soon}\n" for e, left in zip(employees, shuffled) if left == "Yes"))
+    docker("run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",
+           "-v", f"{trained_dir / 'model'}:/opt/ml/processing/model:ro",
+           "-v", f"{leavers}:/opt/ml/processing/leavers:ro",
+           "-v", f"{tmp_path / 'capture'}:/opt/ml/processing/endpointdata:ro",
+           "-v", f"{truth}:/opt/ml/processing/groundtruth", image, "groundtruth", "--as-of", "2099-01-01")
+    drift = retrain_on_drift.monitor(image, tmp_path / "capture", trained_dir / "model", tmp_path / "drift")
+    quality = retrain_on_drift.monitor(image, tmp_path / "capture", trained_dir / "model", tmp_path / "quality",
+                                       truth)
+    assert drift["verdict"]["retraining_recommended"] is False  # the inputs did not drift
+    assert quality["verdict"]["retraining_recommended"] is True and quality["rows"] == 400
+    verdict = retrain_on_drift.both(drift["verdict"], quality["verdict"])
+    assert verdict["retraining_recommended"] and "model quality fell" in verdict["reasons"][-1]

@@ -213,3 +213,18 @@ def test_records_nested_too_deep_or_with_huge_numbers_are_skipped_and_counted(tm
     assert code == 0 and report["window"]["rows"] == 100
     assert report["window"]["skipped"] == {"truncated or malformed capture line": 1,
                                            "request body the endpoint would refuse": 1}
+
+
+def test_performance_is_estimated_before_the_labels_and_a_window_it_cannot_rank_is_flagged(
+        tmp_path, trained_dir, send, ibm_text):
+    steady = capture_traffic(send, next_year(ibm_text, 1000, seed=4, shifted=False))
+    code, violations, report = run_monitor(tmp_path / "steady", trained_dir, {"capture.jsonl": steady})
+    estimated = report["estimated_performance"]
+    assert code == 0 and 0.7 < estimated["auc"]["value"] < 0.95 and estimated["auc"]["low"] < estimated["auc"]["high"]
+    assert not [v for v in violations if v["constraint_check_type"] == "estimated_performance_check"]
+    same = [next_year(ibm_text, 1, seed=9, shifted=False)[0]] * 400  # one employee 400 times: nothing to rank
+    code, violations, report = run_monitor(tmp_path / "same", trained_dir,
+                                           {"capture.jsonl": capture_traffic(send, same)})
+    assert report["estimated_performance"]["auc"]["value"] == pytest.approx(0.5)
+    assert ("estimated_auc", "estimated_performance_check") in flagged(violations)
+    assert report["verdict"]["retraining_recommended"] is True

@@ -8,7 +8,8 @@ def test_report_html_is_written(trained_dir):
     for title in ("ROC curve", "Precision-recall curve", "Calibration", "Threshold vs F1",
                   "Global importance", "Confusion matrix", "EmployeeNumber",
                   "How the risk responds to each feature", "exact step function", "OverTime: probability of leaving",
-                  "Impact ratios (New York City Local Law 144)", "<h3>MaritalStatus</h3>", "(-inf, 40]"):
+                  "Impact ratios (New York City Local Law 144)", "<h3>MaritalStatus</h3>", "(-inf, 40]",
+                  "Brier score", "Calibration error (ECE)", "AUC expected from the probabilities"):
         assert title in page
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from ..core import artifact, baseline, bias, capture, columns, environment, features, jobs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
-from . import attribution, drift, fairness, quality, window
+from . import attribution, drift, estimate, fairness, quality, window
 
 
 def main(environ=None) -> int:
@@ -77,12 +77,14 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     rows = [row for row in drift.compare(reference, current) if row["feature"] not in withheld] if data.rows else []
     found = drift.violations(rows, thresholds) if data.rows else []
     prediction = _prediction_shift(extra.get("prediction"), probabilities, thresholds, found)
+    estimated = _estimated(extra, probabilities, found) if data.rows else {}
     report = {
         "verdict": _verdict(data, found, thresholds),
         "window": {"files": data.files, "records": data.records, "rows": data.rows,
                    "skipped": dict(data.skipped), "source": str(source),
                    "start_time": settings.start_time or None, "end_time": settings.end_time or None},
         "prediction": prediction,
+        "estimated_performance": estimated,
         "features": rows,
         "withheld_features": withheld,  # in no record (a capture policy left them out): not compared
         "thresholds": vars(thresholds),
@@ -239,6 +241,24 @@ def _quality_baseline(paths: environment.Paths, settings: environment.MonitorSet
     return constraints
 
 
+def _estimated(extra: dict, probabilities: Sequence[float], found: list) -> dict:
+    """The window's performance estimated from its probabilities (estimate.py); a finding when even
+    the interval's upper end lies below training's out-of-fold value less QUALITY_TOLERANCE."""
+    threshold = extra.get("decision_threshold")
+    if not probabilities or not isinstance(threshold, float):
+        return {}
+    estimated = estimate.estimate(np.asarray(probabilities, dtype=np.float64), threshold, extra.get("calibration"))
+    trained = extra.get("metrics") or {}
+    for name in ("auc", "f1"):
+        floor = trained.get(name, float("nan")) - baseline.QUALITY_TOLERANCE
+        if name in estimated and estimated[name]["high"] < floor:
+            found.append({"feature_name": f"estimated_{name}", "constraint_check_type": "estimated_performance_check",
+                          "description": f"estimated {name} {estimated[name]['value']:.3f} (95 % "
+                                         f"{estimated[name]['low']:.3f}..{estimated[name]['high']:.3f}) is below "
+                                         f"training's {trained[name]:.3f} less {baseline.QUALITY_TOLERANCE:g}"})
+    return estimated
+
+
 def _prediction_shift(baseline, probabilities, thresholds, found) -> dict:
     if not baseline or not probabilities:
         return {"available": False}
@@ -280,6 +300,7 @@ def _cloudwatch(paths: environment.Paths, settings: environment.MonitorSettings,
               **{f"feature_psi_{row['feature']}": row["psi"] for row in report["features"]}}
     if report["prediction"].get("available"):
         values["predicted_attrition_probability"] = report["prediction"]["mean_probability"]
+    values.update({f"estimated_{name}": entry["value"] for name, entry in report["estimated_performance"].items()})
     _metric_records(paths, settings, values)
 
 

@@ -21,6 +21,7 @@ from ..core import (
     artifact,
     baseline,
     bias,
+    calibration,
     card,
     curves,
     data,
@@ -186,7 +187,16 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         model.save(staging, booster, {"schema": features_schema.to_dict(), "decision_threshold": threshold,
                                       "feature_importance": importance,
                                       levers.METADATA_KEY: [lever.to_dict() for lever in actionable]})
-        _write_baseline(staging, features_schema, columns, rows, p_train, threshold)
+        scored_y = fit.scored.y
+        results["calibration"] = {"brier": calibration.brier(scored_y, fit.scores),
+                                  "expected_calibration_error": calibration.expected_calibration_error(
+                                      scored_y, fit.scores), "rows": int(len(scored_y)),
+                                  "expected_auc": calibration.expected_auc(fit.scores, fit.scores),
+                                  "auc": metrics.roc_auc(scored_y, fit.scores)}
+        _write_baseline(staging, features_schema, columns, rows, p_train, threshold,
+                        {"calibration": calibration.needed(scored_y, fit.scores),
+                         "metrics": {name: float(results["validation"][name])
+                                     for name in ("auc", "precision", "recall", "f1", "accuracy")}})
         manifest = lineage.manifest(staging, data_files, hp, results,
                                     environment.job_identity(environ), started)
         artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
@@ -413,14 +423,17 @@ def _explainability(importance: list, expected_value: float, rows: int, pdp: dic
                 "pdp": pdp["entries"], "pdp_method": pdp["note"]}}
 
 
-def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, threshold) -> None:
-    """statistics.json and constraints.json: Model Monitor's baseline, shipped with the model."""
+def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, threshold, quality: dict) -> None:
+    """statistics.json and constraints.json: Model Monitor's baseline, shipped with the model; its
+    attrition section also keeps the out-of-fold calibration map and metrics the monitor's
+    performance estimate reads through and is judged against."""
     stats = baseline.statistics(features_schema, columns, n_rows)
     extra = {
         "schema": features_schema.to_dict(),
         "decision_threshold": threshold,
         "prediction": {"mean_probability": float(np.mean(probabilities)),
                        "positive_rate": float(np.mean(probabilities >= threshold))},
+        **quality,
     }
     artifact.write_json(model_dir / artifact.STATISTICS_FILE, stats)
     artifact.write_json(model_dir / artifact.CONSTRAINTS_FILE,
@@ -440,6 +453,7 @@ def _report_summary(results, hp, features_schema, importance, rows, y) -> dict:
         "source": "Metrics from the " + results["validation_source"],
         "metrics": results["validation"],
         "threshold_note": results["threshold_note"],
+        "calibration": results.get("calibration", {}),
         "hyperparameters": hp,
         "importance": importance,
         "data": {"rows": rows, "positives": int(y.sum()),

@@ -77,6 +77,10 @@ def _page(summary: dict, charts: list, curves: list, threshold: float) -> str:
                           ("Accuracy", "accuracy"), ("Precision", "precision"),
                           ("Recall", "recall"), ("F1", "f1"))
     )
+    measured = summary.get("calibration") or {}
+    rows += "".join(f"<tr><th>{name}</th><td>{measured[key]:.4f}</td></tr>" for name, key in (
+        ("Brier score", "brier"), ("Calibration error (ECE)", "expected_calibration_error"),
+        ("AUC expected from the probabilities", "expected_auc")) if key in measured)
     data = summary["data"]
     dropped = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in data["dropped"].items())
     hp = json.dumps(summary["hyperparameters"], indent=1, sort_keys=True)

@@ -1,0 +1,106 @@
+"""How close the monitor's estimate of performance comes before the labels arrive.
+
+    .venv/bin/python bench/estimates.py     (BENCH_RUNS, default 200)
+
+A champion is trained on this year's half of the bundled employees (pipelines/next_year.py
+--this-year); its baseline keeps the out-of-fold calibration map. Then BENCH_RUNS windows of 500
+employees are drawn from the other half, whose labels are known: the model scores them (as the
+endpoint would), monitor/estimate.py estimates ROC AUC, precision, recall and F1 from the
+probabilities alone, and the estimate is compared with what the labels say. Printed per setting:
+the mean |estimated - realised|, the noise floor (the mean |realised - its own expectation|, which
+no estimate can beat), and how often the 95 % interval held the realised value, on unshifted
+windows and on next_year's shifted ones
+(whose shift changes features but not the labels: the relation between the two moves, which no
+estimate from probabilities can see).
+"""
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
+from attrition.core import codecs, features, metrics, model  # noqa: E402
+from attrition.monitor import estimate  # noqa: E402
+from attrition.train import job as training  # noqa: E402
+from pipelines.next_year import halves, sample  # noqa: E402
+
+BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+ROWS = 500
+NAMES = ("auc", "precision", "recall", "f1")
+
+
+def main() -> int:
+    runs = int(os.environ.get("BENCH_RUNS", "200"))
+    this_year, unseen = halves(list(csv.DictReader(io.StringIO(BUNDLED.read_text()))))
+    with tempfile.TemporaryDirectory(prefix="attrition-bench-") as folder:
+        base = Path(folder) / "opt_ml"
+        (base / "input" / "data" / "train").mkdir(parents=True)
+        (base / "input" / "data" / "train" / "this_year.csv").write_text(as_csv(this_year))
+        (base / "input" / "config").mkdir(parents=True)
+        (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"seed": "0"}))
+        assert quiet(training.main, {"SAGEMAKER_BASE_DIR": str(base)}) == 0
+        champion = model.load(base / "model")
+        mapping = json.loads((base / "model" / "constraints.json").read_text())["attrition"]["calibration"]
+        measured = json.loads((base / "output" / "data" / "metrics.json").read_text())["calibration"]
+        print(f"out of fold: AUC {measured['auc']:.4f}, expected from the probabilities "
+              f"{measured['expected_auc']:.4f}, Brier {measured['brier']:.4f}, "
+              f"ECE {measured['expected_calibration_error']:.4f}")
+        print("calibration map: " + (f"Platt a={mapping['a']:.3f} b={mapping['b']:.3f}" if mapping else
+                                     "none needed (the raw out-of-fold probabilities expect the realised AUC)"))
+        print(f"{'window':>10} {'map':>4}  " + "  ".join(f"{n + ' |err|':>15} {'noise':>6} {'cover':>6}"
+                                                        for n in NAMES))
+        for shifted in (False, True):
+            windows = [sample(unseen, ROWS, 2000 + seed, shifted) for seed in range(runs)]
+            scored = [score(champion, w) for w in windows]
+            for used in ((mapping, None) if mapping else (None,)):
+                errors, noise, covered = compare(scored, champion.threshold, used)
+                print(f"{'shifted' if shifted else 'unshifted':>10} {'yes' if used else 'no':>4}  " + "  ".join(
+                    f"{np.mean(errors[n]):>15.4f} {np.mean(noise[n]):>6.4f} {np.mean(covered[n]):>6.1%}"
+                    for n in NAMES))
+    return 0
+
+
+def score(champion, employees: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    rows = [{k: v for k, v in e.items() if k != "Attrition"} for e in employees]
+    frame = codecs.decode(as_csv(rows).encode(), "text/csv", "utf-8", champion.schema)
+    p = champion.predict(features.encode(champion.schema, frame.columns, frame.n_rows))
+    return np.array([e["Attrition"] == "Yes" for e in employees], dtype=np.int64), p
+
+
+def compare(scored, threshold: float, mapping) -> tuple[dict, dict, dict]:
+    errors: dict = {n: [] for n in NAMES}
+    noise: dict = {n: [] for n in NAMES}
+    covered: dict = {n: [] for n in NAMES}
+    for y, p in scored:
+        realised = metrics.evaluate(y, p, threshold)
+        estimated = estimate.estimate(p, threshold, mapping)
+        for name in NAMES:
+            errors[name].append(abs(estimated[name]["value"] - realised[name]))
+            noise[name].append(estimated[name]["noise"])
+            covered[name].append(estimated[name]["low"] <= realised[name] <= estimated[name]["high"])
+    return errors, noise, covered
+
+
+def quiet(function, *args) -> int:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return function(*args)
+
+
+def as_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
