@@ -280,6 +280,7 @@ class MonitorSettings:
     ground_truth_source: Path = Path("groundtruth")
     baseline_given: bool = False  # baseline_constraints was set (a model-quality baseline is read, not derived)
     protected_source: Path = Path("protected")  # a capture policy's protected store, for the bias monitor
+    history: Path | None = None  # earlier runs' reports, for monitor_report.html's trend
 
 
 ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY", "MODEL_EXPLAINABILITY", "MODEL_BIAS")
@@ -311,6 +312,8 @@ def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
                                          str(where.processing_dir / "groundtruth"))),
         baseline_given=bool(environ.get("baseline_constraints", "").strip()),
         protected_source=Path(setting(environ, "protected_source", str, str(where.processing_dir / "protected"))),
+        history=Path(setting(environ, "ATTRITION_MONITOR_HISTORY", str, "")) or None
+        if setting(environ, "ATTRITION_MONITOR_HISTORY", str, "") else None,
     )
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from ..core import artifact, baseline, bias, capture, columns, environment, features, jobs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
-from . import attribution, drift, estimate, fairness, quality, window
+from . import attribution, drift, estimate, fairness, page, quality, window
 
 
 def main(environ=None) -> int:
@@ -94,6 +94,8 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     artifact.write_json(output / "constraint_violations.json", {"violations": found})
     artifact.write_json(output / artifact.STATISTICS_FILE, current)
     artifact.write_json(output / "drift_report.json", report)
+    sections = [_estimate_section(estimated)] if estimated else []
+    _page(settings, "Data quality", report, [*sections, page.distributions(reference, current, rows)])
     if settings.publish_cloudwatch_metrics:
         _cloudwatch(paths, settings, report, len(found))
     return report
@@ -138,6 +140,12 @@ def _model_quality(paths: environment.Paths, settings: environment.MonitorSettin
         "item_count": len(y), "evaluation_time": stamp}, "binary_classification_metrics": measured})
     artifact.write_json(output / "constraint_violations.json", {"violations": found})
     artifact.write_json(output / "model_quality_report.json", report)
+    _page(settings, "Model quality", report, [page.metrics_table(
+        "Model quality on the labelled rows", [
+            (name, "undefined" if entry["value"] is None else f"{entry['value']:.4f}",
+             "" if entry["standard_deviation"] is None else f"± {1.96 * entry['standard_deviation']:.4f} (95 %)")
+            for name, entry in measured.items() if name != "confusion_matrix"],
+        f"{len(y)} employees whose truth is known, {int(y.sum())} of them left; " + counts)])
     if settings.publish_cloudwatch_metrics:
         values = {**{name: value for name, value in report["metrics"].items() if value is not None},
                   "retraining_recommended": float(report["verdict"]["retraining_recommended"]),
@@ -180,6 +188,7 @@ def _bias_drift(paths: environment.Paths, settings: environment.MonitorSettings)
     artifact.write_json(output / "analysis.json", audit)
     artifact.write_json(output / "constraint_violations.json", {"violations": found})
     artifact.write_json(output / "bias_drift_report.json", report)
+    _page(settings, "Bias drift", report, [page.groups_table(audit)])
     if settings.publish_cloudwatch_metrics:
         _metric_records(paths, settings, {**{m.key.replace(" ", "_"): m.value for m in bias.measured(audit)},
                                           "violations": float(len(found)),
@@ -203,22 +212,53 @@ def _attribution_drift(paths: environment.Paths, settings: environment.MonitorSe
     score = attribution.ndcg(base, current)
     found = attribution.violations(score)
     ranked = sorted(current, key=lambda name: -current[name])
+    ranking = [{"feature": name, "window": current[name], "baseline": base.get(name, 0.0),
+                "baseline_rank": sorted(base, key=lambda f: -base[f]).index(name) + 1 if name in base else None}
+               for name in ranked]
     summary = (f"feature attribution drift: nDCG {score:.4f} < {attribution.NDCG_THRESHOLD:g}" if found
                else f"feature attributions hold: nDCG {score:.4f} on {data.rows} rows")
     report = {"verdict": {"retraining_recommended": bool(found), "summary": summary}, "ndcg": score,
-              "threshold": attribution.NDCG_THRESHOLD, "rows": data.rows,
-              "ranking": [{"feature": name, "window": current[name], "baseline": base.get(name, 0.0),
-                           "baseline_rank": sorted(base, key=lambda f: -base[f]).index(name) + 1 if name in base
-                           else None} for name in ranked]}
+              "threshold": attribution.NDCG_THRESHOLD, "rows": data.rows, "ranking": ranking}
     output = settings.output_path
     artifact.write_json(output / "analysis.json", {"version": "1.0", "explanations": {"kernel_shap": {"label0": {
         "global_shap_values": current}}}, "method": f"LightGBM TreeSHAP (exact), mean |SHAP| over {data.rows} rows"})
     artifact.write_json(output / "constraint_violations.json", {"violations": found})
     artifact.write_json(output / "attribution_drift_report.json", report)
+    _page(settings, "Feature attribution drift", report, [page.ranking_table(ranking)])
     if settings.publish_cloudwatch_metrics:
         _metric_records(paths, settings, {"feature_attribution_ndcg": score, "violations": float(len(found)),
                                           "retraining_recommended": float(bool(found))})
     return report
+
+
+def _estimate_section(estimated: dict) -> str:
+    return page.metrics_table("Performance estimated before the labels arrive", [
+        (name, f"{entry['value']:.4f}", f"95 %: {entry['low']:.4f} .. {entry['high']:.4f}")
+        for name, entry in estimated.items()],
+        "From the predicted probabilities alone (the truth is months away); when the world changes in a way "
+        "the model cannot see, only the model quality monitor, with the truth, can tell.")
+
+
+def _page(settings: environment.MonitorSettings, kind: str, report: dict, sections: list[str]) -> None:
+    """monitor_report.html beside the JSON reports, with earlier runs' verdicts when given."""
+    report = {**report, "generated_at": report.get("generated_at") or time.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    artifact.write_text(settings.output_path / "monitor_report.html",
+                        page.page(f"{kind} monitor: {settings.endpoint_name}", report, sections, _history(settings)))
+
+
+def _history(settings: environment.MonitorSettings) -> list[dict]:
+    """Earlier runs' JSON reports (any with a verdict), oldest first; unreadable files skipped."""
+    if settings.history is None or not settings.history.is_dir():
+        return []
+    found = []
+    for path in sorted(settings.history.rglob("*.json")):
+        try:
+            report = json.loads(path.read_text())
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(report, dict) and isinstance(report.get("verdict"), dict):
+            found.append(report)
+    return sorted(found, key=lambda r: str(r.get("generated_at", "")))
 
 
 def _quality_baseline(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
