@@ -10,6 +10,14 @@
                          pipeline, nothing else (the monitoring job runs as the `role` subcommand's
                          execution role, given with --role)
 
+--kind model-quality schedules the image's model quality monitor instead: a model quality job
+definition (the image, ground truth from --ground-truth, the baseline prefix's
+model_quality_constraints.json) and a schedule of type ModelQuality; its metrics land in
+QUALITY_NAMESPACE. --alarm picks the metric the alarm watches and its bound ("auc<0.7");
+by default the verdict, retraining_recommended>=1. Bias and attribution drift are not scheduled
+on AWS: both read the model itself (its facets and threshold, its trees for TreeSHAP), and
+SageMaker mounts no model into a monitoring job; run them locally.
+
 moto implements neither monitoring schedules nor SageMaker pipeline targets; every request is
 checked against botocore's service model, so `--dry-run` shows and validates all of them.
 """
@@ -24,7 +32,10 @@ from .aws import Runner
 from .plans import Request
 
 NAMESPACE = "/aws/sagemaker/Endpoint/data-metrics"  # where SageMaker puts a custom monitor's metrics
+QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"  # a model quality monitor's
 METRIC = "retraining_recommended"
+OPERATORS = {"<": "LessThanThreshold", "<=": "LessThanOrEqualToThreshold", ">": "GreaterThanThreshold",
+             ">=": "GreaterThanOrEqualToThreshold"}
 PROCESSING = "/opt/ml/processing"
 EVENTS_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -40,9 +51,22 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
             bucket, key = plans.s3_parts(f"{baseline}/{file}")
             aws.call("s3", "put_object", plans.upload(bucket, key, _baseline_file(args.model_dir, file), None,
                                                       tuple(args.tag)))
-    aws.call("sagemaker", "create_monitoring_schedule", schedule(name, args, baseline))
+    if args.kind == "model-quality":
+        if not args.ground_truth:
+            raise ValueError("--kind model-quality needs --ground-truth s3://... (what the image's groundtruth wrote)")
+        aws.call("sagemaker", "create_model_quality_job_definition", quality_definition(f"{name}-quality", args,
+                                                                                       baseline))
+        aws.call("sagemaker", "create_monitoring_schedule", {
+            "MonitoringScheduleName": name, "MonitoringScheduleConfig": {
+                "ScheduleConfig": {"ScheduleExpression": args.schedule},
+                "MonitoringJobDefinitionName": f"{name}-quality", "MonitoringType": "ModelQuality"},
+            **plans.tags(tuple(args.tag))})
+    else:
+        aws.call("sagemaker", "create_monitoring_schedule", schedule(name, args, baseline))
     alarm = f"{name}-retrain"
-    aws.call("cloudwatch", "put_metric_alarm", drift_alarm(alarm, args.endpoint, name, tuple(args.tag)))
+    aws.call("cloudwatch", "put_metric_alarm", drift_alarm(alarm, args.endpoint, name, tuple(args.tag), args.alarm,
+                                                           QUALITY_NAMESPACE if args.kind == "model-quality"
+                                                           else NAMESPACE))
     pipeline_arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{args.pipeline.lower()}"
     role_name = args.events_role or f"{name}-events"[:64]
     aws.tolerate("iam", "create_role", events_role(role_name, tuple(args.tag)), EXISTS)
@@ -82,15 +106,54 @@ def schedule(name: str, args: Namespace, baseline: str) -> Request:
             **plans.tags(tuple(args.tag))}
 
 
-def drift_alarm(name: str, endpoint: str, schedule_name: str, tag_pairs: tuple[tuple[str, str], ...]) -> Request:
-    """ALARM when a monitoring run says retraining is recommended; no data is not a reason."""
-    return {"AlarmName": name, "AlarmDescription": f"drift on endpoint {endpoint}: start the retraining pipeline",
-            "Namespace": NAMESPACE, "MetricName": METRIC,
+def quality_definition(name: str, args: Namespace, baseline: str) -> Request:
+    """The image's model quality monitor: captured predictions joined with the ground truth."""
+    return {
+        "JobDefinitionName": name,
+        "ModelQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": f"{baseline}/model_quality_constraints.json"}},
+        "ModelQualityAppSpecification": {
+            "ImageUri": args.image, "ContainerEntrypoint": ["monitor"], "ProblemType": "BinaryClassification",
+            "Environment": {"analysis_type": "MODEL_QUALITY", "publish_cloudwatch_metrics": "Enabled",
+                            "ground_truth_source": f"{PROCESSING}/groundtruth"}},
+        "ModelQualityJobInput": {
+            "EndpointInput": {"EndpointName": args.endpoint, "LocalPath": f"{PROCESSING}/endpointdata",
+                              "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"},
+            "GroundTruthS3Input": {"S3Uri": args.ground_truth}},
+        "ModelQualityJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {
+            "S3Uri": args.reports, "LocalPath": f"{PROCESSING}/resultdata", "S3UploadMode": "EndOfJob"}}]},
+        "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": args.instance_type,
+                                           "VolumeSizeInGB": args.volume_gb}},
+        "RoleArn": args.role,
+        "StoppingCondition": {"MaxRuntimeInSeconds": args.max_runtime},
+        **plans.tags(tuple(args.tag)),
+    }
+
+
+def alarm_bound(text: str) -> tuple[str, str, float]:
+    """"auc<0.7" -> ("auc", "LessThanThreshold", 0.7): the metric an alarm watches, and its bound."""
+    for symbol in sorted(OPERATORS, key=len, reverse=True):
+        name, found, value = text.partition(symbol)
+        if found:
+            try:
+                return name.strip(), OPERATORS[symbol], float(value)
+            except ValueError:
+                break
+    raise ValueError(f"--alarm {text!r} must be a metric, an operator (<, <=, >, >=) and a number: auc<0.7")
+
+
+def drift_alarm(name: str, endpoint: str, schedule_name: str, tag_pairs: tuple[tuple[str, str], ...],
+                bound: tuple[str, str, float] = (METRIC, "GreaterThanOrEqualToThreshold", 1.0),
+                namespace: str = NAMESPACE) -> Request:
+    """ALARM when a monitoring run's metric crosses its bound (by default: retraining is
+    recommended); no data is not a reason."""
+    metric, operator, threshold = bound
+    return {"AlarmName": name, "AlarmDescription": f"{metric} on endpoint {endpoint}: start the retraining pipeline",
+            "Namespace": namespace, "MetricName": metric,
             "Dimensions": [{"Name": "Endpoint", "Value": endpoint},
                            {"Name": "MonitoringSchedule", "Value": schedule_name}],
-            "Statistic": "Maximum", "Period": 3600, "EvaluationPeriods": 1, "Threshold": 1.0,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
-            **plans.tags(tag_pairs)}
+            "Statistic": "Minimum" if operator.startswith("Less") else "Maximum", "Period": 3600,
+            "EvaluationPeriods": 1, "Threshold": threshold, "ComparisonOperator": operator,
+            "TreatMissingData": "notBreaching", **plans.tags(tag_pairs)}
 
 
 def alarm_rule(name: str, alarm_arn: str, tag_pairs: tuple[tuple[str, str], ...]) -> Request:

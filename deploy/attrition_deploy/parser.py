@@ -194,6 +194,13 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--champion-model-data", type=s3_uri,
                    help="the champion's model.tar.gz (default: the model the endpoint serves)")
     p.add_argument("--events-role", type=iam_name, help="the role EventBridge assumes (default: <name>-events)")
+    p.add_argument("--kind", choices=["data-quality", "model-quality"], default="data-quality",
+                   help="what is monitored: the inputs (and the estimated performance), or the realised model "
+                        "quality once ground truth arrives")
+    p.add_argument("--ground-truth", type=s3_uri, help="with --kind model-quality: s3:// prefix of the ground truth")
+    p.add_argument("--alarm", type=alarm, default=monitoring.alarm_bound("retraining_recommended>=1"),
+                   metavar="METRIC<BOUND", help="the metric the alarm watches and its bound, e.g. auc<0.7 or "
+                                                "estimated_auc<0.72 (default: retraining_recommended>=1)")
 
     p = command("approve", governance.approve, "approve or reject a model: an MLflow version (approved: the "
                 "new champion) or a Model Registry package; recorded with who and why", creates=False)
@@ -319,6 +326,13 @@ def _check_deploy(top: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     if args.autoscale and serverless:
         top.error(f"deploy: --autoscale scales instances; serverless variant(s) {', '.join(serverless)} have none "
                   "(they scale by themselves, up to max-concurrency)")
+
+
+def alarm(text: str) -> tuple[str, str, float]:
+    try:
+        return monitoring.alarm_bound(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def reason(text: str) -> str:

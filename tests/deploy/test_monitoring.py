@@ -85,3 +85,46 @@ def test_a_dry_run_says_it_plans_no_champion_when_it_cannot_look_one_up(offline,
     assert "passes no ChampionModelUrl (give --champion-model-data to plan it)" in err
     code, _, err = run(capsys, *COMMON, "--champion-model-data", "s3://hr-models/attrition/models/v3/model.tar.gz")
     assert code == 0 and "ChampionModelUrl" not in err
+
+
+def test_the_model_quality_monitor_is_scheduled_with_ground_truth_and_an_alarm_on_any_metric(
+        offline, capsys, tmp_path, trained_dir, trained_model, ibm_text):
+    calls = plan(capsys, "--kind", "model-quality", "--ground-truth", "s3://hr-models/attrition/groundtruth/",
+                 "--alarm", "auc<0.7")
+    definition = calls["create_model_quality_job_definition"]
+    assert definition["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"] == "s3://hr-models/attrition/groundtruth/"
+    assert definition["ModelQualityAppSpecification"]["Environment"]["analysis_type"] == "MODEL_QUALITY"
+    assert definition["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"].endswith(
+        "/baseline/model_quality_constraints.json")
+    config = calls["create_monitoring_schedule"]["MonitoringScheduleConfig"]
+    assert config["MonitoringType"] == "ModelQuality" and config["MonitoringJobDefinitionName"] == definition[
+        "JobDefinitionName"]
+    alarm = calls["put_metric_alarm"]
+    assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("auc", "LessThanThreshold", 0.7)
+    assert alarm["Namespace"] == "aws/sagemaker/Endpoints/model-metrics" and alarm["Statistic"] == "Minimum"
+    # the metric is one the image's model quality monitor really writes, with the same dimensions
+    from tests.unit.groundtruth.test_job import TODAY, label, serve_and_capture, write_leavers
+
+    employees = next_year(ibm_text, 200, seed=12, shifted=False)
+    for n, employee in enumerate(employees):
+        employee["EmployeeNumber"] = str(300000 + n)
+    serve_and_capture(trained_model, tmp_path / "capture", employees)
+    write_leavers(tmp_path / "leavers.csv", employees)
+    from datetime import timedelta
+    assert label(tmp_path, trained_dir, "--as-of", (TODAY + timedelta(days=400)).isoformat()) == 0
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path / "opt_ml"), "analysis_type": "MODEL_QUALITY",
+               "dataset_source": str(tmp_path / "capture"), "ground_truth_source": str(tmp_path / "truth"),
+               "baseline_constraints": str(trained_dir / "output" / "data" / "model_quality_constraints.json"),
+               "output_path": str(tmp_path / "out"), "publish_cloudwatch_metrics": "Enabled",
+               "sagemaker_endpoint_name": "attrition", "sagemaker_monitoring_schedule_name": "attrition-drift"}
+    assert monitoring.main(environ) == 0
+    lines = (tmp_path / "opt_ml" / "output" / "metrics" / "cloudwatch" / "metrics.jsonl").read_text().splitlines()
+    written = {r["MetricName"]: r for r in map(json.loads, lines)}["auc"]
+    assert written["Dimensions"] == alarm["Dimensions"] and 0.5 < written["Value"] <= 1
+
+
+def test_model_quality_without_ground_truth_or_a_bad_alarm_is_one_line(offline, capsys):
+    code, _, err = run(capsys, *COMMON, "--kind", "model-quality")
+    assert code == 2 and "needs --ground-truth" in err and err.count("\n") == 1
+    code, _, err = run(capsys, *COMMON, "--alarm", "auc about 0.7")
+    assert code == 2 and "must be a metric, an operator" in err

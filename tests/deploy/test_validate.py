@@ -51,6 +51,8 @@ EVERYTHING = {
                          "--instance-type", "ml.m5.xlarge", "--volume-gb", "20", "--max-runtime", "3000",
                          "--pipeline", "AttritionPipeline", "--retrain-data", "s3://hr-models/attrition/export/",
                          "--champion-model-data", "s3://hr-models/attrition/models/v1/model.tar.gz",
+                         "--kind", "model-quality", "--ground-truth", "s3://hr-models/attrition/groundtruth/",
+                         "--alarm", "auc<0.7",
                          "--events-role", "attrition-drift-events"],
     "delete": ["--endpoint", "attrition", "--audit-log", "AUDIT"],
     "pipeline": ["upsert", "--name", "AttritionPipeline", "--definition", "DEFINITION", "--role", ROLE,
