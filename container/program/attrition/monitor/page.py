@@ -8,9 +8,8 @@ quality), each group's metrics (bias drift), or both rankings side by side (feat
 Earlier runs' reports, when given (ATTRITION_MONITOR_HISTORY), add a trend table.
 """
 
-import html
+from ..core import pages
 
-WIDTH, HEIGHT = 300, 120
 BARS = 12  # categories shown per feature, the most frequent in training first
 BASELINE, WINDOW = "#1f77b4", "#d62728"
 
@@ -21,14 +20,8 @@ def page(title: str, report: dict, sections: list[str], earlier: list[dict]) -> 
     flag = "recommended" if verdict.get("retraining_recommended") else "not recommended"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
-<style>
-body {{ font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1180px; }}
-h1 {{ font-size: 22px; }} h2 {{ font-size: 16px; margin-top: 26px; border-bottom: 1px solid #ccc; }}
-table {{ border-collapse: collapse; margin: 6px 0; }} th, td {{ border: 1px solid #ccc; padding: 3px 8px; }}
-th {{ background: #f4f4f4; text-align: left; }} td {{ text-align: right; }}
+<style>{pages.STYLE}
 .verdict {{ padding: 8px 12px; background: {"#fde2e2" if verdict.get("retraining_recommended") else "#e2f5e4"}; }}
-.charts {{ display: flex; flex-wrap: wrap; gap: 10px; }} .flag {{ color: #b00; font-weight: 600; }}
-.legend span {{ display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; }}
 </style></head><body>
 <h1>{_e(title)}</h1>
 <p class="verdict"><b>Retraining {flag}.</b> {_e(verdict.get("summary", ""))}</p>
@@ -101,7 +94,7 @@ def _feature(base: dict, current: dict, drift: dict | None) -> str:
     flagged = psi is not None and psi > 0.2
     caption = f"PSI {psi:.3f}" if psi is not None else ""
     return (f'<figure><figcaption{" class=flag" if flagged else ""}>{_e(current["name"])} {_e(caption)}'
-            f"</figcaption>{_bars(labels, before, now)}</figure>")
+            f"</figcaption>{pages.bars(labels, [(before, BASELINE), (now, WINDOW)])}</figure>")
 
 
 def _numeric(base: dict, current: dict) -> tuple[list[str], list[float], list[float]]:
@@ -127,21 +120,4 @@ def _shares(counts: list) -> list[float]:
     return [c / total for c in counts]
 
 
-def _bars(labels: list[str], before: list[float], now: list[float]) -> str:
-    """Paired bars per bucket or category, training beside the window, their labels on hover."""
-    n = max(len(labels), 1)
-    top = max(before + now + [1e-9])
-    slot = (WIDTH - 10) / n
-    parts = [f'<svg width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img">']
-    for i, (label, b, w) in enumerate(zip(labels, before, now)):
-        x = 5 + i * slot
-        for j, (value, colour) in enumerate(((b, BASELINE), (w, WINDOW))):
-            h = (HEIGHT - 10) * value / top
-            parts.append(f'<rect x="{x + j * slot / 2:.1f}" y="{HEIGHT - 5 - h:.1f}" '
-                         f'width="{max(slot / 2 - 1, 1):.1f}" height="{h:.1f}" fill="{colour}">'
-                         f'<title>{_e(label)}: {value:.1%}</title></rect>')
-    return "".join(parts) + "</svg>"
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+_e = pages.escape

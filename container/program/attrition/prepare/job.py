@@ -2,7 +2,7 @@
 
     /opt/ml/processing/input/export/   one or more CSV files (the HR export, as `train` reads them)
     /opt/ml/processing/output/train/train.csv, validation/validation.csv, test/test.csv
-    /opt/ml/processing/output/profile/profile.json
+    /opt/ml/processing/output/profile/profile.json, profile.html (data quality and insights: insights.py)
 
 It checks the export (readable, a label with two classes, duplicates within bounds, enough rows of
 each class for every split), profiles every column, and splits the labelled rows at random but
@@ -23,6 +23,7 @@ import numpy as np
 from ..core import artifact, data, environment, jobs, schema
 from ..core.errors import UserError
 from ..core.values import is_missing
+from . import insights
 
 SPLITS = ("train", "validation", "test")
 
@@ -50,9 +51,14 @@ def run(args: argparse.Namespace) -> dict:
                         f"than --max-duplicate-share {args.max_duplicate_share:g}: check the export")
     parts = split(y, args.test_fraction, args.validation_fraction, args.seed, classes)
     profile = _profile(table, rows, y, classes, duplicates, parts, args)
+    columns = table.column_values(rows)
+    inferred = schema.infer(table.input_columns, columns, table.label_column, table.label_position, classes, [], [])
+    found = insights.insights(columns, y, inferred, profile)
+    profile["insights"] = found
     for name, indices in parts.items():
         artifact.write_text(args.output / name / f"{name}.csv", _csv(table, rows[indices]))
     artifact.write_json(args.output / "profile" / "profile.json", profile)
+    artifact.write_text(args.output / "profile" / "profile.html", insights.page(profile, columns, y, found))
     return profile
 
 
