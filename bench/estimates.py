@@ -14,7 +14,6 @@ windows and on next_year's shifted ones
 estimate from probabilities can see).
 """
 
-import contextlib
 import csv
 import io
 import json
@@ -30,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
 from attrition.core import codecs, features, metrics, model  # noqa: E402
 from attrition.monitor import estimate  # noqa: E402
 from attrition.train import job as training  # noqa: E402
+from bench.support import as_csv, quiet  # noqa: E402
 from pipelines.next_year import halves, sample  # noqa: E402
 
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
@@ -87,19 +87,6 @@ def compare(scored, threshold: float, mapping) -> tuple[dict, dict, dict]:
             noise[name].append(estimated[name]["noise"])
             covered[name].append(estimated[name]["low"] <= realised[name] <= estimated[name]["high"])
     return errors, noise, covered
-
-
-def quiet(function, *args) -> int:
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return function(*args)
-
-
-def as_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ numeric feature drifts when its Kolmogorov-Smirnov p-value is below 0.001 (so at
 1 % are thresholds on the size of a change, which noise reaches only in small windows.
 """
 
-import contextlib
 import csv
 import io
 import json
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
 from attrition.monitor import job as monitoring  # noqa: E402
 from attrition.train import job as training  # noqa: E402
+from bench.support import as_csv, quiet  # noqa: E402
 from pipelines.next_year import sample  # noqa: E402
 
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
@@ -67,19 +67,6 @@ def windows(base: Path, folder: Path, employees: list, rows: int, shifted: bool,
         alarms += verdict["retraining_recommended"]
         flagged.update(verdict["reasons"])
     return alarms, flagged
-
-
-def quiet(function, *args) -> int:
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return function(*args)
-
-
-def as_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 if __name__ == "__main__":

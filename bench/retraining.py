@@ -19,9 +19,7 @@ Prints a row per seed (test AUC of each, champion's, verdicts, the first reason 
 the counts. Nothing is written outside a temporary folder, removed at the end.
 """
 
-import contextlib
 import csv
-import io
 import json
 import os
 import sys
@@ -35,6 +33,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
 from attrition.evaluate import job as evaluate  # noqa: E402
 from attrition.prepare import job as prepare  # noqa: E402
 from attrition.train import job as training  # noqa: E402
+from bench.support import as_csv, quiet  # noqa: E402
 from pipelines.next_year import halves, sample  # noqa: E402
 
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
@@ -116,22 +115,9 @@ def judged(output: Path, model: Path, champion: Path, test: Path) -> dict:
             "champion_auc": evaluation["champion"]["metrics"]["auc"], "refusal": failed[0] if failed else ""}
 
 
-def quiet(function, *args) -> int:
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return function(*args)
-
-
 def read_csv(path: Path) -> list[dict]:
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
-
-
-def as_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 if __name__ == "__main__":

@@ -40,17 +40,22 @@ def mlflow_server(tmp_path_factory):
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
+        wait_healthy(url)
         yield url
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=30)
+
+
+def wait_healthy(url: str, seconds: float = 120) -> None:
+    """Until an MLflow server answers /health (or the time is up: the tests then say what failed)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/health", timeout=2).status == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
 
 
 @pytest.fixture()

@@ -7,15 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from attrition_deploy import audit
 from tests.container.docker_helpers import ROOT, free_port
-from tests.pipelines.conftest import pipelines_python
+from tests.pipelines.conftest import pipelines_python, wait_healthy
 
 CLI = ROOT / "deploy" / "attrition-deploy"
 SERVER = ROOT / "pipelines" / "registry_server.py"
@@ -34,13 +32,7 @@ def registry(tmp_path_factory):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
+        wait_healthy(url)
         for user, role in ((DANA, "data-scientist"), (ALEX, "approver")):
             subprocess.run([pipelines_python(), str(SERVER), "grant", "--mlflow", url, "--model", "attrition-duties",
                             "--user", user["MLFLOW_TRACKING_USERNAME"], "--password", user["MLFLOW_TRACKING_PASSWORD"],
