@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import UserError
+
 EVENTS = ("registered", "approved", "rejected", "promoted", "refused", "deployed", "deleted", "retraining-started",
           "retraining-skipped", "shadow-compared")
 DIGEST = re.compile(r"[0-9a-f]{64}")  # a SHA-256, as hex
@@ -183,7 +185,7 @@ class Verification:
 def verify(log: Path) -> Verification:
     """Walks the chain from the first line and stops at the first break."""
     if not log.is_file():
-        raise ValueError(f"no audit log at {log}: set ATTRITION_AUDIT_LOG or --audit-log")
+        raise UserError(f"no audit log at {log}: set ATTRITION_AUDIT_LOG or --audit-log")
     lines = log.read_bytes().split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -237,7 +239,7 @@ def read(log: Path, model: str | None = None, limit: int | None = None) -> Trail
     """The records, newest first (optionally of one registered model); damaged lines are skipped
     and named, never a reason to refuse the rest."""
     if not log.is_file():
-        raise ValueError(f"no audit log at {log}: set ATTRITION_AUDIT_LOG or --audit-log")
+        raise UserError(f"no audit log at {log}: set ATTRITION_AUDIT_LOG or --audit-log")
     entries, damaged = [], []
     for number, line in enumerate(log.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         if not line.strip():

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from . import validate
+from .errors import UserError
 
 DRY_RUN_ACCOUNT = "123456789012"  # stands in for your account id in --dry-run plans
 READ_ONLY = ("describe_", "list_", "get_", "head_")
@@ -39,7 +40,7 @@ class Runner:
             self._session = boto3.session.Session(region_name=region, profile_name=profile)
         except ProfileNotFound:
             if not dry_run or read_live:
-                raise ValueError(f"AWS profile {profile!r} is not configured: see `aws configure list-profiles`, "
+                raise UserError(f"AWS profile {profile!r} is not configured: see `aws configure list-profiles`, "
                                  "or leave out --profile") from None
             print(f"attrition-deploy: profile {profile!r} is not configured; a dry run needs none",
                   file=sys.stderr)

@@ -1,12 +1,14 @@
 """attrition-deploy's main: parse (parser.py), run the subcommand (commands.py), print the result.
 
-Exit codes: 0 done, 1 AWS said no (one line), 2 the command line or a local file is wrong.
+Exit codes: 0 done, 1 AWS said no (one line) or a bug (its traceback), 2 the command line or a local file
+is wrong (errors.UserError).
 """
 
 import sys
 
 from . import parser
 from .aws import AwsError, Runner, dump
+from .errors import UserError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     except AwsError as error:
         print(f"attrition-deploy {args.command}: {error}", file=sys.stderr)
         return 1
-    except (OSError, ValueError) as error:  # a local file, a bad value, or MLflow saying no
+    except (OSError, UserError) as error:  # a local file, a bad value, or MLflow saying no; a bug keeps its traceback
         print(f"attrition-deploy {args.command}: {error}", file=sys.stderr)
         return 2
     print(dump(runner.plan) if args.dry_run else result)

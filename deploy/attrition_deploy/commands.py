@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import audit, mlflow_registry, plans, waiting
 from .aws import AwsError, Runner, dump
+from .errors import UserError
 
 EXISTS = ("AlreadyExists", "already exist", "EntityAlreadyExists", "BucketAlreadyOwnedByYou",
           "ResourceInUse")
@@ -46,7 +47,7 @@ def tar_model(model_dir: Path) -> bytes:
     """model.tar.gz with the files at the archive root, as SageMaker extracts it to /opt/ml/model."""
     for name in MODEL_FILES:
         if not (model_dir / name).is_file():
-            raise ValueError(f"{model_dir} is not a trained model directory: {name} is missing")
+            raise UserError(f"{model_dir} is not a trained model directory: {name} is missing")
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as archive:
         for path in sorted(model_dir.iterdir()):
@@ -129,7 +130,7 @@ def train_job(args: Namespace, aws: Runner) -> str:
 def tune(args: Namespace, aws: Runner) -> str:
     """A tuning job over the declared search ranges; --wait follows it and names the best trial."""
     if args.early_stopping and args.strategy == "Hyperband":
-        raise ValueError("--early-stopping cannot go with --strategy Hyperband: Hyperband stops the trials that fall "
+        raise UserError("--early-stopping cannot go with --strategy Hyperband: Hyperband stops the trials that fall "
                          "behind itself (SageMaker refuses both); leave one out")
     name = args.name or f"attrition-{time.strftime('%y%m%d-%H%M%S')}"
     tuning = plans.Tuning(name=name, job=_job(args, name), strategy=args.strategy, max_jobs=args.max_jobs,
@@ -148,12 +149,12 @@ def pipeline(args: Namespace, aws: Runner) -> str:
     pipeline and its latest execution."""
     if args.action == "upsert":
         if not (args.definition and args.role):
-            raise ValueError("pipeline upsert needs --definition and --role")
+            raise UserError("pipeline upsert needs --definition and --role")
         definition = args.definition.read_text()
         try:
             document = json.loads(definition)
         except ValueError as error:
-            raise ValueError(f"--definition {args.definition} is not JSON: {error}") from None
+            raise UserError(f"--definition {args.definition} is not JSON: {error}") from None
         _no_champion_marker(aws, document, tuple(args.tag))
         exists = aws.look("sagemaker", "describe_pipeline", {"PipelineName": args.name},
                           ("does not exist", "Could not find pipeline", "ResourceNotFound"))
@@ -234,10 +235,10 @@ def register(args: Namespace, aws: Runner) -> str:
 def _register(args: Namespace, aws: Runner) -> str:
     if args.from_tuning_job:
         if aws.dry_run:
-            raise ValueError("register --from-tuning-job reads the tuning job: run it without --dry-run")
+            raise UserError("register --from-tuning-job reads the tuning job: run it without --dry-run")
         args.image, args.model_data = best_of(aws, args.from_tuning_job)
     if not (args.image and args.model_data):
-        raise ValueError("register needs --image and --model-data, or --from-tuning-job")
+        raise UserError("register needs --image and --model-data, or --from-tuning-job")
     environment = dict(args.env)
     card = _model_card(args.model_card)
     existing = aws.look("sagemaker", "describe_model", {"ModelName": args.name}, ("Could not find model",))
@@ -280,11 +281,11 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
     them, its lineage in the package; `register` then goes on as usual."""
     name, _, number = args.from_mlflow.partition("/")
     if not (name and number and args.mlflow and args.bucket and args.image and args.group):
-        raise ValueError("register --from-mlflow NAME/VERSION needs --mlflow URI, --bucket, --image and --group")
+        raise UserError("register --from-mlflow NAME/VERSION needs --mlflow URI, --bucket, --image and --group")
     found = mlflow_registry.version(args.mlflow, name, number)
     approval = found["tags"].get("approval", "PendingManualApproval")
     if approval != "Approved":
-        raise ValueError(f"MLflow model {name} version {number} is {approval}: approve it first (its tag "
+        raise UserError(f"MLflow model {name} version {number} is {approval}: approve it first (its tag "
                          "approval=Approved), then promote it")
     evaluation = mlflow_registry.download(args.mlflow, found["run_id"], folder / "model")
     try:
@@ -316,11 +317,11 @@ def _model_card(path: Path | None) -> dict | None:
         text = path.read_text()
         document = json.loads(text)
     except ValueError as error:
-        raise ValueError(f"--model-card {path} is not valid JSON: {error}") from None
+        raise UserError(f"--model-card {path} is not valid JSON: {error}") from None
     if not isinstance(document, dict) or "model_overview" not in document:
-        raise ValueError(f"--model-card {path} is not a model card (model_card.json, with model_overview)")
+        raise UserError(f"--model-card {path} is not a model card (model_card.json, with model_overview)")
     if len(text) > plans.CARD_LIMIT:
-        raise ValueError(f"--model-card {path} is {len(text):,} characters, over CreateModelCard's "
+        raise UserError(f"--model-card {path} is {len(text):,} characters, over CreateModelCard's "
                          f"{plans.CARD_LIMIT:,}")
     return document
 
@@ -338,9 +339,9 @@ def _manifest(path: Path | None) -> dict:
     try:
         document = json.loads(path.read_text())
     except ValueError as error:
-        raise ValueError(f"--manifest {path} is not valid JSON: {error}") from None
+        raise UserError(f"--manifest {path} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
-        raise ValueError(f"--manifest {path} is not a manifest.json object")
+        raise UserError(f"--manifest {path} is not a manifest.json object")
     return document
 
 

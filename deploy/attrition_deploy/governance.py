@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import audit, mlflow_registry, plans
 from .aws import Runner, dump
+from .errors import UserError
 
 DESCRIPTION_LIMIT = 1024  # ApprovalDescription's length limit
 
@@ -28,7 +29,7 @@ def approve(args: Namespace, aws: Runner) -> str:
     status = "Rejected" if args.reject else "Approved"
     who = audit.actor()
     if bool(args.version) == bool(args.package):
-        raise ValueError("approve needs either --version NAME/VERSION (MLflow) or --package ARN (SageMaker)")
+        raise UserError("approve needs either --version NAME/VERSION (MLflow) or --package ARN (SageMaker)")
     champion: dict | None = None
     if args.package:
         described = aws.call("sagemaker", "describe_model_package", {"ModelPackageName": args.package})
@@ -77,7 +78,7 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict,
     before, what changed in words, and the version's tags (its data and metrics)."""
     name, _, number = args.version.partition("/")
     if not (name and number and args.mlflow):
-        raise ValueError("approve --version NAME/VERSION needs --mlflow URI (or MLFLOW_TRACKING_URI)")
+        raise UserError("approve --version NAME/VERSION needs --mlflow URI (or MLFLOW_TRACKING_URI)")
     found = mlflow_registry.version(args.mlflow, name, number)
     before = mlflow_registry.alias_version(args.mlflow, name, "champion")
     if status == "Approved":
@@ -121,7 +122,7 @@ def _verified(log: Path) -> str:
     """The chain checked end to end: its head to write down, or the first break (exit 2)."""
     found = audit.verify(log)
     if found.broken:
-        raise ValueError(f"{log}: the audit trail does not verify: {found.broken} "
+        raise UserError(f"{log}: the audit trail does not verify: {found.broken} "
                          f"({found.records} record(s) before it verify)")
     before = f", the first {found.unchained} from before the chain" if found.unchained else ""
     return (f"{log}: {found.records} record(s) verify{before}; head: record {found.records} sha256 {found.head} "

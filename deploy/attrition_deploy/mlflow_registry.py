@@ -14,10 +14,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from .errors import UserError
+
 MODEL_FILES = ("model.txt", "metadata.json", "manifest.json", "statistics.json", "constraints.json")
 
 
-class MlflowError(ValueError):
+class MlflowError(UserError):
     """The MLflow server said no, or is not there: one line."""
 
     def __init__(self, message: str, status: int | None = None):
@@ -81,7 +83,7 @@ def download(tracking_uri: str, run_id: str, folder: Path) -> dict:
     return json.loads(_artifact(tracking_uri, run_id, "evaluation.json"))
 
 
-class TamperedFiles(ValueError):
+class TamperedFiles(UserError):
     """A model version's files are not the ones registered: one line naming the first that differs."""
 
 

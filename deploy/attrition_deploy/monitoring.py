@@ -29,6 +29,7 @@ from pathlib import Path
 
 from . import plans
 from .aws import Runner
+from .errors import UserError
 from .plans import Request
 
 NAMESPACE = "/aws/sagemaker/Endpoint/data-metrics"  # where SageMaker puts a custom monitor's metrics
@@ -53,7 +54,7 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
                                                       tuple(args.tag)))
     if args.kind == "model-quality":
         if not args.ground_truth:
-            raise ValueError("--kind model-quality needs --ground-truth s3://... (what the image's groundtruth wrote)")
+            raise UserError("--kind model-quality needs --ground-truth s3://... (what the image's groundtruth wrote)")
         aws.call("sagemaker", "create_model_quality_job_definition", quality_definition(f"{name}-quality", args,
                                                                                        baseline))
         aws.call("sagemaker", "create_monitoring_schedule", {
@@ -138,7 +139,7 @@ def alarm_bound(text: str) -> tuple[str, str, float]:
                 return name.strip(), OPERATORS[symbol], float(value)
             except ValueError:
                 break
-    raise ValueError(f"--alarm {text!r} must be a metric, an operator (<, <=, >, >=) and a number: auc<0.7")
+    raise UserError(f"--alarm {text!r} must be a metric, an operator (<, <=, >, >=) and a number: auc<0.7")
 
 
 def drift_alarm(name: str, endpoint: str, schedule_name: str, tag_pairs: tuple[tuple[str, str], ...],
@@ -197,5 +198,5 @@ def _served_model_data(aws: Runner, endpoint: str) -> str | None:
 def _baseline_file(model_dir: Path, file: str) -> bytes:
     path = model_dir / file
     if not path.is_file():
-        raise ValueError(f"--model-dir {model_dir} has no {file}: give the model directory `train` wrote")
+        raise UserError(f"--model-dir {model_dir} has no {file}: give the model directory `train` wrote")
     return path.read_bytes()

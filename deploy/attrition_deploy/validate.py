@@ -7,12 +7,14 @@ import re
 from functools import cache, lru_cache
 from typing import Any
 
+from .errors import UserError
+
 # botocore's patterns are Java regexes matched against the whole value; a few use Unicode classes
 # that Python's re spells differently.
 JAVA_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\w", r"\p{Z}": r"\s", r"\p{M}": r"\w"}
 
 
-class InvalidRequest(ValueError):
+class InvalidRequest(UserError):
     """A request AWS would refuse: the message names the field and the rule."""
 
 

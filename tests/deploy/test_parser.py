@@ -76,3 +76,21 @@ def test_every_option_has_help_text():
     for name, sub in subparsers.items():
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+def test_a_bug_keeps_its_traceback_and_is_never_passed_off_as_bad_input(offline, capsys, monkeypatch):
+    """#22: a ValueError from our code is a bug (exit 1, traceback), not a user's mistake (exit 2)."""
+    import pytest
+
+    from attrition_deploy import commands
+
+    def broken(args, aws):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(commands, "role", broken)
+    from tests.deploy.offline import run
+
+    with pytest.raises(ValueError, match="a bug"):
+        run(capsys, "role", "--bucket", "hr-models", "--dry-run")
+    code, _, err = run(capsys, "approve", "--reason", "x", "--dry-run")
+    assert code == 2 and err.count("\n") == 1  # a user's mistake stays one line
