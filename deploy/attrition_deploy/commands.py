@@ -15,7 +15,7 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from . import audit, mlflow_registry, plans, waiting
+from . import audit, declared, mlflow_registry, plans, waiting
 from .aws import AwsError, Runner, dump
 from .errors import UserError
 
@@ -133,7 +133,8 @@ def tune(args: Namespace, aws: Runner) -> str:
         raise UserError("--early-stopping cannot go with --strategy Hyperband: Hyperband stops the trials that fall "
                          "behind itself (SageMaker refuses both); leave one out")
     name = args.name or f"attrition-{time.strftime('%y%m%d-%H%M%S')}"
-    tuning = plans.Tuning(name=name, job=_job(args, name), strategy=args.strategy, max_jobs=args.max_jobs,
+    tuning = plans.Tuning(name=name, job=_job(args, name), ranges=declared.TUNING_RANGES, strategy=args.strategy,
+                          max_jobs=args.max_jobs,
                           max_parallel=args.max_parallel, early_stopping=args.early_stopping,
                           warm_start_from=tuple(args.warm_start_from), only=tuple(args.only))
     aws.call("sagemaker", "create_hyper_parameter_tuning_job", plans.tuning_job(tuning))

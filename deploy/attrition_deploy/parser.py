@@ -3,20 +3,17 @@ argparse, so a wrong value fails at once (exit 2, one line) before any request i
 
 import argparse
 import dataclasses
-import json
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import audit, commands, governance, monitoring, plans, shadow
+from . import audit, commands, declared, governance, monitoring, shadow
 from .plans import Autoscale, Variant
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
-TUNED = [r["Name"] for kind in json.loads(plans.TUNING_RANGES.read_text()).values() for r in kind]
 # The image's declared hyperparameters (written from train/hyperparameters.py, kept equal by a test).
-HYPERPARAMETERS = json.loads(Path(__file__).with_name("hyperparameters.json").read_text())
 BOOLEANS = ("true", "1", "yes", "false", "0", "no")
 DESCRIPTION = """From a trained model directory to a SageMaker endpoint, with boto3.
 
@@ -117,8 +114,8 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--early-stopping", action="store_true", help="let SageMaker stop trials that fall behind")
     p.add_argument("--warm-start-from", action="append", default=[], metavar="TUNING_JOB",
                    help="a finished tuning job to learn from (repeat, at most 5)")
-    p.add_argument("--only", action="append", default=[], metavar="NAME", choices=TUNED,
-                   help="tune only this hyperparameter (repeat; default: all of " + ", ".join(TUNED) + ")")
+    p.add_argument("--only", action="append", default=[], metavar="NAME", choices=declared.TUNED,
+                   help="tune only this hyperparameter (repeat; default: all of " + ", ".join(declared.TUNED) + ")")
     waits(p, "tuning job (and name the best trial)")
 
     p = command("register", commands.register, "CreateModel, and optionally a Model Registry package")
@@ -411,10 +408,10 @@ def hyperparameter(text: str) -> tuple[str, str]:
     """NAME=VALUE for a hyperparameter the image declares, of its type and in its range: a job
     that would fail on it is refused before it is planned."""
     name, value = pair(text)
-    spec = HYPERPARAMETERS.get(name)
+    spec = declared.HYPERPARAMETERS.get(name)
     if spec is None:
         raise argparse.ArgumentTypeError(f"unknown hyperparameter {name!r}; the image takes: "
-                                         f"{', '.join(HYPERPARAMETERS)}")
+                                         f"{', '.join(declared.HYPERPARAMETERS)}")
     kind, low, high, choices = spec["type"], spec["low"], spec["high"], spec["choices"]
     try:
         number = float(value) if kind in ("int", "float") else None

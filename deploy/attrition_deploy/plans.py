@@ -8,7 +8,6 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -239,7 +238,6 @@ def training_job(job: TrainingJob) -> Request:
     return request
 
 
-TUNING_RANGES = Path(__file__).with_name("tuning_ranges.json")  # written from the image's declared hyperparameters
 OBJECTIVE = "validation:auc"
 
 
@@ -249,6 +247,7 @@ class Tuning:
 
     name: str
     job: TrainingJob  # every trial's definition; its hyperparameters stay fixed
+    ranges: dict  # ParameterRanges as the image declares them (declared.TUNING_RANGES)
     strategy: str = "Bayesian"
     max_jobs: int = 20
     max_parallel: int = 2
@@ -263,7 +262,7 @@ def tuning_job(tuning: Tuning) -> Request:
     for name in ("TrainingJobName", "Tags"):
         definition.pop(name, None)
     definition["StaticHyperParameters"] = definition.pop("HyperParameters")
-    ranges = json.loads(TUNING_RANGES.read_text())
+    ranges = tuning.ranges
     if tuning.only:
         ranges = {kind: [r for r in items if r["Name"] in tuning.only] for kind, items in ranges.items()}
     for kind in ranges.values():
