@@ -227,7 +227,8 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--shadow", required=True, help="the shadow variant's name")
     p.add_argument("--endpoint", type=sagemaker_name, help="also each variant's ModelLatency from CloudWatch")
     p.add_argument("--facets", default="Gender,MaritalStatus,Department",
-                   help="the columns whose groups' flag rates are compared (default: %(default)s)")
+                   help="the columns whose groups' flag rates are compared, or intersections joined by & "
+                        "(Gender&MaritalStatus) (default: %(default)s)")
     p.add_argument("--min-pairs", type=bounded(int, 1, 10**9), default=100,
                    help="employees answered by both needed to promote (default %(default)s)")
     p.add_argument("--min-agreement", type=bounded(float, 0.0, 1.0), default=0.9,

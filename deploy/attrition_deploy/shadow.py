@@ -89,7 +89,7 @@ def columns(captured: dict, facets: tuple[str, ...]) -> list[dict[str, str]]:
         return [{k: str(v) for k, v in r.items()} if isinstance(r, dict) else {} for r in listed]
     reader = csv.reader(io.StringIO(data))
     first = next(reader, [])
-    if not set(first) & set(facets):
+    if not set(first) & {part for facet in facets for part in facet.split("&")}:
         return []
     return [dict(zip(first, values)) for values in reader]
 
@@ -136,13 +136,24 @@ class Shift:
 
 
 def group_shifts(rows: list[Row], facets: tuple[str, ...]) -> list[Shift]:
+    """Per group of each facet: a column ("Gender") or an intersection ("Gender&MaritalStatus",
+    each combination a group; a row lacking a part is in none)."""
     found = []
     for column in facets:
-        for value in sorted({r.columns[column] for r in rows if column in r.columns}):
-            changes = [int(r.shadow[1]) - int(r.production[1]) for r in rows if r.columns.get(column) == value]
+        named = [group(r.columns, column) for r in rows]
+        for value in sorted({v for v in named if v is not None}):
+            changes = [int(r.shadow[1]) - int(r.production[1]) for r, v in zip(rows, named) if v == value]
             error = statistics.stdev(changes) / math.sqrt(len(changes)) if len(changes) > 1 else 1.0
             found.append(Shift(column, value, statistics.mean(changes), error, len(changes)))
     return found
+
+
+def group(columns: dict[str, str], facet: str) -> str | None:
+    """The row's group of a facet ("Female&Single"), or None when a part is missing."""
+    parts = facet.split("&")
+    if not all(columns.get(part) for part in parts):
+        return None
+    return "&".join(columns[part] for part in parts)
 
 
 def latencies(aws: Runner, endpoint: str, variants: tuple[str, str]) -> list[str]:

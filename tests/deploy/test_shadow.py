@@ -53,3 +53,16 @@ def test_records_pair_by_event_id_row_by_row():
                    ("Gender",))
     assert [(r.columns["Gender"], r.production, r.shadow) for r in found] == [
         ("Male", (0.9, True), (0.7, True)), ("Female", (0.1, False), (0.3, False))]
+
+
+def test_an_intersection_of_facets_is_judged_group_by_group():
+    """#27: Gender&MaritalStatus, each combination a group; a row lacking a part is in none."""
+    single = [Row({"Gender": "Female", "MaritalStatus": "Single"}, (0.2, False), (0.6, True)) for _ in range(60)]
+    married = [Row({"Gender": "Female", "MaritalStatus": "Married"}, (0.2, False), (0.2, False)) for _ in range(300)]
+    unknown = [Row({"Gender": "Male"}, (0.2, False), (0.2, False)) for _ in range(40)]
+    shifts = {s.value: s for s in group_shifts(single + married + unknown, ("Gender&MaritalStatus",))}
+    assert set(shifts) == {"Female&Single", "Female&Married"} and shifts["Female&Single"].shift == 1.0
+    promote, reasons, _ = judge(single + married + unknown, Limits(50, 0.5, 0.1, ("Gender&MaritalStatus",)))
+    assert not promote and "Gender&MaritalStatus=Female&Single (60 employees) +100.0%" in reasons[-1]
+    assert columns({"data": "MaritalStatus,Age\nSingle,41\n", "observedContentType": "text/csv"},
+                   ("Gender&MaritalStatus",)) == [{"MaritalStatus": "Single", "Age": "41"}]
