@@ -312,9 +312,12 @@ def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
                                          str(where.processing_dir / "groundtruth"))),
         baseline_given=bool(environ.get("baseline_constraints", "").strip()),
         protected_source=Path(setting(environ, "protected_source", str, str(where.processing_dir / "protected"))),
-        history=Path(setting(environ, "ATTRITION_MONITOR_HISTORY", str, "")) or None
-        if setting(environ, "ATTRITION_MONITOR_HISTORY", str, "") else None,
+        history=_optional_path(setting(environ, "ATTRITION_MONITOR_HISTORY", str, "")),
     )
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
 
 
 @dataclass(frozen=True)

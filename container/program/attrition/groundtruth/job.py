@@ -35,9 +35,9 @@ def _work(paths: environment.Paths, argv: list[str] | None, environ) -> str:
     args = _parser(paths).parse_args(argv)
     jobs.leave_root("groundtruth", reads=[args.model, args.leavers, args.capture], writes=[args.output])
     trained = model.load_any(args.model, args.output)
-    hashing = bool(environment.capture_settings({**environ, "ATTRITION_CAPTURE_DIR": "-"}).hashed)
-    left = _leavers(args.leavers, args.id_column, args.date_column, _pseudonyms(environ))
-    counts = label(args.capture, args.output, trained.schema, left, args, hashing)
+    policy = environment.capture_settings({**environ, "ATTRITION_CAPTURE_DIR": "-"})  # how serve spelled ids
+    left = _leavers(args.leavers, args.id_column, args.date_column, _pseudonyms(policy))
+    counts = label(args.capture, args.output, trained.schema, left, args, bool(policy.hashed))
     shown = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
     if not counts["records labelled"]:
         raise UserError(f"no captured prediction could be labelled ({shown or 'no capture records'})")
@@ -134,9 +134,8 @@ def _leavers(folder: Path, id_column: str, date_column: str, pseudonyms) -> dict
     return found
 
 
-def _pseudonyms(environ):
+def _pseudonyms(settings: environment.CaptureSettings):
     """The function that spells an identifier as the capture does: as it is, or its keyed hash."""
-    settings = environment.capture_settings({**environ, "ATTRITION_CAPTURE_DIR": "-"})
     if not settings.hashed:
         return lambda employee: employee
     return lambda employee: capture.pseudonym(settings.hash_key, employee)

@@ -212,9 +212,9 @@ def _attribution_drift(paths: environment.Paths, settings: environment.MonitorSe
     score = attribution.ndcg(base, current)
     found = attribution.violations(score)
     ranked = sorted(current, key=lambda name: -current[name])
+    trained_rank = {name: rank for rank, name in enumerate(sorted(base, key=lambda f: -base[f]), 1)}
     ranking = [{"feature": name, "window": current[name], "baseline": base.get(name, 0.0),
-                "baseline_rank": sorted(base, key=lambda f: -base[f]).index(name) + 1 if name in base else None}
-               for name in ranked]
+                "baseline_rank": trained_rank.get(name)} for name in ranked]
     summary = (f"feature attribution drift: nDCG {score:.4f} < {attribution.NDCG_THRESHOLD:g}" if found
                else f"feature attributions hold: nDCG {score:.4f} on {data.rows} rows")
     report = {"verdict": {"retraining_recommended": bool(found), "summary": summary}, "ndcg": score,

@@ -50,9 +50,9 @@ def run(args: argparse.Namespace) -> dict:
         raise UserError(f"{duplicates} of {len(rows)} labelled rows are exact duplicates of another row, more "
                         f"than --max-duplicate-share {args.max_duplicate_share:g}: check the export")
     parts = split(y, args.test_fraction, args.validation_fraction, args.seed, classes)
-    profile = _profile(table, rows, y, classes, duplicates, parts, args)
     columns = table.column_values(rows)
     inferred = schema.infer(table.input_columns, columns, table.label_column, table.label_position, classes, [], [])
+    profile = _profile(table, rows, y, classes, duplicates, parts, args, columns, inferred)
     found = insights.insights(columns, y, inferred, profile)
     profile["insights"] = found
     for name, indices in parts.items():
@@ -84,9 +84,7 @@ def _duplicates(table: data.Table, rows: np.ndarray) -> int:
     return sum(count - 1 for count in counts.values())
 
 
-def _profile(table, rows, y, classes, duplicates, parts, args) -> dict:
-    columns = table.column_values(rows)
-    inferred = schema.infer(table.input_columns, columns, table.label_column, table.label_position, classes, [], [])
+def _profile(table, rows, y, classes, duplicates, parts, args, columns: dict, inferred: schema.Schema) -> dict:
     kinds = {f.name: f.kind for f in inferred.features}
     return {
         "rows": int(len(rows)),
