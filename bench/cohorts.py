@@ -3,23 +3,22 @@ interval `score --cohorts` gives, on the bundled data, with out-of-fold probabil
 employee scored by a model that never saw them; the training job's own 5-fold cross-validation,
 default hyperparameters), over bootstrap resamples of the employees.
 
-    .venv/bin/python bench/cohorts.py [--resamples 1000] [--seed 0]
+    .venv/bin/python -m bench.cohorts [--resamples 1000] [--seed 0]
 
 Prints, per department and per job role, the share of resamples whose realised leavers fall inside
 the interval (the goal: at least 90 %), and the mean interval width.
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from attrition.core import data, features, schema
+from attrition.score import cohorts
+from attrition.train import fitting, hyperparameters
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition.core import data, features, schema  # noqa: E402
-from attrition.score import cohorts  # noqa: E402
-from attrition.train import fitting, hyperparameters  # noqa: E402
 
 DATA = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 

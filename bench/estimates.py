@@ -1,8 +1,8 @@
 """How close the monitor's estimate of performance comes before the labels arrive.
 
-    .venv/bin/python bench/estimates.py     (BENCH_RUNS, default 200)
+    .venv/bin/python -m bench.estimates     (BENCH_RUNS, default 200)
 
-A champion is trained on this year's half of the bundled employees (pipelines/next_year.py
+A champion is trained on this year's half of the bundled employees (attrition-next-year
 --this-year); its baseline keeps the out-of-fold calibration map. Then BENCH_RUNS windows of 500
 employees are drawn from the other half, whose labels are known: the model scores them (as the
 endpoint would), monitor/estimate.py estimates ROC AUC, precision, recall and F1 from the
@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from attrition.core import codecs, features, metrics, model
+from attrition.monitor import estimate
+from attrition.train import job as training
+from attrition_pipelines.next_year import halves, sample
+from bench.support import as_csv, quiet
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
-from attrition.core import codecs, features, metrics, model  # noqa: E402
-from attrition.monitor import estimate  # noqa: E402
-from attrition.train import job as training  # noqa: E402
-from bench.support import as_csv, quiet  # noqa: E402
-from pipelines.next_year import halves, sample  # noqa: E402
 
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 ROWS = 500

@@ -1,11 +1,11 @@
 """How often the data-quality monitor cries wolf, and how often it catches real drift.
 
-    .venv/bin/python bench/false_alarms.py     (BENCH_RUNS, default 200)
+    .venv/bin/python -m bench.false_alarms     (BENCH_RUNS, default 200)
 
 A model is trained on the bundled employees (its baseline: statistics.json and constraints.json).
 Then `monitor` (the image's job, in this process) reads windows of employees resampled from that
 same data, where nothing drifted: every "retraining recommended" is a false alarm. The same
-monitor reads windows drawn with pipelines/next_year.py's shift (more overtime, a new job role,
+monitor reads windows drawn with attrition-next-year's shift (more overtime, a new job role,
 higher R&D incomes): every window not caught is a miss. Both at 150 and 500 rows a window.
 
 The per-feature checks are corrected for testing some 30 features at once as Bonferroni would: a
@@ -23,12 +23,12 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from attrition.monitor import job as monitoring
+from attrition.train import job as training
+from attrition_pipelines.next_year import sample
+from bench.support import as_csv, quiet
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
-from attrition.monitor import job as monitoring  # noqa: E402
-from attrition.train import job as training  # noqa: E402
-from bench.support import as_csv, quiet  # noqa: E402
-from pipelines.next_year import sample  # noqa: E402
 
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 

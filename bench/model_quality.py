@@ -5,12 +5,11 @@ Ours runs the real training job on the four training folds of each split (its ow
 cross-validation picks the number of trees and the decision threshold), then scores the
 held-out fold: nothing it reports has seen the rows it is scored on.
 
-    .venv/bin/python bench/model_quality.py        (after ./scripts/test has made .venv)
+    .venv/bin/python -m bench.model_quality        (after ./scripts/test has made .venv)
 """
 
 import contextlib
 import io
-import sys
 import tempfile
 from pathlib import Path
 
@@ -24,10 +23,10 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from attrition.core import codecs, features, mediatypes, model
+from attrition.train import job as training
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition.core import codecs, features, mediatypes, model  # noqa: E402
-from attrition.train import job as training  # noqa: E402
 
 DATA = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 DROPPED = ["EmployeeCount", "EmployeeNumber", "Over18", "StandardHours"]  # constant or identifiers

@@ -1,7 +1,7 @@
 """Training on several hosts that share this machine, as the SageMaker SDK's local mode runs
 `instance_count=2`: one host alone against two hosts, default hyperparameters, the bundled data.
 
-    BENCH_IMAGE=attrition-sagemaker:dev .venv/bin/python bench/multi_host.py
+    BENCH_IMAGE=attrition-sagemaker:dev .venv/bin/python -m bench.multi_host
 
 Each host is a container of the image on the host network with its own /opt/ml and
 resourceconfig.json (as tests/container/test_distributed.py starts them); the time is from the
@@ -15,14 +15,13 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from tests.container.docker_helpers import TEST_DIR, distributed_ports
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
-from tests.container.docker_helpers import TEST_DIR, distributed_ports  # noqa: E402
 
 IMAGE = os.environ.get("BENCH_IMAGE", "")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))

@@ -1,11 +1,11 @@
 """The drift demo's retraining decision over many seeds: how often a challenger trained on next
 year's shifted export replaces the champion, and that deliberately worse challengers never do.
 
-    .venv/bin/python bench/retraining.py     (BENCH_SEEDS, default 20)
+    .venv/bin/python -m bench.retraining     (BENCH_SEEDS, default 20)
 
 As the README's demo and both local pipelines run it, with the image's own jobs in this process:
 the champion is the pipeline's model on this year's half of the bundled employees
-(pipelines/next_year.py --this-year; prepare with seed 0, train on its train and validation
+(attrition-next-year --this-year; prepare with seed 0, train on its train and validation
 splits). For each seed, next year's export is drawn from the other half (employees the champion
 never saw, shifted), prepared with that seed, and three challengers are trained on it and judged
 by `evaluate` against the champion on the same test rows, with the runners' defaults (test AUC not
@@ -22,19 +22,18 @@ the counts. Nothing is written outside a temporary folder, removed at the end.
 import csv
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from attrition.evaluate import job as evaluate
+from attrition.prepare import job as prepare
+from attrition.train import job as training
+from attrition_pipelines.next_year import halves, sample
+from bench.support import as_csv, quiet
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
-from attrition.evaluate import job as evaluate  # noqa: E402
-from attrition.prepare import job as prepare  # noqa: E402
-from attrition.train import job as training  # noqa: E402
-from bench.support import as_csv, quiet  # noqa: E402
-from pipelines.next_year import halves, sample  # noqa: E402
 
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 SEEDS = int(os.environ.get("BENCH_SEEDS", "20"))

@@ -1,6 +1,6 @@
 """Serving benchmark: our container against the raw limit and two peers, as ratios.
 
-    .venv/bin/python bench/serving.py          (after ./scripts/test has made .venv)
+    .venv/bin/python -m bench.serving          (after ./scripts/test has made .venv)
 
 What it does, all on this machine's loopback:
 - builds the image (BASE_IMAGE as for the tests) and trains the bundled data in it;
@@ -31,11 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from attrition.core import codecs, features, levers, mediatypes, model
+from tests.container.docker_helpers import Server, docker, free_port, free_ports_in_a_row, request
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "container" / "program"))
-from attrition.core import codecs, features, levers, mediatypes, model  # noqa: E402
-from tests.container.docker_helpers import Server, docker, free_port, free_ports_in_a_row, request  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -209,7 +208,7 @@ def start_local_endpoint(image, model_dir, work, started) -> Endpoint:
     import boto3
 
     folder, port = work / "endpoints", free_ports_in_a_row(2)  # the service's, and moto's (port + 1)
-    cli = [sys.executable, str(ROOT / "endpoints" / "local-endpoints")]
+    cli = [str(Path(sys.executable).parent / "local-endpoints")]
     common = ["--folder", str(folder), "--port", str(port)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     up = subprocess.run([*cli, "up", *common, "--no-mlflow"], env=env, capture_output=True, text=True, timeout=900)

@@ -1,6 +1,6 @@
 """Soak benchmark: the image served for a few minutes under a mixed load on kept-alive connections.
 
-    .venv/bin/python bench/soak.py          (after ./scripts/test has made .venv)
+    .venv/bin/python -m bench.soak          (after ./scripts/test has made .venv)
 
 What it does, all on this machine's loopback: builds the image (BASE_IMAGE as for the tests, or
 uses ATTRITION_TEST_IMAGE), trains the bundled data in it, serves it with 2 workers and data
@@ -18,16 +18,15 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from bench.serving import IBM, build_image, container_memory_mb, train
+from tests.container.docker_helpers import Server
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bench.serving import IBM, build_image, container_memory_mb, train  # noqa: E402
-from tests.container.docker_helpers import Server  # noqa: E402
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "180"))
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", "6"))

@@ -2,9 +2,9 @@
 1.5 M employees (default hyperparameters), the growth exponent, and the rows/s Batch
 Transform-sized requests get through /invocations.
 
-    .venv/bin/python bench/training_scale.py     (after ./scripts/test has made .venv)
+    .venv/bin/python -m bench.training_scale     (after ./scripts/test has made .venv)
 
-The exports are drawn from the bundled data (pipelines/next_year.py's sampler, unshifted) with
+The exports are drawn from the bundled data (attrition-next-year's sampler, unshifted) with
 incomes and rates jittered by up to 5 %, written to a temporary folder and deleted afterwards;
 nothing is committed. Each training runs the real `train` job in a fresh Python process, which
 reports its own peak resident memory. BENCH_SIZES (default 15000,150000,1500000) and
@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from attrition_pipelines.next_year import sample
+from tests.container.docker_helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "container" / "program")]
-from pipelines.next_year import sample  # noqa: E402
-from tests.container.docker_helpers import free_port  # noqa: E402
 
 IBM = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "15000,150000,1500000").split(",")]
@@ -98,7 +98,7 @@ def train(base: Path, employees: list) -> dict:
         writer.writeheader()
         writer.writerows(employees)
     mb = (folder / "export.csv").stat().st_size / 1e6
-    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base), "PYTHONPATH": str(ROOT / "container" / "program")}
+    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base)}
     print(f"training on {len(employees):,} employees ({mb:.0f} MB) ...", file=sys.stderr, flush=True)
     try:
         done = subprocess.run([sys.executable, "-c", TRAIN], env=env, capture_output=True, text=True, timeout=TIMEOUT)

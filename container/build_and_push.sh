@@ -7,7 +7,8 @@
 # policy); Docker logs in with a token from boto3 (no AWS CLI needed). AWS_ENDPOINT_URL is
 # honoured as boto3 does. The image is pushed as a Docker v2 manifest, without provenance or
 # SBOM attestations (SageMaker refuses image indexes), and the pushed manifest is checked.
-# Needs: docker, python3 with boto3 (deploy/requirements.txt), git (for the default tag).
+# Needs: docker, the attrition-deploy CLI (pip install -e . from the clone; PYTHON names the Python
+# it is installed in, default python3), git (for the default tag).
 set -euo pipefail
 
 usage() {
@@ -33,7 +34,7 @@ EOF
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-deploy="$here/../deploy/attrition-deploy"
+deploy=("${PYTHON:-python3}" -m attrition_deploy)
 repository=attrition-sagemaker
 tag=""
 allow_dirty=0
@@ -95,10 +96,10 @@ run() {  # a command, or under --dry-run the line that would run it
 if [ -n "$registry" ]; then
     host=$registry
 elif [ "$dry_run" = 1 ]; then
-    "$deploy" ecr --repository "$repository" ${ecr_args[@]+"${ecr_args[@]}"} ${aws_args[@]+"${aws_args[@]}"} --dry-run >&2
+    "${deploy[@]}" ecr --repository "$repository" ${ecr_args[@]+"${ecr_args[@]}"} ${aws_args[@]+"${aws_args[@]}"} --dry-run >&2
     host=${REGISTRY_OVERRIDE:-"ACCOUNT.dkr.ecr.REGION.amazonaws.com"}
 else
-    uri=$("$deploy" ecr --repository "$repository" ${ecr_args[@]+"${ecr_args[@]}"} ${aws_args[@]+"${aws_args[@]}"})
+    uri=$("${deploy[@]}" ecr --repository "$repository" ${ecr_args[@]+"${ecr_args[@]}"} ${aws_args[@]+"${aws_args[@]}"})
     host=${REGISTRY_OVERRIDE:-${uri%%/*}}
 fi
 target="$host/$repository"
@@ -110,7 +111,7 @@ if [ "$dry_run" = 0 ]; then
         printf '%s' "${REGISTRY_PASSWORD:?REGISTRY_PASSWORD is not set}" |
             docker login --username "$REGISTRY_USERNAME" --password-stdin "$host" >&2
     elif [ -z "$registry" ]; then
-        "$deploy" ecr-password ${aws_args[@]+"${aws_args[@]}"} | docker login --username AWS --password-stdin "$host" >&2
+        "${deploy[@]}" ecr-password ${aws_args[@]+"${aws_args[@]}"} | docker login --username AWS --password-stdin "$host" >&2
     fi
 fi
 

@@ -4,6 +4,7 @@ ATTRITION_REQUIRE_DOCKER=1, as in CI, they fail instead). Environment: BASE_IMAG
 argument), ATTRITION_TEST_IMAGE (use this tag, skip the build)."""
 
 import os
+import sys
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,7 +61,8 @@ def aws_env(moto_server, tmp_path):
                AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                AWS_CONFIG_FILE=str(tmp_path / "no-config"),
                AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-               DOCKER_CONFIG=str(tmp_path / "docker-config"), ATTRITION_AUDIT_LOG=str(tmp_path / "audit.jsonl"))
+               DOCKER_CONFIG=str(tmp_path / "docker-config"), ATTRITION_AUDIT_LOG=str(tmp_path / "audit.jsonl"),
+               PYTHON=sys.executable)  # the Python the package is installed in (build_and_push.sh)
     return env
 
 

@@ -4,6 +4,7 @@ import base64
 import csv
 import io
 import json
+import sys
 import uuid
 from pathlib import Path
 
@@ -12,10 +13,17 @@ import numpy as np
 from attrition.core import columns as columns_module
 from attrition.core import environment, schema
 from attrition.train import job as training
-from pipelines.next_year import sample
+from attrition_pipelines.next_year import sample
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CSV = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+
+
+def script(name: str, python: str = sys.executable) -> str:
+    """A console script of the package (pyproject.toml), as installed in `python`'s venv."""
+    return str(Path(python).parent / name)
+
+
 FAST = {"num_boost_round": "60", "early_stopping_rounds": "0"}
 
 
@@ -45,7 +53,7 @@ def run_training(paths: environment.Paths) -> int:
 
 def next_year(ibm_text: str, rows: int, seed: int, shifted: bool) -> list:
     """A sample of employees drawn from the bundled data, `shifted` with known drift (more
-    overtime, a new job role, higher incomes in R&D): what pipelines/next_year.py writes."""
+    overtime, a new job role, higher incomes in R&D): what attrition-next-year writes."""
     return sample(list(csv.DictReader(io.StringIO(ibm_text))), rows, seed, shifted)
 
 

@@ -1,4 +1,4 @@
-"""gunicorn settings, read from the environment once at start (see the README's table).
+"""gunicorn settings, read from the environment once at start (see docs/serving.md's table).
 
 Extra gunicorn flags can still be passed through GUNICORN_CMD_ARGS.
 """

@@ -15,13 +15,15 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
+from attrition.core import contract
+
 from . import audit, declared, mlflow_registry, plans, waiting
 from .aws import AwsError, Runner, dump
 from .errors import UserError
 
 EXISTS = ("AlreadyExists", "already exist", "EntityAlreadyExists", "BucketAlreadyOwnedByYou",
           "ResourceInUse")
-MODEL_FILES = ("model.txt", "metadata.json")
+MODEL_FILES = (contract.MODEL_FILE, contract.METADATA_FILE)
 
 
 def package(args: Namespace, aws: Runner) -> str:
@@ -37,7 +39,7 @@ def package(args: Namespace, aws: Runner) -> str:
 def model_version(model_dir: Path) -> str:
     """The first 16 hex digits of model.txt's SHA-256: the image's model version."""
     digest = hashlib.sha256()
-    with open(model_dir / "model.txt", "rb") as model_file:
+    with open(model_dir / contract.MODEL_FILE, "rb") as model_file:
         for block in iter(lambda: model_file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:16]
@@ -168,10 +170,10 @@ def pipeline(args: Namespace, aws: Runner) -> str:
         return str(created.get("PipelineArn", args.name))
     if args.action == "start":
         parameters = dict(args.param)
-        if "ChampionModelUrl" not in parameters:
+        if contract.CHAMPION_MODEL_URL not in parameters:
             champion = approved_model_data(aws, args.group)
             if champion:
-                parameters["ChampionModelUrl"] = champion
+                parameters[contract.CHAMPION_MODEL_URL] = champion
         started = aws.call("sagemaker", "start_pipeline_execution", {
             "PipelineName": args.name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in parameters.items()]})
         arn = str(started.get("PipelineExecutionArn", ""))
@@ -194,9 +196,9 @@ def _no_champion_marker(aws: Runner, definition: dict, tag_pairs: tuple[tuple[st
     that says there is no champion yet."""
     for parameter in definition.get("Parameters") or []:
         default = str(parameter.get("DefaultValue", ""))
-        if parameter.get("Name") == "ChampionModelUrl" and default.startswith("s3://"):
+        if parameter.get("Name") == contract.CHAMPION_MODEL_URL and default.startswith("s3://"):
             bucket, key = plans.s3_parts(default)
-            aws.call("s3", "put_object", plans.upload(bucket, f"{key.rstrip('/')}/no-champion.txt",
+            aws.call("s3", "put_object", plans.upload(bucket, f"{key.rstrip('/')}/{contract.NO_CHAMPION}",
                                                       b"no approved model yet\n", None, tag_pairs))
 
 
@@ -284,7 +286,7 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
     if not (name and number and args.mlflow and args.bucket and args.image and args.group):
         raise UserError("register --from-mlflow NAME/VERSION needs --mlflow URI, --bucket, --image and --group")
     found = mlflow_registry.version(args.mlflow, name, number)
-    approval = found["tags"].get("approval", "PendingManualApproval")
+    approval = found["tags"].get(contract.APPROVAL_TAG, "PendingManualApproval")
     if approval != "Approved":
         raise UserError(f"MLflow model {name} version {number} is {approval}: approve it first (its tag "
                          "approval=Approved), then promote it")
@@ -302,11 +304,11 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
     ensure_bucket(aws, args.bucket, tuple(args.tag))
     aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/model.tar.gz", tar_model(folder / "model"),
                                               None, tuple(args.tag)))
-    aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/evaluation.json",
+    aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/{contract.EVALUATION_FILE}",
                                               json.dumps(evaluation).encode(), None, tuple(args.tag)))
     args.model_data = f"s3://{args.bucket}/{prefix}/model.tar.gz"
-    args.metrics = f"s3://{args.bucket}/{prefix}/evaluation.json"
-    args.manifest = folder / "model" / "manifest.json"
+    args.metrics = f"s3://{args.bucket}/{prefix}/{contract.EVALUATION_FILE}"
+    args.manifest = folder / "model" / contract.MANIFEST_FILE
     args.approval = "Approved"
 
 

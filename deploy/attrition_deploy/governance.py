@@ -16,6 +16,8 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
+from attrition.core import contract
+
 from . import audit, mlflow_registry, plans
 from .aws import Runner, dump
 from .errors import UserError
@@ -52,7 +54,8 @@ def approve(args: Namespace, aws: Runner) -> str:
     if not aws.dry_run:
         entry = audit.append(args.audit_log, entry)
         if args.version:
-            mlflow_registry.set_tag(args.mlflow, model["name"], model["version"], f"audit.{entry['event']}",
+            tag = contract.AUDIT_TAG_PREFIX + entry["event"]
+            mlflow_registry.set_tag(args.mlflow, model["name"], model["version"], tag,
                                     json.dumps(entry, sort_keys=True)[:5000])
     return said
 
@@ -80,7 +83,7 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict,
     if not (name and number and args.mlflow):
         raise UserError("approve --version NAME/VERSION needs --mlflow URI (or MLFLOW_TRACKING_URI)")
     found = mlflow_registry.version(args.mlflow, name, number)
-    before = mlflow_registry.alias_version(args.mlflow, name, "champion")
+    before = mlflow_registry.alias_version(args.mlflow, name, contract.CHAMPION_ALIAS)
     if status == "Approved":
         change = (f"{name} v{number} was already the champion" if before == number else
                   f"champion {name} v{before} -> v{number}" if before else f"champion {name}: none -> v{number}")
@@ -89,13 +92,14 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict,
     else:
         change = f"the champion stays {name} v{before}" if before else f"{name} has no champion"
     if not dry_run:
-        mlflow_registry.set_tag(args.mlflow, name, number, "approval", status)
-        if "model_card_status" in found["tags"]:  # its card (model_card.json of the run) follows the decision
-            mlflow_registry.set_tag(args.mlflow, name, number, "model_card_status", plans.CARD_STATUS[status])
+        mlflow_registry.set_tag(args.mlflow, name, number, contract.APPROVAL_TAG, status)
+        if contract.MODEL_CARD_STATUS_TAG in found["tags"]:  # its card (of the run) follows the decision
+            mlflow_registry.set_tag(args.mlflow, name, number, contract.MODEL_CARD_STATUS_TAG,
+                                    plans.CARD_STATUS[status])
         if status == "Approved":
-            mlflow_registry.set_alias(args.mlflow, name, "champion", number)
+            mlflow_registry.set_alias(args.mlflow, name, contract.CHAMPION_ALIAS, number)
         elif before == number:
-            mlflow_registry.delete_alias(args.mlflow, name, "champion")
+            mlflow_registry.delete_alias(args.mlflow, name, contract.CHAMPION_ALIAS)
     model = {"name": name, "version": number, "model_version": found["tags"].get("model_version", "")}
     champion = {"name": name, "version": before} if before else None
     return model, champion, f"{status} {name}/{number}: {change}", found["tags"]

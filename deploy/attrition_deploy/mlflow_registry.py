@@ -14,9 +14,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from attrition.core import contract
+
 from .errors import UserError
 
-MODEL_FILES = ("model.txt", "metadata.json", "manifest.json", "statistics.json", "constraints.json")
+MODEL_FILES = (*contract.MODEL_FILES, contract.STATISTICS_FILE, contract.CONSTRAINTS_FILE)
 
 
 class MlflowError(UserError):
@@ -80,7 +82,7 @@ def download(tracking_uri: str, run_id: str, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     for name in MODEL_FILES:
         (folder / name).write_bytes(_artifact(tracking_uri, run_id, f"model/{name}"))
-    return json.loads(_artifact(tracking_uri, run_id, "evaluation.json"))
+    return json.loads(_artifact(tracking_uri, run_id, contract.EVALUATION_FILE))
 
 
 class TamperedFiles(UserError):
@@ -100,11 +102,11 @@ def check_files(folder: Path, tags: dict, label: str) -> None:
 
     if not tags.get("model_sha256"):
         raise TamperedFiles(f"{label} has no model_sha256 tag: its files cannot be checked; refused")
-    differs("model.txt", tags["model_sha256"])
+    differs(contract.MODEL_FILE, tags["model_sha256"])
     if tags.get("manifest_sha256"):
-        differs("manifest.json", tags["manifest_sha256"])
+        differs(contract.MANIFEST_FILE, tags["manifest_sha256"])
     try:
-        registered = json.loads((folder / "manifest.json").read_text()).get("files_sha256") or {}
+        registered = json.loads((folder / contract.MANIFEST_FILE).read_text()).get("files_sha256") or {}
     except (OSError, ValueError, AttributeError):
         raise TamperedFiles(f"{label}: manifest.json is missing or not a manifest; refused") from None
     for name, expected in registered.items():

@@ -27,6 +27,8 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
+from attrition.core import contract
+
 from . import plans
 from .aws import Runner
 from .errors import UserError
@@ -48,7 +50,7 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
     name = args.name or f"{args.endpoint}-drift"[:63]
     baseline = args.baseline.rstrip("/")
     if args.model_dir:
-        for file in ("statistics.json", "constraints.json"):
+        for file in (contract.STATISTICS_FILE, contract.CONSTRAINTS_FILE):
             bucket, key = plans.s3_parts(f"{baseline}/{file}")
             aws.call("s3", "put_object", plans.upload(bucket, key, _baseline_file(args.model_dir, file), None,
                                                       tuple(args.tag)))
@@ -87,8 +89,8 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
 
 def schedule(name: str, args: Namespace, baseline: str) -> Request:
     definition = {
-        "BaselineConfig": {"ConstraintsResource": {"S3Uri": f"{baseline}/constraints.json"},
-                           "StatisticsResource": {"S3Uri": f"{baseline}/statistics.json"}},
+        "BaselineConfig": {"ConstraintsResource": {"S3Uri": f"{baseline}/{contract.CONSTRAINTS_FILE}"},
+                           "StatisticsResource": {"S3Uri": f"{baseline}/{contract.STATISTICS_FILE}"}},
         "MonitoringInputs": [{"EndpointInput": {"EndpointName": args.endpoint,
                                                 "LocalPath": f"{PROCESSING}/endpointdata",
                                                 "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}],
@@ -111,7 +113,8 @@ def quality_definition(name: str, args: Namespace, baseline: str) -> Request:
     """The image's model quality monitor: captured predictions joined with the ground truth."""
     return {
         "JobDefinitionName": name,
-        "ModelQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": f"{baseline}/model_quality_constraints.json"}},
+        "ModelQualityBaselineConfig": {"ConstraintsResource": {
+            "S3Uri": f"{baseline}/{contract.QUALITY_CONSTRAINTS_FILE}"}},
         "ModelQualityAppSpecification": {
             "ImageUri": args.image, "ContainerEntrypoint": ["monitor"], "ProblemType": "BinaryClassification",
             "Environment": {"analysis_type": "MODEL_QUALITY", "publish_cloudwatch_metrics": "Enabled",
@@ -165,9 +168,9 @@ def alarm_rule(name: str, alarm_arn: str, tag_pairs: tuple[tuple[str, str], ...]
 
 
 def pipeline_target(rule: str, pipeline_arn: str, role_arn: str, data: str, champion: str | None) -> Request:
-    parameters = [{"Name": "InputDataUrl", "Value": data}]
+    parameters = [{"Name": contract.INPUT_DATA_URL, "Value": data}]
     if champion:
-        parameters.append({"Name": "ChampionModelUrl", "Value": champion})
+        parameters.append({"Name": contract.CHAMPION_MODEL_URL, "Value": champion})
     return {"Rule": rule, "Targets": [{"Id": "retraining-pipeline", "Arn": pipeline_arn, "RoleArn": role_arn,
                                        "SageMakerPipelineParameters": {"PipelineParameterList": parameters}}]}
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from attrition.core import contract
+
 Request = dict[str, Any]
 
-METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
 TRUST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
@@ -90,9 +91,8 @@ class Autoscale:
 
 def metric_definitions() -> list[Request]:
     """Regexes for the `split:name=value` lines that `train` prints."""
-    return [{"Name": f"{split}:{name}", "Regex": f"^{split}:{name}=([0-9.eE+-]+)$"}
-            for split in ("validation", "train") for name in METRIC_NAMES] + [
-        {"Name": "cv:auc_mean", "Regex": "^cv:auc_mean=([0-9.eE+-]+)$"}]
+    names = [f"{split}:{name}" for split in contract.METRIC_SPLITS for name in contract.METRIC_NAMES]
+    return [{"Name": name, "Regex": f"^{name}=([0-9.eE+-]+)$"} for name in [*names, contract.CV_AUC_MEAN]]
 
 
 @dataclass(frozen=True)
@@ -238,8 +238,6 @@ def training_job(job: TrainingJob) -> Request:
     return request
 
 
-OBJECTIVE = "validation:auc"
-
 
 @dataclass(frozen=True)
 class Tuning:
@@ -272,7 +270,7 @@ def tuning_job(tuning: Tuning) -> Request:
         "HyperParameterTuningJobName": tuning.name,
         "HyperParameterTuningJobConfig": {
             "Strategy": tuning.strategy,
-            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": OBJECTIVE},
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": contract.TUNING_OBJECTIVE},
             "ResourceLimits": {"MaxNumberOfTrainingJobs": tuning.max_jobs,
                                "MaxParallelTrainingJobs": tuning.max_parallel},
             "ParameterRanges": {kind: items for kind, items in ranges.items() if items},

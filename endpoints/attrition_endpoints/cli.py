@@ -153,7 +153,7 @@ def up(args: argparse.Namespace) -> int:
         forward = args.forward or _moto(folder, args.port + 1)
         if not args.no_mlflow:
             neighbours.mlflow(folder, args.port + 2)
-        environment = {**os.environ, "PYTHONPATH": str(HERE.parent), **_aws(folder)}
+        environment = {**os.environ, **_aws(folder)}
         neighbours.start("endpoints", "SageMaker endpoints: the control plane and the runtime", folder, args.port,
                          [sys.executable, "-m", "attrition_endpoints", "serve", "--folder", str(folder),
                           "--port", str(args.port), "--ping-timeout", str(args.ping_timeout), "--region", args.region,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from attrition.core import features, metrics, model
-from pipelines.next_year import sample
+from attrition_pipelines.next_year import sample
 from tests.container.docker_helpers import docker
 from tests.helpers import as_csv
 

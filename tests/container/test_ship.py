@@ -4,15 +4,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 
 from tests.container.docker_helpers import ROOT, docker, free_port, request
+from tests.helpers import script
 
 pytestmark = pytest.mark.container
-CLI = [sys.executable, str(ROOT / "deploy" / "attrition-deploy")]
+CLI = [script("attrition-deploy")]
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import time
 import urllib.request
@@ -16,16 +15,16 @@ import boto3
 import pytest
 
 from attrition_deploy import audit
-from tests.helpers import FAST, ROOT, make_opt_ml, run_training
+from tests.helpers import FAST, ROOT, make_opt_ml, run_training, script
 
-CLI = ROOT / "deploy" / "attrition-deploy"
+CLI = script("attrition-deploy")
 MODEL_DIR_FILES = ("model.txt", "metadata.json", "manifest.json")
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker:abc1234"
 ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
 
 
 def cli(env, *args, check=True):
-    result = subprocess.run([sys.executable, str(CLI), *map(str, args)], env=env,
+    result = subprocess.run([CLI, *map(str, args)], env=env,
                             capture_output=True, text=True, timeout=120)
     if check:
         assert result.returncode == 0, result.stderr

@@ -12,7 +12,6 @@ import pytest
 
 from attrition_deploy import audit
 from tests.deploy.test_cli import IMAGE, ROLE, cli, client
-from tests.helpers import ROOT
 
 
 def _entry(event: str, version: str, **extra) -> dict:
@@ -166,7 +165,7 @@ except OSError as error:
     sys.exit(str(error))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "deploy")})
+                          env=os.environ)
     assert done.returncode == 1 and "the audit record was not written" in done.stderr
     trail = audit.read(log)
     assert trail.damaged == [] and [e["event"] for e in trail.entries] == ["registered"]

@@ -5,18 +5,17 @@ moto's S3, and the real image as instances. No AWS: dummy keys, a proxy that ref
 
 import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.container.docker_helpers import ROOT, free_port
-from tests.helpers import BUNDLED_CSV, FAST, make_opt_ml, run_training
+from tests.container.docker_helpers import free_port
+from tests.helpers import BUNDLED_CSV, FAST, make_opt_ml, run_training, script
 
-CLI = ROOT / "endpoints" / "local-endpoints"
-DEPLOY = ROOT / "deploy" / "attrition-deploy"
+CLI = script("local-endpoints")
+DEPLOY = script("attrition-deploy")
 ROLE = "arn:aws:iam::123456789012:role/attrition-endpoint"
 BUCKET = "attrition-local"
 SERVERLESS_IDLE_S = 3
@@ -62,7 +61,7 @@ def stack(image, moto_server, refusing_proxy, tmp_path_factory):
     port = free_port()
     state = folder / "state"
     common = ["--folder", str(state), "--port", str(port)]
-    started = subprocess.run([sys.executable, str(CLI), "up", *common, "--forward", moto_server, "--ping-timeout", "60",
+    started = subprocess.run([CLI, "up", *common, "--forward", moto_server, "--ping-timeout", "60",
                               "--serverless-idle", str(SERVERLESS_IDLE_S), "--metrics-period", "1",
                               "--autoscaling-window", "3"],
                              env=env, capture_output=True, text=True, timeout=900)
@@ -70,7 +69,7 @@ def stack(image, moto_server, refusing_proxy, tmp_path_factory):
     exports = dict(pair.split("=", 1) for pair in started.stdout.split()[1:])
     env.update(exports)
     yield Stack(env, s3, state, common, image)
-    stopped = subprocess.run([sys.executable, str(CLI), "down", *common], env=env, capture_output=True, text=True,
+    stopped = subprocess.run([CLI, "down", *common], env=env, capture_output=True, text=True,
                              timeout=120)
     assert stopped.returncode == 0, stopped.stderr
     from attrition_endpoints.cli import service_id
@@ -97,9 +96,9 @@ class Stack:
             os.environ.update(saved)
 
     def deploy_cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(DEPLOY), *args], env=self.env, capture_output=True, text=True,
+        return subprocess.run([DEPLOY, *args], env=self.env, capture_output=True, text=True,
                               timeout=600)
 
     def service(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(CLI), *args, *self.common], env=self.env, capture_output=True,
+        return subprocess.run([CLI, *args, *self.common], env=self.env, capture_output=True,
                               text=True, timeout=600)

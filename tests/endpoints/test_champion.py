@@ -9,6 +9,7 @@ import pytest
 
 from tests.container.docker_helpers import ROOT
 from tests.endpoints.conftest import BUCKET
+from tests.helpers import script
 from tests.pipelines.conftest import mlflow_server, pipelines_python  # noqa: F401 (a fixture)
 from tests.pipelines.test_promote import approve, registered_version
 
@@ -34,7 +35,7 @@ def test_the_champion_serves_on_a_local_endpoint_and_its_capture_feeds_retrainin
     capture = stack.state / "capture" / BUCKET / "capture" / "attrition-champion"
     assert sum(len(p.read_text().splitlines()) for p in capture.rglob("*.jsonl")) == 6
 
-    checked = subprocess.run([pipelines_python(), str(ROOT / "pipelines" / "retrain_on_drift.py"), "--image",
+    checked = subprocess.run([script("attrition-retrain", pipelines_python()), "--image",
                               stack.image, "--capture", str(capture), "--data", str(rows), "--mlflow", mlflow_server,
                               "--audit-log", str(tmp_path / "audit.jsonl")],
                              env=env, capture_output=True, text=True, timeout=900)

@@ -1,4 +1,4 @@
-"""The README's "SageMaker endpoints on your laptop" block, run as written: the whole local stack
+"""The "SageMaker endpoints on your laptop" block (docs/local-endpoints.md), run as written: the whole local stack
 up, the Shipping commands unchanged against it, and down leaving nothing running."""
 
 import os
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.container
 
 
 def block() -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "local-endpoints.md").read_text()
     start = readme.index("<!-- local-endpoints -->")
     return re.search(r"```bash\n(.*?)```", readme[start:], re.S).group(1)
 

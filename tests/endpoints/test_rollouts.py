@@ -5,7 +5,6 @@ drives them."""
 import json
 import math
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -65,7 +64,7 @@ class Traffic:
 
 
 def deploy_canary(stack, model: str, interval: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(DEPLOY), "deploy", "--endpoint", "rollout", "--variant",
+    return subprocess.run([DEPLOY, "deploy", "--endpoint", "rollout", "--variant",
                            f"name=main,model={model}", "--canary", "20", "--canary-interval", str(interval),
                            "--alarm", "rollout-errors", "--wait"],
                           env=stack.env, capture_output=True, text=True, timeout=600)
@@ -131,7 +130,7 @@ def test_a_good_canary_completes_with_no_failed_request(stack, champion):
 
 
 def test_a_canary_with_an_alarm_that_does_not_exist_is_refused_and_nothing_starts(stack, champion):
-    done = subprocess.run([sys.executable, str(DEPLOY), "deploy", "--endpoint", "rollout", "--variant",
+    done = subprocess.run([DEPLOY, "deploy", "--endpoint", "rollout", "--variant",
                            "name=main,model=rollout-champion", "--canary", "20", "--alarm", "no-such-alarm"],
                           env=stack.env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "no-such-alarm" in done.stderr and done.stderr.count("\n") == 1, done.stderr

@@ -14,7 +14,6 @@ import pytest
 from botocore.exceptions import ClientError, WaiterError
 
 from attrition_endpoints import neighbours
-from tests.container.docker_helpers import ROOT
 from tests.endpoints.conftest import BUCKET, ROLE
 from tests.helpers import BUNDLED_CSV
 from tests.sdk.conftest import TELEMETRY_OFF, sdk_venv
@@ -218,7 +217,7 @@ def test_the_sdk2_predictor_works_unchanged(stack, two_variants, tmp_path):
     """Not local mode: the SDK's own Predictor, its session made from the environment as on AWS."""
     config = tmp_path / "sdk-config.yaml"
     config.write_text(TELEMETRY_OFF)
-    env = {**stack.env, "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config), "PYTHONPATH": str(ROOT / "deploy"),
+    env = {**stack.env, "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config),
            "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
     done = subprocess.run([str(sdk_venv("2")), "-c", SDK2_PREDICTOR, two_variants, str(BUNDLED_CSV)], env=env,
                           capture_output=True, text=True, timeout=600)

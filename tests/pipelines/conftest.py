@@ -1,5 +1,5 @@
-"""The pipelines on their real engines, locally: a venv of their own (pipelines/requirements.txt,
-made on first use), an MLflow server on loopback, dummy AWS keys, a proxy that refuses everything."""
+"""The pipelines on their real engines, locally: a venv of their own (the package with its
+`pipelines` extra, made on first use), an MLflow server on loopback, dummy AWS keys, a proxy that refuses everything."""
 
 import hashlib
 import json
@@ -14,16 +14,17 @@ import pytest
 
 from tests.container.docker_helpers import ROOT, free_port
 
-REQUIREMENTS = ROOT / "pipelines" / "requirements.txt"
+DEFINITIONS = [ROOT / "pipelines" / "requirements.txt", ROOT / "deploy" / "requirements.txt", ROOT / "pyproject.toml"]
 
 
 def pipelines_python() -> str:
+    """The venv a user makes for the pipelines: `pip install -e '.[pipelines]'`."""
     venv = ROOT / ".venv-pipelines"
-    stamp = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    stamp = hashlib.sha256(b"".join(path.read_bytes() for path in DEFINITIONS)).hexdigest()
     if not ((venv / ".stamp").is_file() and (venv / ".stamp").read_text() == stamp):
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r",
-                        str(REQUIREMENTS)], check=True, timeout=1500)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-e",
+                        f"{ROOT}[pipelines]"], check=True, timeout=1500)
         (venv / ".stamp").write_text(stamp)
     return str(venv / "bin" / "python")
 

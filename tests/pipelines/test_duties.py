@@ -6,17 +6,20 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from attrition_deploy import audit
-from tests.container.docker_helpers import ROOT, free_port
+from tests.container.docker_helpers import free_port
+from tests.helpers import script
 from tests.pipelines.conftest import pipelines_python, wait_healthy
 
-CLI = ROOT / "deploy" / "attrition-deploy"
-SERVER = ROOT / "pipelines" / "registry_server.py"
+CLI = script("attrition-deploy")
+def registry_command() -> str:
+    return script("attrition-registry", pipelines_python())
+
+
 ADMIN = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": "admin-password-123"}
 DANA = {"MLFLOW_TRACKING_USERNAME": "dana", "MLFLOW_TRACKING_PASSWORD": "dana-password-1"}  # a data scientist
 ALEX = {"MLFLOW_TRACKING_USERNAME": "alex", "MLFLOW_TRACKING_PASSWORD": "alex-password-1"}  # an approver
@@ -27,14 +30,14 @@ def registry(tmp_path_factory):
     folder = tmp_path_factory.mktemp("registry")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    process = subprocess.Popen([pipelines_python(), str(SERVER), "serve", "--folder", str(folder), "--port", str(port)],
+    process = subprocess.Popen([registry_command(), "serve", "--folder", str(folder), "--port", str(port)],
                                env={**env, "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN["MLFLOW_TRACKING_PASSWORD"]},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url)
         for user, role in ((DANA, "data-scientist"), (ALEX, "approver")):
-            subprocess.run([pipelines_python(), str(SERVER), "grant", "--mlflow", url, "--model", "attrition-duties",
+            subprocess.run([registry_command(), "grant", "--mlflow", url, "--model", "attrition-duties",
                             "--user", user["MLFLOW_TRACKING_USERNAME"], "--password", user["MLFLOW_TRACKING_PASSWORD"],
                             "--role", role], env={**env, **ADMIN}, check=True, capture_output=True, timeout=60)
         yield url
@@ -44,8 +47,8 @@ def registry(tmp_path_factory):
 
 
 def _register(registry, trained_dir, env) -> str:
-    script = (f"import json, sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
-              "from pathlib import Path; from registry import register;"
+    script = ("import json, sys;"
+              "from pathlib import Path; from attrition_pipelines.registry import register;"
               f"e = json.loads(Path({str(trained_dir / 'output' / 'data' / 'evaluation.json')!r}).read_text());"
               f"print(register('attrition-duties', Path({str(trained_dir / 'model')!r}), e, 'attrition:local',"
               f" tracking_uri={registry!r}, source='a notebook')['version'])")
@@ -55,7 +58,7 @@ def _register(registry, trained_dir, env) -> str:
 
 
 def _approve(registry, env, version: str, *more: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(CLI), "approve", "--version", f"attrition-duties/{version}",
+    return subprocess.run([CLI, "approve", "--version", f"attrition-duties/{version}",
                            "--mlflow", registry, "--reason", "bias report reviewed", *more],
                           env=env, capture_output=True, text=True, timeout=60)
 
@@ -87,8 +90,7 @@ def test_a_data_scientists_pipeline_cannot_promote_its_own_model(registry, aws_e
     manifest = json.loads((other / "model" / "manifest.json").read_text())
     (other / "model" / "manifest.json").write_text(json.dumps({**manifest, "model_version": "1" * 16}))
     version = _register(registry, other, {**aws_env, **DANA})
-    script = (f"import sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
-              "from registry import promote;"
+    script = ("from attrition_pipelines.registry import promote;"
               f"promote({{'name': 'attrition-duties', 'version': {version!r}, 'model_version': '1' * 16}},"
               f" ['gate passed'], {registry!r}, trigger='a pipeline run')")
     done = subprocess.run([pipelines_python(), "-c", script], capture_output=True, text=True,

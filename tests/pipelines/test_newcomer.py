@@ -1,5 +1,6 @@
-"""The README's newcomer path, run as written: from a clone to a champion, a served model with
-capture, and a retraining decision, with only the variables of the block's first line set."""
+"""The documentation's newcomer path (docs/monitoring.md), run as written: from a clone to a
+champion, a served model with capture, and a retraining decision, with only the variables of the
+block's first line set."""
 
 import contextlib
 import os
@@ -17,9 +18,9 @@ MARKER = "<!-- newcomer-path -->"
 
 
 def newcomer_block() -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "monitoring.md").read_text()
     found = re.search(re.escape(MARKER) + r"\n```bash\n(.*?)\n```", readme, re.S)
-    assert found, f"README.md has no bash block after {MARKER}"
+    assert found, f"docs/monitoring.md has no bash block after {MARKER}"
     return found.group(1)
 
 

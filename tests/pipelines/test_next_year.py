@@ -2,10 +2,8 @@
 
 import csv
 import subprocess
-import sys
 
-from tests.container.docker_helpers import ROOT
-from tests.helpers import BUNDLED_CSV
+from tests.helpers import BUNDLED_CSV, script
 
 
 def _read(path) -> list[dict]:
@@ -14,7 +12,7 @@ def _read(path) -> list[dict]:
 
 
 def test_next_year_holds_only_employees_this_years_export_lacks(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "pipelines" / "next_year.py"), "--data", str(BUNDLED_CSV),
+    done = subprocess.run([script("attrition-next-year"), "--data", str(BUNDLED_CSV),
                            "--this-year", str(tmp_path / "this.csv"), "--output", str(tmp_path / "next.csv"),
                            "--seed", "4"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

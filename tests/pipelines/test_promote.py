@@ -4,7 +4,6 @@ Registry (moto) by attrition-deploy, which reads MLflow over its REST API with b
 import json
 import shutil
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -12,17 +11,17 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.container.docker_helpers import ROOT
+from tests.helpers import script
 from tests.pipelines.conftest import pipelines_python
 
-CLI = ROOT / "deploy" / "attrition-deploy"
+CLI = script("attrition-deploy")
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/attrition-sagemaker:abc1234"
 ROLE = "arn:aws:iam::123456789012:role/attrition-sagemaker-execution"
 
 
 def registered_version(mlflow_server, trained_dir, env, name: str = "attrition-promote") -> str:
-    script = (f"import json, sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
-              "from pathlib import Path; from registry import register;"
+    script = ("import json, sys;"
+              "from pathlib import Path; from attrition_pipelines.registry import register;"
               f"e = json.loads(Path({str(trained_dir / 'output' / 'data' / 'evaluation.json')!r}).read_text());"
               f"c = json.loads(Path({str(trained_dir / 'output' / 'data' / 'model_card.json')!r}).read_text());"
               f"print(register({name!r}, Path({str(trained_dir / 'model')!r}), e, 'attrition:local',"
@@ -33,7 +32,7 @@ def registered_version(mlflow_server, trained_dir, env, name: str = "attrition-p
 
 def approve(aws_env, mlflow_server, version: str, name: str = "attrition-promote", *more: str) -> str:
     """As a reviewer does: attrition-deploy approve, which also makes the version the champion."""
-    done = subprocess.run([sys.executable, str(CLI), "approve", "--version", f"{name}/{version}",
+    done = subprocess.run([CLI, "approve", "--version", f"{name}/{version}",
                            "--mlflow", mlflow_server, "--reason", "bias report reviewed", *more],
                           env=aws_env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -83,7 +82,7 @@ def version_of(mlflow_server, path: str) -> dict:
 
 
 def promote(aws_env, mlflow_server, version: str):
-    return subprocess.run([sys.executable, str(CLI), "register", "--name", "attrition-promoted", "--from-mlflow",
+    return subprocess.run([CLI, "register", "--name", "attrition-promoted", "--from-mlflow",
                            f"attrition-promote/{version}", "--mlflow", mlflow_server, "--bucket", "hr-models",
                            "--image", IMAGE, "--role", ROLE, "--group", "attrition-models"],
                           env={**aws_env, "TMPDIR": str(Path(aws_env["ATTRITION_AUDIT_LOG"]).parent)},
@@ -115,7 +114,7 @@ def test_only_an_approved_version_is_promoted_with_its_lineage(aws_env, mlflow_s
         f"attrition/mlflow/attrition-promote/{version}/evaluation.json")
     missing = promote(aws_env, mlflow_server, "999")
     assert missing.returncode == 2 and "MLflow answered" in missing.stderr and missing.stderr.count("\n") == 1
-    history = subprocess.run([sys.executable, str(CLI), "history", "--model", "attrition-promote"], env=aws_env,
+    history = subprocess.run([CLI, "history", "--model", "attrition-promote"], env=aws_env,
                              capture_output=True, text=True, timeout=60).stdout
     events = [line.split()[1] for line in history.splitlines() if not line.startswith(" ")]
     assert events[:2] == ["approved", "registered"]  # newest first; the SageMaker registration has no name
@@ -136,13 +135,12 @@ def test_files_replaced_in_mlflow_after_registration_are_refused_and_recorded(aw
     refused = promote(aws_env, mlflow_server, version)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
     assert "metadata.json is not the file registered with it" in refused.stderr
-    download = (f"import sys; sys.path[:0] = [{str(ROOT / 'pipelines')!r}, {str(ROOT / 'deploy')!r}];"
-                "from pathlib import Path; from registry import champion;"
+    download = ("from pathlib import Path; from attrition_pipelines.registry import champion;"
                 f"champion('attrition-promote', Path({str(tmp_path / 'champion')!r}), {mlflow_server!r})")
     fetched = subprocess.run([pipelines_python(), "-c", download], env=aws_env, capture_output=True, text=True,
                              timeout=120)
     assert fetched.returncode == 1 and "metadata.json is not the file registered with it" in fetched.stderr
-    history = subprocess.run([sys.executable, str(CLI), "history", "--model", "attrition-promote", "--json"],
+    history = subprocess.run([CLI, "history", "--model", "attrition-promote", "--json"],
                              env=aws_env, capture_output=True, text=True, timeout=60).stdout
     refusals = [e for e in json.loads(history) if e["event"] == "refused"]
     assert len(refusals) == 2 and all("replaced after registration" in e["reasons"][0] for e in refusals)

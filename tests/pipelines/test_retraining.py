@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 
 from attrition_deploy import audit, mlflow_registry
-from tests.container.docker_helpers import ROOT, Server, request
-from tests.helpers import next_year
+from tests.container.docker_helpers import Server, request
+from tests.helpers import next_year, script
 from tests.pipelines.conftest import pipelines_python, run_json
 
 pytestmark = pytest.mark.container
-LOOP = ROOT / "pipelines" / "retrain_on_drift.py"
 NAME = "attrition-loop"
+
+
+def retrainer() -> str:
+    return script("attrition-retrain", pipelines_python())
 
 
 def served_traffic(image, model_dir, capture, employees) -> None:
@@ -38,7 +41,7 @@ def served_traffic(image, model_dir, capture, employees) -> None:
 
 
 def loop(image, env, mlflow_server, capture, export) -> subprocess.CompletedProcess:
-    return subprocess.run([pipelines_python(), str(LOOP), "--image", image, "--capture", str(capture),
+    return subprocess.run([retrainer(), "--image", image, "--capture", str(capture),
                            "--data", str(export), "--mlflow", mlflow_server, "--model-name", NAME, "--promote"],
                           env=env, capture_output=True, text=True, timeout=1500)
 
@@ -50,16 +53,16 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
     assert nobody.returncode == 2 and "has no champion yet" in nobody.stderr and nobody.stderr.count("\n") == 1
     no_data = loop(image, pipeline_env, mlflow_server, tmp_path, tmp_path / "none.csv")
     assert no_data.returncode == 2 and "give the new labelled export" in no_data.stderr
-    unnamed = subprocess.run([pipelines_python(), str(LOOP), "--image", image, "--capture", str(tmp_path),
+    unnamed = subprocess.run([retrainer(), "--image", image, "--capture", str(tmp_path),
                               "--mlflow", mlflow_server, "--model-name", NAME], env=pipeline_env,
                              capture_output=True, text=True, timeout=300)
     assert unnamed.returncode == 2 and "--data (none) is not a file" in unnamed.stderr  # not the bundled export
     # As the README's demo: the champion learns this year's half; next year holds only the other half.
-    subprocess.run([pipelines_python(), str(ROOT / "pipelines" / "next_year.py"),
+    subprocess.run([script("attrition-next-year", pipelines_python()),
                     "--data", str(tmp_path / "export.csv"), "--this-year", str(tmp_path / "this-year.csv"),
                     "--output", str(tmp_path / "next-year.csv"),
                     "--seed", "23"], check=True, timeout=60)
-    first = run_json([pipelines_python(), str(ROOT / "pipelines" / "sagemaker" / "run_local.py"), "--image", image,
+    first = run_json([script("attrition-pipeline-sagemaker", pipelines_python()), "--image", image,
                       "--data", str(tmp_path / "this-year.csv"), "--mlflow", mlflow_server, "--model-name", NAME,
                       "--promote"], pipeline_env)
     assert first["replaced_champion"], first
@@ -100,12 +103,9 @@ def test_a_shifted_window_retrains_and_an_unshifted_one_does_not(image, pipeline
 def test_a_realised_drop_in_model_quality_triggers_retraining_too(image, trained_dir, tmp_path, ibm_text):
     """#26: with --ground-truth, retrain_on_drift also runs the model quality monitor, and a window
     with no drift in its inputs but whose truth the model no longer predicts is a reason to retrain."""
-    import sys
     from datetime import UTC, datetime, timedelta
 
-    sys.path[:0] = [str(ROOT / "pipelines")]
-    import retrain_on_drift
-
+    from attrition_pipelines import retrain_on_drift
     from tests.container.docker_helpers import docker
 
     employees = next_year(ibm_text, 400, seed=17, shifted=False)

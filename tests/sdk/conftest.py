@@ -19,12 +19,14 @@ TELEMETRY_OFF = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n 
 def sdk_venv(major: str) -> Path:
     requirements = ROOT / "deploy" / f"requirements-sdk{major}.txt"
     venv = ROOT / f".venv-sdk{major}"
-    stamp = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    stamp = hashlib.sha256(requirements.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if (venv / ".stamp").is_file() and (venv / ".stamp").read_text() == stamp:
         return venv / "bin" / "python"
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r",
                     str(requirements)], check=True, timeout=1200)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e",
+                    str(ROOT)], check=True, timeout=600)  # the package itself (attrition_deploy.sdk), not its pins
     (venv / ".stamp").write_text(stamp)
     return venv / "bin" / "python"
 
@@ -43,8 +45,7 @@ def sdk_env(tmp_path, refusing_proxy):
     env.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="dummy", AWS_SECRET_ACCESS_KEY="dummy",
                AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
                AWS_EC2_METADATA_DISABLED="true", SAGEMAKER_USER_CONFIG_OVERRIDE=str(config),
-               HTTPS_PROXY=refusing_proxy, HTTP_PROXY=refusing_proxy, NO_PROXY="localhost,127.0.0.1",
-               PYTHONPATH=str(ROOT / "deploy"))
+               HTTPS_PROXY=refusing_proxy, HTTP_PROXY=refusing_proxy, NO_PROXY="localhost,127.0.0.1")
     yield env
     _remove_containers_under(tmp_path)
 

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "container" / "program" / "attrition"
 JOBS = ("train", "serve", "monitor", "prepare", "evaluate", "score", "groundtruth")
-README = (ROOT / "README.md").read_text()
+LAYOUT = (ROOT / "docs" / "layout.md").read_text()  # the layout page of the documentation site
 
 
 def modules() -> list[Path]:
@@ -67,8 +67,7 @@ def test_environment_variables_are_read_in_one_module():
 
 
 def test_readme_layout_lists_every_module_and_no_other():
-    block = README[README.index("## Layout"):]
-    block = block[block.index("```"):]
+    block = LAYOUT[LAYOUT.index("```"):]
     block = block[: block.index("```", 3)]
     listed, current = set(), None
     for line in block.splitlines():
@@ -78,7 +77,7 @@ def test_readme_layout_lists_every_module_and_no_other():
         elif name.endswith(".py") and current and line.startswith("        "):
             listed.add(f"{current}/{name}")
     actual = {str(p.relative_to(PACKAGE)) for p in modules()}
-    assert listed == actual, f"missing from README: {sorted(actual - listed)}; stale: {sorted(listed - actual)}"
+    assert listed == actual, f"missing from docs/layout.md: {sorted(actual - listed)}; stale: {sorted(listed - actual)}"
 
 
 def test_every_module_with_logic_has_its_own_test_module():
@@ -117,7 +116,7 @@ def test_the_deploy_cli_needs_boto3_alone():
                                  if isinstance(node, ast.ImportFrom) for alias in node.names}, path.name
     probe = "import sys; import attrition_deploy.cli; print('sagemaker' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT / "deploy")}).stdout
+                         env={}).stdout
     assert out.strip() == "False"
 
 
@@ -140,8 +139,8 @@ def test_every_module_of_the_endpoint_service_is_tested_and_listed_in_the_readme
     modules = {p.name for p in ENDPOINTS.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
     assert modules == set(ENDPOINT_TESTS), f"untested or stale: {modules ^ set(ENDPOINT_TESTS)}"
     assert all((ROOT / "tests" / test).is_file() for test in ENDPOINT_TESTS.values())
-    start = README.index("  attrition_endpoints/")
-    block = README[start:README.index("tests/\n", start)]
+    start = LAYOUT.index("  attrition_endpoints/")
+    block = LAYOUT[start:LAYOUT.index("tests/\n", start)]
     assert {line.split()[0] for line in block.splitlines()[1:] if line.strip()} == modules
 
 
@@ -150,11 +149,78 @@ def test_the_endpoint_service_meets_the_others_only_over_http_and_files():
     (and starts moto and MLflow as processes), so the CLI's boto3-only promise holds for it too."""
     allowed = set(sys.stdlib_module_names) | {"boto3", "botocore"}
     for path in sorted(ENDPOINTS.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names = [alias.name.split(".")[0] for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level:
-                names = [(node.module or "").split(".")[0]]
-            else:
-                continue
-            assert set(names) <= allowed, f"{path.name} imports {set(names) - allowed}"
+        assert top_level_imports(path) <= allowed, f"{path.name} imports {top_level_imports(path) - allowed}"
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """The distributions' top-level names a module imports (relative imports left out)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add((node.module or "").split(".")[0])
+    return names
+
+
+PIPELINES = ROOT / "pipelines" / "attrition_pipelines"
+# Where each module of the pipelines is tested: unit tests (seconds, no Docker) for the runners'
+# decisions and the Kubeflow steps; the definitions in the pipelines' venv without Docker; the
+# engines themselves on Docker.
+PIPELINE_TESTS = {
+    "local.py": "unit/pipelines/test_local.py", "retrain_on_drift.py": "unit/pipelines/test_retrain_on_drift.py",
+    "sagemaker_runner.py": "unit/pipelines/test_sagemaker_runner.py",
+    "kubeflow_steps.py": "unit/pipelines/test_kubeflow_steps.py",
+    "sagemaker_pipeline.py": "pipelines/test_definitions.py",
+    "sagemaker_definition.py": "pipelines/test_definitions.py",
+    "kubeflow_pipeline.py": "pipelines/test_kubeflow.py", "kubeflow_runner.py": "pipelines/test_kubeflow.py",
+    "registry.py": "pipelines/test_promote.py", "registry_server.py": "pipelines/test_duties.py",
+    "duties.py": "pipelines/test_duties.py", "next_year.py": "pipelines/test_next_year.py",
+}
+OUTER_RING = {"attrition_deploy": ROOT / "deploy" / "attrition_deploy", "attrition_endpoints": ENDPOINTS,
+              "attrition_pipelines": PIPELINES}
+
+
+def test_every_module_of_the_pipelines_is_tested_and_listed_in_the_readme():
+    modules = {p.name for p in PIPELINES.glob("*.py") if p.name != "__init__.py"}
+    assert modules == set(PIPELINE_TESTS), f"untested or stale: {modules ^ set(PIPELINE_TESTS)}"
+    assert all((ROOT / "tests" / test).is_file() for test in PIPELINE_TESTS.values())
+    start = LAYOUT.index("  attrition_pipelines/")
+    block = LAYOUT[start:LAYOUT.index("endpoints/\n", start)]
+    assert {line.split()[0] for line in block.splitlines()[1:] if line.strip() and line.startswith("    ")
+            and not line.startswith("      ")} == modules
+
+
+def test_the_kubeflow_steps_need_only_the_images_python():
+    """kubeflow_steps.py runs as `python3 -c` in the image: the standard library and the contract."""
+    path = PIPELINES / "kubeflow_steps.py"
+    imported = top_level_imports(path)
+    assert imported <= set(sys.stdlib_module_names) | {"attrition"}, imported - set(sys.stdlib_module_names)
+    ours = {(node.module, alias.name) for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("attrition") for alias in node.names}
+    assert ours == {("attrition.core", "contract")}
+
+
+def test_the_outer_ring_is_one_package_with_no_module_name_twice():
+    """No module named like another anywhere in the outer ring (the old `run_local` and `pipeline`
+    twice each), and every package the pyproject installs is a folder of the repository."""
+    names = [p.stem for folder in OUTER_RING.values() for p in folder.glob("*.py")
+             if p.name not in ("__init__.py", "__main__.py", "cli.py")]  # each CLI's is its package's
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for name, folder in OUTER_RING.items():
+        assert f'{name} = "{folder.relative_to(ROOT)}"' in pyproject
+
+
+def test_nothing_inserts_into_sys_path():
+    """The package is installed (pip install -e .): no script or module reaches into another folder."""
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True)
+    offenders = []
+    for name in tracked.stdout.splitlines():
+        path = ROOT / name
+        if path == Path(__file__) or path.suffix not in (".py", "") or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        if re.search(r"sys\.path(\.insert|\.append|\[:0\]|\s*=)", text):
+            offenders.append(name)
+    assert not offenders, offenders

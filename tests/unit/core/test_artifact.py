@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from attrition.core import artifact
+from attrition.core import artifact, contract
 from attrition.core.errors import UserError
 
 
@@ -20,7 +20,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
 
 def test_model_version_is_the_start_of_the_sha256(tmp_path):
-    model_file = tmp_path / artifact.MODEL_FILE
+    model_file = tmp_path / contract.MODEL_FILE
     model_file.write_text("tree\n")
     digest = hashlib.sha256(b"tree\n").hexdigest()
     assert artifact.sha256_of(model_file) == digest
@@ -29,7 +29,7 @@ def test_model_version_is_the_start_of_the_sha256(tmp_path):
 
 @pytest.fixture()
 def model_text(trained_dir) -> bytes:
-    return (trained_dir / "model" / artifact.MODEL_FILE).read_bytes()
+    return (trained_dir / "model" / contract.MODEL_FILE).read_bytes()
 
 
 @pytest.mark.parametrize("cut, problem", [
@@ -39,7 +39,7 @@ def model_text(trained_dir) -> bytes:
     (lambda data: b"hello\n" + data, "does not start like a LightGBM text model"),
 ])
 def test_a_model_file_that_is_not_whole_is_refused_before_lightgbm_reads_it(tmp_path, model_text, cut, problem):
-    broken = tmp_path / artifact.MODEL_FILE
+    broken = tmp_path / contract.MODEL_FILE
     broken.write_bytes(cut(model_text))
     with pytest.raises(UserError, match=f"is not a whole LightGBM model .*{problem}"):
         artifact.check_model_text(broken)
@@ -60,7 +60,7 @@ def test_a_model_file_that_is_not_whole_is_refused_before_lightgbm_reads_it(tmp_
     ({"schema": {"label_position": 99}}, "schema.label_position 99 is outside"),
 ])
 def test_metadata_that_would_serve_nonsense_is_refused(trained_dir, change, problem):
-    metadata = json.loads((trained_dir / "model" / artifact.METADATA_FILE).read_text())
+    metadata = json.loads((trained_dir / "model" / contract.METADATA_FILE).read_text())
     for key, value in change.items():
         if key == "schema":
             metadata["schema"].update(value)

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from attrition.core import artifact, model
+from attrition.core import contract, model
 from attrition.core.errors import UserError
 
 
@@ -28,7 +28,7 @@ def test_save_and_load_give_the_same_predictions(tmp_path, trained_model):
 
 
 def test_missing_files_are_named(model_dir):
-    (model_dir / artifact.MODEL_FILE).unlink()
+    (model_dir / contract.MODEL_FILE).unlink()
     with pytest.raises(UserError, match="model.txt is missing. Run `train` first"):
         model.load(model_dir)
 
@@ -39,7 +39,7 @@ def test_missing_files_are_named(model_dir):
     (lambda m: m.update(decision_threshold="high"), "is not valid model metadata"),
 ])
 def test_bad_metadata_is_explained(model_dir, change, message):
-    path = model_dir / artifact.METADATA_FILE
+    path = model_dir / contract.METADATA_FILE
     metadata = json.loads(path.read_text())
     change(metadata)
     path.write_text(json.dumps(metadata))
@@ -48,7 +48,7 @@ def test_bad_metadata_is_explained(model_dir, change, message):
 
 
 def test_metadata_from_another_training_is_refused(model_dir):
-    path = model_dir / artifact.METADATA_FILE
+    path = model_dir / contract.METADATA_FILE
     metadata = json.loads(path.read_text())
     metadata["schema"]["features"] = metadata["schema"]["features"][:3]
     path.write_text(json.dumps(metadata))

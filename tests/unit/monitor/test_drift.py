@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from attrition.core import baseline
+from attrition.core import baseline, contract
 from attrition.monitor import drift
 from tests.helpers import small_schema
 
@@ -29,11 +29,11 @@ def test_the_same_data_does_not_drift_and_a_shift_does():
     reference = summarise(schema, {"Age": ages, "Dept": ["HR", "Sales", "R&D"] * 200})
     same = drift.compare(reference, summarise(schema, {"Age": ages, "Dept": ["HR", "Sales", "R&D"] * 200}))
     assert all(row["psi"] < 1e-9 for row in same) and same[0]["ks_pvalue"] == 1.0
-    assert drift.violations(same, baseline.Thresholds()) == []
+    assert drift.violations(same, contract.Thresholds()) == []
 
     older = [str(int(a) + 15) for a in ages]
     shifted = drift.compare(reference, summarise(schema, {"Age": older, "Dept": ["HR", "Legal", ""] * 200}))
-    found = {(v["feature_name"], v["constraint_check_type"]) for v in drift.violations(shifted, baseline.Thresholds())}
+    found = {(v["feature_name"], v["constraint_check_type"]) for v in drift.violations(shifted, contract.Thresholds())}
     assert found == {("Age", "baseline_drift_check"), ("Dept", "baseline_drift_check"),
                      ("Dept", "categorical_values_check"), ("Dept", "completeness_check")}
     dept = shifted[1]

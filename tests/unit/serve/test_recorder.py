@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from attrition.core import capture, environment
 from attrition.serve.policy import Kept
 from attrition.serve.recorder import Recorder, recorder
-from tests.helpers import ROOT
 
 ROW = Kept(b"41,Yes\n", "text/csv", {})
 
@@ -48,7 +47,6 @@ def test_a_full_disk_drops_records_whole_counts_them_and_warns_once(tmp_path):
     short or refused, as ENOSPC does. Every line left must parse; predictions never see it."""
     script = f"""
 import resource, signal, sys
-sys.path.insert(0, {str(ROOT / "container" / "program")!r})
 from attrition.core import environment
 from attrition.serve.policy import Kept
 from attrition.serve.recorder import recorder

@@ -22,11 +22,6 @@ from typing import Any, TextIO
 
 from .errors import UserError
 
-MODEL_FILE = "model.txt"
-METADATA_FILE = "metadata.json"
-MANIFEST_FILE = "manifest.json"
-STATISTICS_FILE = "statistics.json"
-CONSTRAINTS_FILE = "constraints.json"
 FORMAT_VERSION = 1
 
 

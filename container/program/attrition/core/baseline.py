@@ -7,27 +7,17 @@ population stability index) and 101 quantiles (for a two-sample Kolmogorov-Smirn
 """
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .columns import Column
+from .contract import Thresholds
 from .features import column_numbers
 from .schema import CATEGORICAL
 from .values import canonical_category, is_missing
 
 QUANTILES = np.linspace(0, 1, 101)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    psi: float = 0.2  # population stability index above which a feature has drifted
-    ks_alpha: float = 0.001  # KS p-value below which a numeric feature has drifted
-    missing: float = 0.05  # increase in the share of missing values that counts
-    new_category: float = 0.01  # share of rows with categories never seen in training
-    prediction_shift: float = 0.05  # change of the mean predicted attrition probability
-    min_rows: int = 100  # fewer rows than this: report, but recommend nothing
 
 
 def statistics(schema, columns: dict, n_rows: int, edges: dict | None = None) -> dict:

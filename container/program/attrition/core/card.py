@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import artifact, bias
+from . import artifact, bias, contract
 from .errors import UserError
 from .schema import Schema
 
@@ -58,7 +58,7 @@ def content(evidence: Evidence) -> dict:
 def write(folder: Path, evidence: Evidence) -> None:
     """model_card.json (compact: as CreateModelCard takes it) and model_card.html."""
     card = content(evidence)
-    artifact.write_text(folder / "model_card.json", _json(card))
+    artifact.write_text(folder / contract.MODEL_CARD_FILE, _json(card))
     artifact.write_text(folder / "model_card.html", page(card))
 
 
@@ -79,7 +79,7 @@ def _card(evidence: Evidence, every_bias_metric: bool) -> dict:
             "algorithm_type": f"LightGBM gradient-boosted trees ({hp.get('num_boost_round', '?')} rounds at most)",
             "model_creator": PERSON,
             "model_owner": PERSON,
-            "model_artifact": ["model.txt", "metadata.json", "manifest.json"],
+            "model_artifact": list(contract.MODEL_FILES),
             "inference_environment": {"container_image": [f"attrition-sagemaker (revision {image or 'unknown'})"]},
         },
         "intended_uses": {

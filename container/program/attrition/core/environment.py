@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .artifact import CONSTRAINTS_FILE, STATISTICS_FILE
+from .contract import CONSTRAINTS_FILE, STATISTICS_FILE, Thresholds
 from .errors import UserError
 from .logs import escape
 from .mediatypes import RESPONSE_TYPES
 
 Environ = Mapping[str, str]
 DEFAULT_BASE_DIR = "/opt/ml"
+MONITOR_DEFAULTS = Thresholds()
 TRAIN_CHANNELS = ("train", "training")
 VALIDATION_CHANNEL = "validation"
 TRUE = ("1", "true", "yes", "on", "enabled")
@@ -163,7 +164,7 @@ def setting(environ: Environ, name: str, kind: type, default: Any,
 
 @dataclass(frozen=True)
 class ServingSettings:
-    """Serving knobs, each from one environment variable (documented in the README)."""
+    """Serving knobs, each from one environment variable (documented in docs/serving.md)."""
 
     port: int
     workers: int
@@ -301,12 +302,14 @@ def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
         publish_cloudwatch_metrics=setting(environ, "publish_cloudwatch_metrics", bool, False),
         endpoint_name=setting(environ, "sagemaker_endpoint_name", str, "local"),
         schedule_name=setting(environ, "sagemaker_monitoring_schedule_name", str, "local"),
-        psi=setting(environ, "ATTRITION_MONITOR_PSI", float, 0.2, 0.0, 100.0),
-        ks_alpha=setting(environ, "ATTRITION_MONITOR_KS_ALPHA", float, 0.001, 0.0, 1.0),
-        missing=setting(environ, "ATTRITION_MONITOR_MISSING", float, 0.05, 0.0, 1.0),
-        new_category=setting(environ, "ATTRITION_MONITOR_NEW_CATEGORY", float, 0.01, 0.0, 1.0),
-        prediction_shift=setting(environ, "ATTRITION_MONITOR_PREDICTION_SHIFT", float, 0.05, 0.0, 1.0),
-        min_rows=setting(environ, "ATTRITION_MONITOR_MIN_ROWS", int, 100, 0, 10**9),
+        psi=setting(environ, "ATTRITION_MONITOR_PSI", float, MONITOR_DEFAULTS.psi, 0.0, 100.0),
+        ks_alpha=setting(environ, "ATTRITION_MONITOR_KS_ALPHA", float, MONITOR_DEFAULTS.ks_alpha, 0.0, 1.0),
+        missing=setting(environ, "ATTRITION_MONITOR_MISSING", float, MONITOR_DEFAULTS.missing, 0.0, 1.0),
+        new_category=setting(environ, "ATTRITION_MONITOR_NEW_CATEGORY", float, MONITOR_DEFAULTS.new_category,
+                             0.0, 1.0),
+        prediction_shift=setting(environ, "ATTRITION_MONITOR_PREDICTION_SHIFT", float,
+                                 MONITOR_DEFAULTS.prediction_shift, 0.0, 1.0),
+        min_rows=setting(environ, "ATTRITION_MONITOR_MIN_ROWS", int, MONITOR_DEFAULTS.min_rows, 0, 10**9),
         analysis_type=setting(environ, "analysis_type", str, "DATA_QUALITY", choices=ANALYSIS_TYPES),
         ground_truth_source=Path(setting(environ, "ground_truth_source", str,
                                          str(where.processing_dir / "groundtruth"))),

@@ -17,15 +17,13 @@ import numpy as np
 
 from .artifact import (
     FORMAT_VERSION,
-    MANIFEST_FILE,
-    METADATA_FILE,
-    MODEL_FILE,
     check_metadata,
     check_model_text,
     model_version,
     write_json,
     write_text,
 )
+from .contract import MANIFEST_FILE, METADATA_FILE, MODEL_FILE
 from .errors import UserError
 from .predictors import Predictor, for_booster
 from .schema import Schema

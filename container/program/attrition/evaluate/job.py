@@ -24,7 +24,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ..core import annex, artifact, bias, card, data, environment, features, jobs, logs, metrics, model
+from ..core import annex, artifact, bias, card, contract, data, environment, features, jobs, logs, metrics, model
 from ..core.errors import UserError
 from . import gate
 
@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> dict:
         evaluation["attrition"]["champion"] = _summary(champion, champion_result, against.audit)
     settings = gate.Settings(args.auc_threshold, args.auc_tolerance, args.bias_tolerance, args.min_impact_ratio)
     evaluation["attrition"]["gate"] = gate.judge(scored, against, gate.Rows(y, columns, facets), settings)
-    artifact.write_json(args.output / "bias.json", scored.audit)
-    artifact.write_json(args.output / "evaluation.json", evaluation)
+    artifact.write_json(args.output / contract.BIAS_FILE, scored.audit)
+    artifact.write_json(args.output / contract.EVALUATION_FILE, evaluation)
     files = [entry["file"] for entry in table.files]
     evidence = card.Evidence(trained.manifest, "the test split", result, files, scored.audit,
                              trained.metadata.get("feature_importance", []), evaluation["attrition"]["gate"],
@@ -104,7 +104,7 @@ def _champion(source: Path | None, scratch_in: Path) -> model.Model | None:
     """The champion, or None when the folder is absent or holds no model (no approved model yet)."""
     if source is None or not source.exists():
         return None
-    if source.is_dir() and not ((source / artifact.MODEL_FILE).is_file() or (source / "model.tar.gz").is_file()):
+    if source.is_dir() and not ((source / contract.MODEL_FILE).is_file() or (source / "model.tar.gz").is_file()):
         return None
     return model.load_any(source, scratch_in)
 

@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats
 
 from ..core import baseline
-from ..core.baseline import Thresholds
+from ..core.contract import Thresholds
 
 EPSILON = 1e-4  # floor for empty buckets in the PSI
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, baseline, bias, capture, columns, environment, features, jobs, model
+from ..core import artifact, baseline, bias, capture, columns, contract, environment, features, jobs, model
 from ..core.errors import UserError
 from ..core.schema import Schema
 from . import attribution, drift, estimate, fairness, page, quality, window
@@ -92,7 +92,7 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     }
     output = settings.output_path
     artifact.write_json(output / "constraint_violations.json", {"violations": found})
-    artifact.write_json(output / artifact.STATISTICS_FILE, current)
+    artifact.write_json(output / contract.STATISTICS_FILE, current)
     artifact.write_json(output / "drift_report.json", report)
     sections = [_estimate_section(estimated)] if estimated else []
     _page(settings, "Data quality", report, [*sections, page.distributions(reference, current, rows)])
@@ -103,7 +103,7 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
 
 def _probabilities(data: window.Window, schema: Schema, paths: environment.Paths) -> Sequence[float]:
     """Captured probabilities; for plain CSV windows, the model's own, when it is mounted."""
-    if data.probabilities or not data.rows or not (paths.model_dir / artifact.MODEL_FILE).is_file():
+    if data.probabilities or not data.rows or not (paths.model_dir / contract.MODEL_FILE).is_file():
         return data.probabilities
     trained = model.load(paths.model_dir)
     return trained.predict(features.encode_table(schema, data.columns, data.rows)).tolist()
@@ -136,7 +136,7 @@ def _model_quality(paths: environment.Paths, settings: environment.MonitorSettin
               "metrics": {name: entry["value"] for name, entry in measured.items() if name != "confusion_matrix"},
               "baseline": extra.get("baseline", {}), "generated_at": stamp}
     output = settings.output_path
-    artifact.write_json(output / artifact.STATISTICS_FILE, {"version": 0.0, "dataset": {
+    artifact.write_json(output / contract.STATISTICS_FILE, {"version": 0.0, "dataset": {
         "item_count": len(y), "evaluation_time": stamp}, "binary_classification_metrics": measured})
     artifact.write_json(output / "constraint_violations.json", {"violations": found})
     artifact.write_json(output / "model_quality_report.json", report)
@@ -163,8 +163,8 @@ def _bias_drift(paths: environment.Paths, settings: environment.MonitorSettings)
     reference = _read_json(settings.baseline_constraints)
     if "post_training_bias_metrics" not in reference:
         raise UserError(f"{settings.baseline_constraints} is not a bias.json with post-training metrics")
-    manifest = _read_json(paths.model_dir / artifact.MANIFEST_FILE)
-    metadata = _read_json(paths.model_dir / "metadata.json")
+    manifest = _read_json(paths.model_dir / contract.MANIFEST_FILE)
+    metadata = _read_json(paths.model_dir / contract.METADATA_FILE)
     schema = Schema.from_dict(metadata["schema"])
     facets = bias.facets(str((manifest.get("hyperparameters") or {}).get("bias_facets", bias.DEFAULT_FACETS)))
     wanted = quality.Columns(tuple(sorted({c for f in facets for c in f.columns})), schema,
@@ -198,7 +198,7 @@ def _bias_drift(paths: environment.Paths, settings: environment.MonitorSettings)
 
 def _attribution_drift(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
     """The window's mean |TreeSHAP| ranking against training's (the mounted model's metadata)."""
-    if not (paths.model_dir / artifact.MODEL_FILE).is_file():
+    if not (paths.model_dir / contract.MODEL_FILE).is_file():
         raise UserError(f"no model at {paths.model_dir}: the attribution monitor computes the window's TreeSHAP "
                         "with the model; mount the model directory")
     trained = model.load(paths.model_dir)
@@ -267,8 +267,8 @@ def _quality_baseline(paths: environment.Paths, settings: environment.MonitorSet
     if settings.baseline_given:
         constraints = _read_json(settings.baseline_constraints)
     else:
-        manifest = _read_json(paths.model_dir / artifact.MANIFEST_FILE)
-        metadata = _read_json(paths.model_dir / "metadata.json")
+        manifest = _read_json(paths.model_dir / contract.MANIFEST_FILE)
+        metadata = _read_json(paths.model_dir / contract.METADATA_FILE)
         classes = (metadata.get("schema") or {}).get("classes")
         constraints = baseline.quality_constraints(manifest.get("metrics") or {},
                                                    (manifest.get("metrics") or {}).get("decision_threshold", 0.5),
@@ -313,7 +313,7 @@ def _prediction_shift(baseline, probabilities, thresholds, found) -> dict:
             "mean_probability_baseline": baseline["mean_probability"], "shift": shift}
 
 
-def _verdict(data: window.Window, found: list, thresholds: baseline.Thresholds) -> dict:
+def _verdict(data: window.Window, found: list, thresholds: contract.Thresholds) -> dict:
     if data.rows == 0:
         summary = "empty window: no usable records, nothing to compare"
         return {"retraining_recommended": False, "summary": summary, "reasons": []}
@@ -355,8 +355,8 @@ def _metric_records(paths: environment.Paths, settings: environment.MonitorSetti
     artifact.write_text(folder / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in records))
 
 
-def _thresholds(settings: environment.MonitorSettings) -> baseline.Thresholds:
-    return baseline.Thresholds(psi=settings.psi, ks_alpha=settings.ks_alpha, missing=settings.missing,
+def _thresholds(settings: environment.MonitorSettings) -> contract.Thresholds:
+    return contract.Thresholds(psi=settings.psi, ks_alpha=settings.ks_alpha, missing=settings.missing,
                                new_category=settings.new_category,
                                prediction_shift=settings.prediction_shift, min_rows=settings.min_rows)
 

@@ -1,4 +1,4 @@
-"""What data capture keeps of a request: data minimisation (ATTRITION_CAPTURE_* in the README).
+"""What data capture keeps of a request: data minimisation (ATTRITION_CAPTURE_* in docs/monitoring.md).
 
 Without a policy the request is captured as it came. With one, the captured request is the
 rows as parsed, written again as CSV with a header row (so `monitor` reads it as any request):

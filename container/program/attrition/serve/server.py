@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core import artifact, environment, logs, privileges
+from ..core import artifact, contract, environment, logs, privileges
 from ..core.errors import UserError
 
 PROGRAM_DIR = Path(__file__).resolve().parents[2]
@@ -41,16 +41,16 @@ def main() -> int:
 def _check_model(model_dir: Path) -> None:
     """The checks that need no LightGBM (so the server starts fast): files present and whole,
     metadata that makes sense. Each worker then loads the model itself."""
-    for name in (artifact.MODEL_FILE, artifact.METADATA_FILE):
+    for name in (contract.MODEL_FILE, contract.METADATA_FILE):
         if not (model_dir / name).is_file():
             raise UserError(
                 f"no model at {model_dir}: {name} is missing. Run `train` first, or mount a "
                 "directory holding model.txt and metadata.json"
             )
-    metadata_path = model_dir / artifact.METADATA_FILE
+    metadata_path = model_dir / contract.METADATA_FILE
     try:
         metadata = json.loads(metadata_path.read_text())
     except ValueError as error:
         raise UserError(f"{metadata_path} is not valid JSON: {error}") from None
     artifact.check_metadata(metadata, metadata_path)
-    artifact.check_model_text(model_dir / artifact.MODEL_FILE)
+    artifact.check_model_text(model_dir / contract.MODEL_FILE)

@@ -23,6 +23,7 @@ from ..core import (
     bias,
     calibration,
     card,
+    contract,
     curves,
     data,
     environment,
@@ -38,7 +39,6 @@ from ..core import (
 from ..core.errors import UserError
 from . import checkpoints, distributed, fitting, hyperparameters, lineage, report, thresholds
 
-METRIC_NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
 MIN_ROWS, MIN_CLASS_ROWS, CHANCE_AUC = 100, 20, 0.6  # below these, training warns
 SHAP_ROWS = 100_000
@@ -91,7 +91,7 @@ def run(paths: environment.Paths, environ) -> None:
 
     training, held = _data(paths, hp, channel, group is not None and group.sharded)
     actionable = _levers(declared, hp, facets, training)
-    # On several hosts each would save its own; checkpoints are a single host's (README).
+    # On several hosts each would save its own; checkpoints are a single host's (docs/training.md).
     saved = checkpoints.Checkpoints.open(paths.checkpoint_dir if group is None else None, hp, training.table.files,
                                          environment.checkpoint_seconds(environ))
     with distributed.network(group, paths.failure_file):
@@ -199,10 +199,10 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
                                      for name in ("auc", "precision", "recall", "f1", "accuracy")}})
         manifest = lineage.manifest(staging, data_files, hp, results,
                                     environment.job_identity(environ), started)
-        artifact.write_json(staging / artifact.MANIFEST_FILE, manifest)
+        artifact.write_json(staging / contract.MANIFEST_FILE, manifest)
         _write_outputs(paths, results, fit.trials)
-        artifact.write_json(paths.output_data_dir / "bias.json", bias_report)
-        artifact.write_json(paths.output_data_dir / "model_quality_constraints.json",
+        artifact.write_json(paths.output_data_dir / contract.BIAS_FILE, bias_report)
+        artifact.write_json(paths.output_data_dir / contract.QUALITY_CONSTRAINTS_FILE,
                             baseline.quality_constraints(results["validation"], threshold, features_schema.classes))
         artifact.write_json(paths.output_data_dir / "explainability.json",
                             _explainability(importance, expected_value, shap_rows, pdp))
@@ -226,9 +226,9 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
 def _move_in(staging: Path, model_dir: Path) -> None:
     """Every file is complete in `staging`: move them in by rename, metadata.json (which makes the
     directory servable) out first and back in last, so no reader ever pairs old and new files."""
-    (model_dir / artifact.METADATA_FILE).unlink(missing_ok=True)
-    names = sorted(p.name for p in staging.iterdir() if p.name != artifact.METADATA_FILE)
-    for name in [*names, artifact.METADATA_FILE]:
+    (model_dir / contract.METADATA_FILE).unlink(missing_ok=True)
+    names = sorted(p.name for p in staging.iterdir() if p.name != contract.METADATA_FILE)
+    for name in [*names, contract.METADATA_FILE]:
         os.replace(staging / name, model_dir / name)
 
 
@@ -435,14 +435,14 @@ def _write_baseline(model_dir, features_schema, columns, n_rows, probabilities, 
                        "positive_rate": float(np.mean(probabilities >= threshold))},
         **quality,
     }
-    artifact.write_json(model_dir / artifact.STATISTICS_FILE, stats)
-    artifact.write_json(model_dir / artifact.CONSTRAINTS_FILE,
-                        baseline.constraints(features_schema, stats, baseline.Thresholds(), extra))
+    artifact.write_json(model_dir / contract.STATISTICS_FILE, stats)
+    artifact.write_json(model_dir / contract.CONSTRAINTS_FILE,
+                        baseline.constraints(features_schema, stats, contract.Thresholds(), extra))
 
 
 def _write_outputs(paths, results: dict, trials: list) -> None:
     artifact.write_json(paths.output_data_dir / "metrics.json", results)
-    artifact.write_json(paths.output_data_dir / "evaluation.json", metrics.model_quality(results["validation"]))
+    artifact.write_json(paths.output_data_dir / contract.EVALUATION_FILE, metrics.model_quality(results["validation"]))
     if trials:
         best = max(trials, key=lambda t: t["auc"])
         artifact.write_json(paths.output_data_dir / "tuning.json", {"best": best, "trials": trials})
@@ -473,10 +473,10 @@ def _print_report(features_schema, results: dict, version: str) -> None:
     for warning in results["warnings"]:
         logs.say(f"warning: {warning}")
     logs.say(f"model version {version}")
-    logs.say(f"cv:auc_mean={cv['auc_mean']:.4f}")
-    logs.say(f"cv:auc_std={cv['auc_std']:.4f}")
+    logs.say(f"{contract.CV_AUC_MEAN}={cv['auc_mean']:.4f}")
+    logs.say(f"{contract.CV_AUC_STD}={cv['auc_std']:.4f}")
     for split in ("train", "validation"):
-        for name in METRIC_NAMES:
+        for name in contract.METRIC_NAMES:
             logs.say(f"{split}:{name}={results[split][name]:.4f}")
 
 

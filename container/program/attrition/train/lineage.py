@@ -12,7 +12,8 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from ..core.artifact import CONSTRAINTS_FILE, METADATA_FILE, MODEL_FILE, STATISTICS_FILE, sha256_of, version_of
+from ..core.artifact import sha256_of, version_of
+from ..core.contract import CONSTRAINTS_FILE, METADATA_FILE, MODEL_FILE, STATISTICS_FILE
 from ..core.environment import JobIdentity
 
 CHECKED_FILES = (METADATA_FILE, STATISTICS_FILE, CONSTRAINTS_FILE)

@@ -18,10 +18,10 @@ import json
 import os
 from pathlib import Path
 
+from attrition.core import contract
 from attrition_deploy import audit, mlflow_registry, plans
 
 APPROVALS = ("PendingManualApproval", "Approved", "Rejected")
-CHAMPION = "champion"
 QUALITY = ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")
 
 
@@ -38,7 +38,7 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
     if approval not in APPROVALS:
         raise ValueError(f"approval {approval!r} must be one of {', '.join(APPROVALS)}")
     _connect(tracking_uri)
-    manifest = json.loads((model_dir / "manifest.json").read_text())
+    manifest = json.loads((model_dir / contract.MANIFEST_FILE).read_text())
     same = _version_of_model(MlflowClient(), name, manifest["model_version"])
     if same is not None:  # the same model.txt (same data, seed and settings): one version, not two
         return {"name": name, "version": same.version, "run_id": same.run_id,
@@ -47,12 +47,12 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
     tags = {
         "model_version": manifest["model_version"],
         "model_sha256": manifest["model_sha256"],
-        "manifest_sha256": hashlib.sha256((model_dir / "manifest.json").read_bytes()).hexdigest(),
+        "manifest_sha256": hashlib.sha256((model_dir / contract.MANIFEST_FILE).read_bytes()).hexdigest(),
         "image": image,
         "image_revision": str(manifest.get("image_revision")),
-        "approval": approval,
+        contract.APPROVAL_TAG: approval,
         "source": source,
-        **({"model_card_status": plans.CARD_STATUS[approval]} if card is not None else {}),
+        **({contract.MODEL_CARD_STATUS_TAG: plans.CARD_STATUS[approval]} if card is not None else {}),
         **{f"data_{channel}_{i}": f"{entry['file']} sha256:{entry['sha256']} rows:{entry['rows']}"
            for channel, entries in (manifest.get("data") or {}).items() for i, entry in enumerate(entries)},
         **{f"metric_{metric}": f"{float(quality[metric]['value']):.4f}" for metric in QUALITY},
@@ -60,11 +60,11 @@ def register(name: str, model_dir: Path, evaluation: dict, image: str, approval:
     mlflow.set_experiment(name)
     with mlflow.start_run(run_name=f"{name}-{manifest['model_version']}") as run:
         mlflow.log_metrics({f"test_{metric}": float(quality[metric]["value"]) for metric in QUALITY})
-        mlflow.log_dict(evaluation, "evaluation.json")
+        mlflow.log_dict(evaluation, contract.EVALUATION_FILE)
         if bias is not None:
-            mlflow.log_dict(bias, "bias.json")
+            mlflow.log_dict(bias, contract.BIAS_FILE)
         if card is not None:
-            mlflow.log_dict(card, "model_card.json")
+            mlflow.log_dict(card, contract.MODEL_CARD_FILE)
         mlflow.log_artifacts(str(model_dir), "model")
         mlflow.set_tags(tags)
     client = MlflowClient()
@@ -103,14 +103,14 @@ def champion(name: str, folder: Path, tracking_uri: str | None = None, log: Path
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     client = MlflowClient()
     try:
-        found = client.get_model_version_by_alias(name, CHAMPION)
+        found = client.get_model_version_by_alias(name, contract.CHAMPION_ALIAS)
     except mlflow.exceptions.MlflowException as error:
         if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return None  # no such model, or no version has the alias: there is no champion yet
         raise ValueError(f"MLflow registry: {str(error).splitlines()[0]}") from None
     folder.mkdir(parents=True, exist_ok=True)
     mlflow.artifacts.download_artifacts(run_id=found.run_id, artifact_path="model", dst_path=str(folder))
-    label = f"MLflow model {name} version {found.version} ({CHAMPION})"
+    label = f"MLflow model {name} version {found.version} ({contract.CHAMPION_ALIAS})"
     try:
         mlflow_registry.check_files(folder / "model", dict(found.tags), label)
     except mlflow_registry.TamperedFiles as error:
@@ -136,7 +136,7 @@ def promote(registered: dict, reasons: list[str], tracking_uri: str | None = Non
     _connect(tracking_uri)
     client = MlflowClient()
     try:
-        client.set_model_version_tag(registered["name"], registered["version"], "approval", "Approved")
+        client.set_model_version_tag(registered["name"], registered["version"], contract.APPROVAL_TAG, "Approved")
     except RestException as error:
         if error.error_code != "PERMISSION_DENIED":
             raise
@@ -144,10 +144,10 @@ def promote(registered: dict, reasons: list[str], tracking_uri: str | None = Non
             "refused", actor=_actor(actor), trigger=trigger, model=registered, champion=before, metrics=metrics,
             verdict="promotion refused by the registry", reasons=[*reasons, error.message]))
         raise
-    if "model_card_status" in client.get_model_version(registered["name"], registered["version"]).tags:
-        client.set_model_version_tag(registered["name"], registered["version"], "model_card_status",
+    if contract.MODEL_CARD_STATUS_TAG in client.get_model_version(registered["name"], registered["version"]).tags:
+        client.set_model_version_tag(registered["name"], registered["version"], contract.MODEL_CARD_STATUS_TAG,
                                      plans.CARD_STATUS["Approved"])
-    client.set_registered_model_alias(registered["name"], CHAMPION, registered["version"])
+    client.set_registered_model_alias(registered["name"], contract.CHAMPION_ALIAS, registered["version"])
     _audit(client, log, audit.record("promoted", actor=_actor(actor), trigger=trigger, model=registered,
                                      champion=before, metrics=metrics, verdict="Approved: the new champion",
                                      reasons=reasons))
@@ -157,7 +157,7 @@ def _audit(client, log: Path | None, entry: dict) -> None:
     """The record in the log, and as a tag on the model version it is about."""
     entry = audit.append(log or audit.default_log(), entry)
     model = entry["model"]
-    client.set_model_version_tag(model["name"], model["version"], f"audit.{entry['event']}",
+    client.set_model_version_tag(model["name"], model["version"], contract.AUDIT_TAG_PREFIX + entry["event"],
                                  json.dumps(entry, sort_keys=True)[:5000])
 
 

@@ -26,9 +26,10 @@ from mlflow.server.auth import (
 )
 from werkzeug.datastructures import Authorization
 
-APPROVER_TAGS = ("approval", "model_card_status")
+from attrition.core import contract
+
+APPROVER_TAGS = (contract.APPROVAL_TAG, contract.MODEL_CARD_STATUS_TAG)
 PENDING = "PendingManualApproval"
-CHAMPION = "champion"
 
 
 def authenticate() -> Authorization | Response:
@@ -39,9 +40,9 @@ def authenticate() -> Authorization | Response:
     model = approver_action(request.method, request.path, _body())
     if model is None or _may_approve(str(found.username), model):
         return found
-    message = (f"{found.username} may not approve, promote or move the {CHAMPION} alias of registered model "
-               f"{model!r}: that needs MANAGE on it (an approver); a data scientist's EDIT registers versions "
-               f"pending approval only")
+    message = (f"{found.username} may not approve, promote or move the {contract.CHAMPION_ALIAS} alias of "
+               f"registered model {model!r}: that needs MANAGE on it (an approver); a data scientist's EDIT "
+               f"registers versions pending approval only")
     return Response(json.dumps({"error_code": "PERMISSION_DENIED", "message": message}), status=403,
                     mimetype="application/json")
 
@@ -54,11 +55,12 @@ def approver_action(method: str, path: str, body: dict) -> str | None:
         return None
     if route in ("model-versions/set-tag", "model-versions/delete-tag") and body.get("key") in APPROVER_TAGS:
         return name
-    if route == "registered-models/alias" and method in ("POST", "DELETE") and body.get("alias") == CHAMPION:
+    moves_champion = body.get("alias") == contract.CHAMPION_ALIAS and method in ("POST", "DELETE")
+    if route == "registered-models/alias" and moves_champion:
         return name
     if route == "model-versions/create":
         tags = {t.get("key"): t.get("value") for t in body.get("tags") or [] if isinstance(t, dict)}
-        if tags.get("approval", PENDING) != PENDING:
+        if tags.get(contract.APPROVAL_TAG, PENDING) != PENDING:
             return name
     return None
 

@@ -1,7 +1,7 @@
 """Run the Kubeflow pipeline locally, for free: kfp's local runner with Docker, the real image,
 the bundled data, and the model registered in MLflow at the end.
 
-    python pipelines/kubeflow/run_local.py --image attrition-sagemaker:local [--mlflow URI] [--promote]
+    attrition-pipeline-kubeflow --image attrition-sagemaker:local [--mlflow URI] [--promote]
 
 Needs Docker and pipelines/requirements.txt. The champion (MLflow alias `champion`) is evaluated
 beside the new model. Prints the test AUC, the gate's reasons and the registered version.
@@ -13,9 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "pipelines"), str(ROOT / "pipelines" / "kubeflow"), str(ROOT / "deploy")]
-import local  # noqa: E402
+from attrition_pipelines import local
 
 
 def main(argv=None) -> int:
@@ -24,7 +22,7 @@ def main(argv=None) -> int:
         with local.working_folder("attrition-kfp-", args.keep) as work:
             result = run(args, work)
     except ValueError as error:  # the registry said no, or is not there: one line
-        print(f"run_local: {error}", file=sys.stderr)
+        print(f"attrition-pipeline-kubeflow: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result))  # the last line: one JSON object
     return 0
@@ -34,7 +32,7 @@ def run(args, root: Path) -> dict:
     from kfp import local as kfp_local
 
     os.environ["ATTRITION_IMAGE"] = args.image  # read when the pipeline module is imported
-    import pipeline
+    from attrition_pipelines import kubeflow_pipeline as pipeline
     export = root / "export"  # the runner mounts only pipeline_root: the export must lie under it
     export.mkdir(parents=True)
     shutil.copy(args.data, export / "export.csv")

@@ -2,7 +2,7 @@
 captured traffic, against the champion's baseline; on a drift verdict, a local pipeline on the
 new data, its model against the champion; then whether the challenger replaced the champion, and why.
 
-    python pipelines/retrain_on_drift.py --image attrition-sagemaker:local --capture CAPTURE_DIR \\
+    attrition-retrain --image attrition-sagemaker:local --capture CAPTURE_DIR \\
         --data NEW_EXPORT.csv --mlflow URI [--promote] [--batch-score] [--engine sagemaker|kubeflow]
 
 CAPTURE_DIR is what `serve` wrote with ATTRITION_CAPTURE_DIR set (or SageMaker's data capture,
@@ -21,13 +21,10 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "deploy")]
-import local  # noqa: E402
+from attrition_deploy import audit
+from attrition_pipelines import local
 
-from attrition_deploy import audit  # noqa: E402
-
-RUNNERS = {"sagemaker": HERE / "sagemaker" / "run_local.py", "kubeflow": HERE / "kubeflow" / "run_local.py"}
+RUNNERS = {"sagemaker": "attrition_pipelines.sagemaker_runner", "kubeflow": "attrition_pipelines.kubeflow_runner"}
 
 
 def main(argv=None) -> int:
@@ -42,7 +39,7 @@ def main(argv=None) -> int:
         with local.working_folder("attrition-drift-", args.keep) as work:
             result = run(args, work)
     except (ValueError, OSError) as error:  # bad input, a failed step, no docker: one line
-        print(f"retrain_on_drift: {error}", file=sys.stderr)
+        print(f"attrition-retrain: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result))  # the last line: one JSON object
     return 0
@@ -120,7 +117,7 @@ def both(drift: dict, quality: dict) -> dict:
 def retrain(args, trigger: str) -> dict:
     """The chosen local pipeline, as its own command (with --promote, --batch-score as given): its
     last line is its result."""
-    command = [sys.executable, str(RUNNERS[args.engine]), "--image", args.image, "--data", str(args.data),
+    command = [sys.executable, "-m", RUNNERS[args.engine], "--image", args.image, "--data", str(args.data),
                "--seed", str(args.seed), "--auc-threshold", str(args.auc_threshold),
                "--auc-tolerance", str(args.auc_tolerance),
                "--bias-tolerance", str(args.bias_tolerance), "--mlflow", args.mlflow, "--model-name", args.model_name,

@@ -1,7 +1,7 @@
 """Run the SageMaker pipeline locally, for free: SageMaker Pipelines' local mode on Docker, S3
 played by moto on 127.0.0.1, the bundled data, and the model registered in MLflow at the end.
 
-    python pipelines/sagemaker/run_local.py --image attrition-sagemaker:local [--mlflow URI] [--promote]
+    attrition-pipeline-sagemaker --image attrition-sagemaker:local [--mlflow URI] [--promote]
 
 Needs Docker, docker-compose and pipelines/requirements.txt. Nothing reaches AWS: dummy keys, a
 local S3, telemetry off. The champion (MLflow alias `champion`) is evaluated beside the new model.
@@ -18,9 +18,8 @@ import sys
 import tarfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "pipelines"), str(ROOT / "pipelines" / "sagemaker"), str(ROOT / "deploy")]
-import local  # noqa: E402
+from attrition.core import contract
+from attrition_pipelines import local
 
 BUCKET = "attrition-local"
 ROLE = "arn:aws:iam::123456789012:role/attrition-local"
@@ -36,7 +35,7 @@ def main(argv=None) -> int:
             with local.progress(work, args.verbose, "sagemaker.local.entities", _step_line):
                 result = run(args, work)
         except ValueError as error:  # the registry said no, or is not there: one line
-            print(f"run_local: {error}", file=sys.stderr)
+            print(f"attrition-pipeline-sagemaker: {error}", file=sys.stderr)
             return 2
         finally:
             if server:
@@ -47,8 +46,9 @@ def main(argv=None) -> int:
 
 def run(args, work: Path) -> dict:
     import boto3
-    from pipeline import get_pipeline
     from sagemaker.workflow.pipeline_context import LocalPipelineSession
+
+    from attrition_pipelines.sagemaker_pipeline import get_pipeline
 
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
@@ -63,7 +63,7 @@ def run(args, work: Path) -> dict:
     champion_url = _upload_folder(s3, work / "champion" / "model", "attrition/champion/")
     execution = pipeline.start(parameters={"Seed": args.seed, "AucThreshold": args.auc_threshold,
                                            "AucTolerance": args.auc_tolerance, "BiasTolerance": args.bias_tolerance,
-                                           "ChampionModelUrl": champion_url,
+                                           contract.CHAMPION_MODEL_URL: champion_url,
                                            "BatchScore": "true" if args.batch_score else "false",
                                            "CohortColumns": args.cohorts,
                                            "ScoringDataUrl": f"s3://{BUCKET}/attrition/scoring/"})
@@ -79,11 +79,11 @@ def run(args, work: Path) -> dict:
     if s3.list_objects_v2(Bucket=BUCKET, Prefix="attrition/cohorts/cohorts.json").get("Contents"):
         result["cohorts"] = local.cohort_summary(json.loads(_get(s3, "attrition/cohorts/cohorts.json")))
     if steps.get("Evaluate") == "Succeeded":
-        evaluation = json.loads(_get(s3, "attrition/evaluation/evaluation.json"))
+        evaluation, bias, card = (json.loads(_get(s3, f"attrition/evaluation/{name}")) for name in
+                                  (contract.EVALUATION_FILE, contract.BIAS_FILE, contract.MODEL_CARD_FILE))
         result["test_auc"] = evaluation["binary_classification_metrics"]["auc"]["value"]
-        result.update(local.conclude(args, evaluation, json.loads(_get(s3, "attrition/evaluation/bias.json")),
-                                     _trained_model(s3, work), before, "sagemaker-local-pipeline",
-                                     json.loads(_get(s3, "attrition/evaluation/model_card.json"))))
+        result.update(local.conclude(args, evaluation, bias, _trained_model(s3, work), before,
+                                     "sagemaker-local-pipeline", card))
     return result
 
 

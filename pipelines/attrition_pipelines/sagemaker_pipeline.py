@@ -9,42 +9,35 @@
 
 ChampionModelUrl names the approved model to beat (a model.tar.gz); its default, a prefix holding
 only a no-champion.txt marker, means there is none yet. `attrition-deploy pipeline upsert` writes that marker
-and `pipeline start` passes the group's latest approved package; run_local.py the MLflow
+and `pipeline start` passes the group's latest approved package; the local runner the MLflow
 registry's `champion` alias.
 
 `get_pipeline` follows the convention of SageMaker Projects' MLOps template. With a
 LocalPipelineSession the same definition runs on Docker, for free: local mode has no Model
-Registry, so there the Register step creates the model only (run_local.py then registers it in
+Registry, so there the Register step creates the model only (the local runner then registers it in
 MLflow, as the Kubeflow pipeline does).
 """
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))  # attrition_deploy, run as a script too
-# Run as a script, only the definition goes to stdout: the SDK prints notices from its import on
-# (E402 below), and they go to stderr.
-DEFINITION_OUT = sys.stdout
-if __name__ == "__main__":
-    sys.stdout = sys.stderr
-from sagemaker.estimator import Estimator  # noqa: E402
-from sagemaker.inputs import TrainingInput, TransformInput  # noqa: E402
-from sagemaker.model import Model  # noqa: E402
-from sagemaker.model_metrics import MetricsSource, ModelMetrics  # noqa: E402
-from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor  # noqa: E402
-from sagemaker.transformer import Transformer  # noqa: E402
-from sagemaker.workflow.condition_step import ConditionStep  # noqa: E402
-from sagemaker.workflow.conditions import ConditionEquals  # noqa: E402
-from sagemaker.workflow.fail_step import FailStep  # noqa: E402
-from sagemaker.workflow.functions import Join, JsonGet  # noqa: E402
-from sagemaker.workflow.model_step import ModelStep  # noqa: E402
-from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString  # noqa: E402
-from sagemaker.workflow.pipeline import Pipeline  # noqa: E402
-from sagemaker.workflow.pipeline_context import LocalPipelineSession, PipelineSession  # noqa: E402
-from sagemaker.workflow.properties import PropertyFile  # noqa: E402
-from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep  # noqa: E402
+from sagemaker.estimator import Estimator
+from sagemaker.inputs import TrainingInput, TransformInput
+from sagemaker.model import Model
+from sagemaker.model_metrics import MetricsSource, ModelMetrics
+from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor
+from sagemaker.transformer import Transformer
+from sagemaker.workflow.condition_step import ConditionStep
+from sagemaker.workflow.conditions import ConditionEquals
+from sagemaker.workflow.fail_step import FailStep
+from sagemaker.workflow.functions import Join, JsonGet
+from sagemaker.workflow.model_step import ModelStep
+from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+from sagemaker.workflow.pipeline import Pipeline
+from sagemaker.workflow.pipeline_context import LocalPipelineSession, PipelineSession
+from sagemaker.workflow.properties import PropertyFile
+from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 
-from attrition_deploy.plans import metric_definitions  # noqa: E402
+from attrition.core import contract
+from attrition_deploy.plans import metric_definitions
 
 PROCESSING = "/opt/ml/processing"
 CONTENT_TYPES = ["text/csv", "application/json", "application/jsonlines"]
@@ -64,7 +57,7 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
     prepare = ProcessingStep(
         name="Prepare",
         processor=_processor(image_uri, role, p["ProcessingInstanceType"], "prepare", session, base_job_prefix),
-        inputs=[ProcessingInput(source=p["InputDataUrl"], destination=f"{PROCESSING}/input/export")],
+        inputs=[ProcessingInput(source=p[contract.INPUT_DATA_URL], destination=f"{PROCESSING}/input/export")],
         outputs=[ProcessingOutput(output_name=name, source=f"{PROCESSING}/output/{name}",
                                   destination=Join("/", [prefix, "prepared", name]))
                  for name in ("train", "validation", "test", "profile")],
@@ -81,12 +74,12 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
         for channel in ("train", "validation")})
     model_data = train.properties.ModelArtifacts.S3ModelArtifacts
 
-    evaluation = PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
+    evaluation = PropertyFile(name="Evaluation", output_name="evaluation", path=contract.EVALUATION_FILE)
     evaluate = ProcessingStep(
         name="Evaluate",
         processor=_processor(image_uri, role, p["ProcessingInstanceType"], "evaluate", session, base_job_prefix),
         inputs=[ProcessingInput(source=model_data, destination=f"{PROCESSING}/model"),
-                ProcessingInput(source=p["ChampionModelUrl"], destination=f"{PROCESSING}/champion"),
+                ProcessingInput(source=p[contract.CHAMPION_MODEL_URL], destination=f"{PROCESSING}/champion"),
                 ProcessingInput(source=split["test"].S3Output.S3Uri, destination=f"{PROCESSING}/test")],
         job_arguments=["--auc-threshold", p["AucThreshold"].to_string(),
                        "--auc-tolerance", p["AucTolerance"].to_string(),
@@ -95,7 +88,7 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
                                   destination=Join("/", [prefix, "evaluation"]))],
         property_files=[evaluation],
     )
-    gate_passed = JsonGet(step_name=evaluate.name, property_file=evaluation, json_path="attrition.gate.passed")
+    gate_passed = JsonGet(step_name=evaluate.name, property_file=evaluation, json_path=contract.GATE_PASSED_PATH)
 
     model = Model(image_uri=image_uri, model_data=model_data, role=role, sagemaker_session=session)
     if local:
@@ -103,9 +96,9 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
     else:
         evaluated = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
         metrics = ModelMetrics(
-            model_statistics=MetricsSource(s3_uri=Join("/", [evaluated, "evaluation.json"]),
+            model_statistics=MetricsSource(s3_uri=Join("/", [evaluated, contract.EVALUATION_FILE]),
                                            content_type="application/json"),
-            bias=MetricsSource(s3_uri=Join("/", [evaluated, "bias.json"]), content_type="application/json"))
+            bias=MetricsSource(s3_uri=Join("/", [evaluated, contract.BIAS_FILE]), content_type="application/json"))
         register = ModelStep(name="Register", step_args=model.register(
             content_types=CONTENT_TYPES, response_types=CONTENT_TYPES,
             inference_instances=["ml.m5.large", "ml.c5.large"], transform_instances=["ml.m5.large"],
@@ -147,14 +140,14 @@ def get_pipeline(region, role=None, default_bucket=None, model_package_group_nam
 
 def _parameters(input_data_uri, processing_instance_type, training_instance_type, no_champion) -> dict:
     parameters = [
-        ParameterString(name="InputDataUrl", default_value=input_data_uri),
+        ParameterString(name=contract.INPUT_DATA_URL, default_value=input_data_uri),
         ParameterString(name="ProcessingInstanceType", default_value=processing_instance_type),
         ParameterString(name="TrainingInstanceType", default_value=training_instance_type),
         ParameterInteger(name="Seed", default_value=0),
         ParameterFloat(name="TestFraction", default_value=0.2),
         ParameterFloat(name="ValidationFraction", default_value=0.2),
         ParameterFloat(name="AucThreshold", default_value=0.80),
-        ParameterString(name="ChampionModelUrl", default_value=no_champion),
+        ParameterString(name=contract.CHAMPION_MODEL_URL, default_value=no_champion),
         ParameterFloat(name="AucTolerance", default_value=0.01),
         ParameterFloat(name="BiasTolerance", default_value=0.0),
         ParameterString(name="ApprovalStatus", default_value="PendingManualApproval"),
@@ -169,22 +162,3 @@ def _processor(image_uri, role, instance_type, entry, session, prefix) -> Proces
     return Processor(image_uri=image_uri, role=role, instance_count=1, instance_type=instance_type,
                      entrypoint=[entry], base_job_name=f"{prefix}-{entry}", sagemaker_session=session)
 
-
-if __name__ == "__main__":
-    import argparse
-
-    import boto3
-
-    parser = argparse.ArgumentParser(description="print the pipeline's definition JSON, for attrition-deploy "
-                                                 "pipeline upsert --definition")
-    parser.add_argument("--region", required=True, help="AWS region")
-    parser.add_argument("--role", required=True, help="the execution role ARN")
-    parser.add_argument("--bucket", required=True, help="the default bucket")
-    parser.add_argument("--image", required=True, help="the image URI in ECR")
-    parser.add_argument("--input", required=True, help="s3:// prefix of the HR export")
-    options = parser.parse_args()
-    pipeline_session = PipelineSession(boto_session=boto3.Session(region_name=options.region),
-                                       default_bucket=options.bucket)
-    print(get_pipeline(options.region, role=options.role, default_bucket=options.bucket, image_uri=options.image,
-                       input_data_uri=options.input, sagemaker_session=pipeline_session).definition(),
-          file=DEFINITION_OUT)

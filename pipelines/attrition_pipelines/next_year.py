@@ -8,7 +8,7 @@ drawn from the second half only, at random, then shifted as a year might shift i
 without drift). Written as the export (with the label) and, with --traffic, as the JSON records a
 client would send the endpoint (without it).
 
-    python pipelines/next_year.py --data container/local_test/test_dir/input/data/train/ibm_hr_attrition.csv \\
+    attrition-next-year --data container/local_test/test_dir/input/data/train/ibm_hr_attrition.csv \\
         --this-year this-year.csv --output next-year.csv --traffic requests.json
 """
 
@@ -46,7 +46,7 @@ def sample(employees: list[dict], rows: int, seed: int, shifted: bool, replace: 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="attrition-next-year", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="the export to draw from (CSV with a header)")
     parser.add_argument("--output", type=Path, required=True, help="the new export, CSV with the label")
     parser.add_argument("--this-year", type=Path,

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from attrition.core import contract
 from attrition_deploy import audit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository: the package is installed editable
 BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
-NO_CHAMPION = "no-champion.txt"  # the only file of a champion folder when there is none
 
 
 def arguments(description: str, argv=None) -> argparse.Namespace:
@@ -171,15 +171,15 @@ def _remove_containers_under(work: Path) -> None:
 
 def champion(args: argparse.Namespace, folder: Path) -> dict | None:
     """The registry's champion, its files in folder/model; without one, folder/model holds only
-    the NO_CHAMPION marker (a pipeline input may not be empty)."""
+    the contract.NO_CHAMPION marker (a pipeline input may not be empty)."""
     found = None
     if args.mlflow:
-        from registry import champion as fetch
+        from attrition_pipelines.registry import champion as fetch
 
         found = fetch(args.model_name, folder, args.mlflow, args.audit_log)
     if found is None:
         (folder / "model").mkdir(parents=True, exist_ok=True)
-        (folder / "model" / NO_CHAMPION).write_text("no approved model yet\n")
+        (folder / "model" / contract.NO_CHAMPION).write_text("no approved model yet\n")
     return found
 
 
@@ -187,7 +187,7 @@ def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: 
              source: str, card: dict | None = None) -> dict:
     """The gate's verdict on a finished run; a passing model registered (and made champion with
     --promote), a refused one recorded; every decision in the audit trail."""
-    from registry import promote, register
+    from attrition_pipelines.registry import promote, register
 
     gate = evaluation["attrition"]["gate"]
     metrics = evaluation["attrition"]["metrics"]
@@ -201,7 +201,7 @@ def conclude(args: argparse.Namespace, evaluation: dict, bias: dict, model_dir: 
         audit.append(args.audit_log, audit.record(
             "refused", actor=source, trigger=trigger, champion=before,
             model={"name": args.model_name, "model_version": evaluation["attrition"]["model_version"]},
-            data=audit.data_hashes(json.loads((model_dir / "manifest.json").read_text())), metrics=metrics,
+            data=audit.data_hashes(json.loads((model_dir / contract.MANIFEST_FILE).read_text())), metrics=metrics,
             verdict="refused by the gate", reasons=reasons))
         return result
     if not args.mlflow:

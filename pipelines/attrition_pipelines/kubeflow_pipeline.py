@@ -7,116 +7,46 @@ r"""The attrition pipeline on Kubeflow Pipelines (kfp 2.x), every step in this i
                        with cohort forecasts)
 
 champion_uri is a folder holding the approved model to beat (its files or model.tar.gz), or only
-a marker file when there is none yet; run_local.py fills it from the MLflow `champion` alias.
+a marker file when there is none yet; the local runner fills it from the MLflow `champion` alias.
 
-Each component is a container component running one of the image's entries. The glue around an
+Each component is a container component running one of the image's entries. What surrounds an
 entry (laying out /opt/ml, copying files to the artifacts' paths, reporting the outputs in
-executor_output.json, which kfp's local runner reads) is the stdlib script GLUE below, run by the
-image's own Python. `register` marks the model for the registry and carries what a SageMaker
-model package carries (the evaluation, lineage, approval) as artifact metadata; run_local.py then
+executor_output.json, which kfp's local runner reads) is kubeflow_steps.py, run by the image's own
+Python. `register` marks the model for the registry and carries what a SageMaker
+model package carries (the evaluation, lineage, approval) as artifact metadata; the local runner then
 registers it in MLflow, as a KFP cluster would with an MLflow step of its own.
 
-    ATTRITION_IMAGE=REGISTRY/attrition-sagemaker:TAG python pipelines/kubeflow/pipeline.py
+    ATTRITION_IMAGE=REGISTRY/attrition-sagemaker:TAG attrition-pipeline-compile
 
 The image is read from ATTRITION_IMAGE when this module is imported (kfp builds each component's
-spec as it is declared); the committed pipeline.yaml uses the default, attrition-sagemaker:local.
+spec as it is declared); the committed kubeflow_pipeline.yaml uses the default, attrition-sagemaker:local.
 """
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from kfp import compiler, dsl
 from kfp.dsl import Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
 
 IMAGE = os.environ.get("ATTRITION_IMAGE", "attrition-sagemaker:local")
-COMPILED = Path(__file__).with_name("pipeline.yaml")
-GLUE = r'''
-import json, os, shutil, subprocess, sys, tempfile
-step, executor_output, *rest = sys.argv[1:]
-args = dict(zip(rest[::2], rest[1::2]))
-work = tempfile.mkdtemp()
-out = {"artifacts": {}, "parameterValues": {}}
-
-def artifact(name, metadata=None):
-    out["artifacts"][name] = {"artifacts": [{"name": name, "uri": args[name + "_uri"], "metadata": metadata or {}}]}
-
-def run(*command, **env):
-    subprocess.run(list(command), check=True, env={**os.environ, **env})
-
-def tree(source, target):
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target)
-
-if step == "prepare":
-    run("prepare", "--input", args["export"], "--output", work, "--seed", args["seed"],
-        "--test-fraction", args["test_fraction"], "--validation-fraction", args["validation_fraction"])
-    for name in ("train", "validation", "test", "profile"):
-        tree(os.path.join(work, name), args[name])
-        artifact(name)
-elif step == "train":
-    for name in ("train", "validation"):
-        tree(args[name], os.path.join(work, "input", "data", name))
-    os.makedirs(os.path.join(work, "input", "config"), exist_ok=True)
-    with open(os.path.join(work, "input", "config", "hyperparameters.json"), "w") as f:
-        json.dump({"seed": args["seed"]}, f)
-    run("train", SAGEMAKER_BASE_DIR=work)
-    tree(os.path.join(work, "model"), args["model"])
-    manifest = json.load(open(os.path.join(args["model"], "manifest.json")))
-    artifact("model", {"model_version": manifest["model_version"], "validation_auc": manifest["metrics"]["auc"]})
-elif step == "evaluate":
-    run("evaluate", "--model", args["model"], "--champion", args["champion"], "--test", args["test"],
-        "--output", work, "--auc-threshold", args["auc_threshold"], "--auc-tolerance", args["auc_tolerance"],
-        "--bias-tolerance", args["bias_tolerance"])
-    evaluation = json.load(open(os.path.join(work, "evaluation.json")))
-    for name in ("evaluation", "bias", "model_card"):
-        os.makedirs(os.path.dirname(args[name]), exist_ok=True)
-        shutil.copy(os.path.join(work, name + ".json"), args[name])
-    artifact("bias")
-    artifact("model_card")
-    quality = evaluation["binary_classification_metrics"]
-    values = {k: quality[k]["value"] for k in ("auc", "pr_auc", "f1", "precision", "recall", "accuracy")}
-    cm = quality["confusion_matrix"]
-    artifact("evaluation", evaluation["attrition"])
-    artifact("metrics", {f"test_{k}": v for k, v in values.items()})
-    artifact("classification", {"confusionMatrix": {
-        "annotationSpecs": [{"displayName": "stays"}, {"displayName": "leaves"}],
-        "rows": [{"row": [cm["0"]["0"], cm["0"]["1"]]}, {"row": [cm["1"]["0"], cm["1"]["1"]]}]}})
-    passed = evaluation["attrition"]["gate"]["passed"]
-    out["parameterValues"].update(test_auc=values["auc"], gate_passed=passed)
-    for name, value in (("test_auc", repr(values["auc"])), ("gate_passed", json.dumps(passed))):
-        os.makedirs(os.path.dirname(args[name]), exist_ok=True)
-        with open(args[name], "w") as f:
-            f.write(value)
-elif step == "register":
-    tree(args["model"], args["registered"])
-    evaluation = json.load(open(args["evaluation"]))
-    manifest = json.load(open(os.path.join(args["model"], "manifest.json")))
-    artifact("registered", {"approval": args["approval"], "model_version": manifest["model_version"],
-                            "test_auc": evaluation["binary_classification_metrics"]["auc"]["value"],
-                            "data": manifest["data"], "image_revision": manifest.get("image_revision")})
-elif step == "score":
-    run("score", "--model", args["model"], "--input", args["employees"], "--output", args["scores"],
-        "--cohorts", args["cohorts"])
-    artifact("scores")
-os.makedirs(os.path.dirname(executor_output), exist_ok=True)
-with open(executor_output, "w") as f:
-    json.dump(out, f)
-'''
+COMPILED = Path(__file__).with_name("kubeflow_pipeline.yaml")
+STEPS = Path(__file__).with_name("kubeflow_steps.py").read_text()  # run with python3 -c: see its docstring
 
 
-def _glue(step: str, **named) -> dsl.ContainerSpec:
+def _step(step: str, **named) -> dsl.ContainerSpec:
     args = [step, dsl.PIPELINE_TASK_EXECUTOR_OUTPUT_PATH_PLACEHOLDER]
     for name, value in named.items():
         args += [name, value]
-    return dsl.ContainerSpec(image=IMAGE, command=["python3", "-c", GLUE], args=args)
+    return dsl.ContainerSpec(image=IMAGE, command=["python3", "-c", STEPS], args=args)
 
 
 @dsl.container_component
 def prepare(export: Input[Dataset], seed: int, test_fraction: float, validation_fraction: float,
             train: Output[Dataset], validation: Output[Dataset], test: Output[Dataset], profile: Output[Artifact]):
     """Check, profile and split the export (the image's `prepare`)."""
-    return _glue("prepare", export=export.path, seed=seed, test_fraction=test_fraction,
+    return _step("prepare", export=export.path, seed=seed, test_fraction=test_fraction,
                  validation_fraction=validation_fraction, train=train.path, train_uri=train.uri,
                  validation=validation.path, validation_uri=validation.uri, test=test.path, test_uri=test.uri,
                  profile=profile.path, profile_uri=profile.uri)
@@ -125,7 +55,7 @@ def prepare(export: Input[Dataset], seed: int, test_fraction: float, validation_
 @dsl.container_component
 def train(train: Input[Dataset], validation: Input[Dataset], seed: int, model: Output[Model]):
     """Train on the train and validation splits (the image's `train`)."""
-    return _glue("train", train=train.path, validation=validation.path, seed=seed, model=model.path,
+    return _step("train", train=train.path, validation=validation.path, seed=seed, model=model.path,
                  model_uri=model.uri)
 
 
@@ -133,11 +63,11 @@ def train(train: Input[Dataset], validation: Input[Dataset], seed: int, model: O
 def evaluate(model: Input[Model], champion: Input[Model], test: Input[Dataset], auc_threshold: float,
              auc_tolerance: float, bias_tolerance: float, evaluation: Output[Artifact], bias: Output[Artifact],
              model_card: Output[Artifact], metrics: Output[Metrics],
-             classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float),
-             gate_passed: dsl.OutputPath(bool)):
+             classification: Output[ClassificationMetrics], test_auc: dsl.OutputPath(float),  # type: ignore[valid-type]
+             gate_passed: dsl.OutputPath(bool)):  # type: ignore[valid-type]  # kfp wants the call form
     """Score the untouched test split with the new model and the champion (the image's
     `evaluate`); metrics for the KFP UI, and the model card for the registry."""
-    return _glue("evaluate", model=model.path, champion=champion.path, test=test.path, auc_threshold=auc_threshold,
+    return _step("evaluate", model=model.path, champion=champion.path, test=test.path, auc_threshold=auc_threshold,
                  auc_tolerance=auc_tolerance, bias_tolerance=bias_tolerance,
                  evaluation=evaluation.path, evaluation_uri=evaluation.uri, bias=bias.path, bias_uri=bias.uri,
                  model_card=model_card.path, model_card_uri=model_card.uri,
@@ -148,7 +78,7 @@ def evaluate(model: Input[Model], champion: Input[Model], test: Input[Dataset], 
 @dsl.container_component
 def register(model: Input[Model], evaluation: Input[Artifact], approval: str, registered: Output[Model]):
     """The model as it goes to the registry, with its evaluation, lineage and approval status."""
-    return _glue("register", model=model.path, evaluation=evaluation.path, approval=approval,
+    return _step("register", model=model.path, evaluation=evaluation.path, approval=approval,
                  registered=registered.path, registered_uri=registered.uri)
 
 
@@ -156,7 +86,7 @@ def register(model: Input[Model], evaluation: Input[Artifact], approval: str, re
 def batch_score(model: Input[Model], employees: Input[Dataset], cohorts: str, scores: Output[Dataset]):
     """Score a file of employees with the registered model, and forecast leavers per cohort (the
     image's `score --cohorts`)."""
-    return _glue("score", model=model.path, employees=employees.path, cohorts=cohorts, scores=scores.path,
+    return _step("score", model=model.path, employees=employees.path, cohorts=cohorts, scores=scores.path,
                  scores_uri=scores.uri)
 
 
@@ -185,8 +115,14 @@ def compile_to(path: Path = COMPILED) -> None:
     compiler.Compiler().compile(attrition_pipeline, str(path))
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="compile the Kubeflow pipeline to its IR YAML "
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="attrition-pipeline-compile",
+                                     description="compile the Kubeflow pipeline to its IR YAML "
                                                  "(the image: $ATTRITION_IMAGE, default attrition-sagemaker:local)")
     parser.add_argument("--output", type=Path, default=COMPILED, help="where the YAML goes")
-    compile_to(parser.parse_args().output)
+    compile_to(parser.parse_args(argv).output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,10 +1,10 @@
 """An MLflow registry with authentication and separation of duties, for a team on one machine.
 
-    registry_server.py serve --folder DIR [--port 5000]
+    attrition-registry serve --folder DIR [--port 5000]
         MLflow's server with its basic-auth app (users and permissions in DIR/basic_auth.db, the
         registry in DIR/mlflow.db) and the approver's rule of duties.py. The admin's password comes
         from MLFLOW_AUTH_ADMIN_PASSWORD (MLflow's own variable, at least 12 characters).
-    registry_server.py grant --mlflow URL --model NAME --user U --password P --role ROLE
+    attrition-registry grant --mlflow URL --model NAME --user U --password P --role ROLE
         As the admin (MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD): the user created if
         new, the registered model created if new, and the user's permission on it set:
         data-scientist EDIT (registers versions pending approval), approver MANAGE (approves,
@@ -26,7 +26,6 @@ import urllib.request
 from pathlib import Path
 
 ROLES = {"data-scientist": "EDIT", "approver": "MANAGE"}
-HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(grant(args.mlflow, args.model, args.user, args.password, args.role))
     except (OSError, ValueError) as error:
-        print(f"registry_server {args.command}: {error}", file=sys.stderr)
+        print(f"attrition-registry {args.command}: {error}", file=sys.stderr)
         return 2
     return 0
 
@@ -51,9 +50,8 @@ def serve(folder: Path, port: int) -> None:
     config = folder / "basic_auth.ini"
     config.write_text("[mlflow]\ndefault_permission = READ\n"
                       f"database_uri = sqlite:///{folder / 'basic_auth.db'}\nadmin_username = admin\n"
-                      "authorization_function = duties:authenticate\n")
-    path = os.pathsep.join(p for p in (str(HERE), str(HERE.parent / "deploy"), os.environ.get("PYTHONPATH")) if p)
-    os.environ.update(MLFLOW_AUTH_CONFIG_PATH=str(config), PYTHONPATH=path,
+                      "authorization_function = attrition_pipelines.duties:authenticate\n")
+    os.environ.update(MLFLOW_AUTH_CONFIG_PATH=str(config),
                       MLFLOW_FLASK_SERVER_SECRET_KEY=os.environ.get("MLFLOW_FLASK_SERVER_SECRET_KEY")
                       or base64.b64encode(os.urandom(24)).decode())
     os.execv(sys.executable, [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth",
@@ -107,7 +105,7 @@ def _call(mlflow: str, method: str, route: str, body: dict | None) -> dict:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="registry_server.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="attrition-registry", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run MLflow with authentication and the duties rule")
     serve_parser.add_argument("--folder", type=Path, required=True, help="the registry's and the users' databases")
