@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 import time
 from argparse import Namespace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from attrition.core import contract
@@ -147,39 +148,49 @@ def tune(args: Namespace, aws: Runner) -> str:
 
 
 def pipeline(args: Namespace, aws: Runner) -> str:
-    """upsert: create or update the pipeline from its definition; start: an execution (--wait follows
-    it step by step), the group's latest approved model as the champion to beat; describe: the
-    pipeline and its latest execution."""
-    if args.action == "upsert":
-        if not (args.definition and args.role):
-            raise UserError("pipeline upsert needs --definition and --role")
-        definition = args.definition.read_text()
-        try:
-            document = json.loads(definition)
-        except ValueError as error:
-            raise UserError(f"--definition {args.definition} is not JSON: {error}") from None
-        _no_champion_marker(aws, document, tuple(args.tag))
-        exists = aws.look("sagemaker", "describe_pipeline", {"PipelineName": args.name},
-                          ("does not exist", "Could not find pipeline", "ResourceNotFound"))
-        request = {"PipelineName": args.name, "PipelineDefinition": definition, "RoleArn": args.role,
-                   "PipelineDescription": "Prepare, train, evaluate, gate and register an attrition model"}
-        if exists:
-            created = aws.call("sagemaker", "update_pipeline", request)
-        else:
-            created = aws.call("sagemaker", "create_pipeline", {**request, **plans.tags(tuple(args.tag))})
-        return str(created.get("PipelineArn", args.name))
-    if args.action == "start":
-        parameters = dict(args.param)
-        if contract.CHAMPION_MODEL_URL not in parameters:
-            champion = approved_model_data(aws, args.group)
-            if champion:
-                parameters[contract.CHAMPION_MODEL_URL] = champion
-        started = aws.call("sagemaker", "start_pipeline_execution", {
-            "PipelineName": args.name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in parameters.items()]})
-        arn = str(started.get("PipelineExecutionArn", ""))
-        if args.wait and arn:
-            waiting.pipeline_execution(aws, arn)
-        return arn
+    """upsert, start or describe the pipeline."""
+    return PIPELINE_ACTIONS[args.action](args, aws)
+
+
+def pipeline_upsert(args: Namespace, aws: Runner) -> str:
+    """Create or update the pipeline from its definition."""
+    if not (args.definition and args.role):
+        raise UserError("pipeline upsert needs --definition and --role")
+    definition = args.definition.read_text()
+    try:
+        document = json.loads(definition)
+    except ValueError as error:
+        raise UserError(f"--definition {args.definition} is not JSON: {error}") from None
+    _no_champion_marker(aws, document, tuple(args.tag))
+    exists = aws.look("sagemaker", "describe_pipeline", {"PipelineName": args.name},
+                      ("does not exist", "Could not find pipeline", "ResourceNotFound"))
+    request = {"PipelineName": args.name, "PipelineDefinition": definition, "RoleArn": args.role,
+               "PipelineDescription": "Prepare, train, evaluate, gate and register an attrition model"}
+    if exists:
+        created = aws.call("sagemaker", "update_pipeline", request)
+    else:
+        created = aws.call("sagemaker", "create_pipeline", {**request, **plans.tags(tuple(args.tag))})
+    return str(created.get("PipelineArn", args.name))
+
+
+def pipeline_start(args: Namespace, aws: Runner) -> str:
+    """An execution (--wait follows it step by step), the group's latest approved model as the
+    champion to beat."""
+    parameters = dict(args.param)
+    if contract.CHAMPION_MODEL_URL not in parameters:
+        champion = approved_model_data(aws, args.group)
+        if champion:
+            parameters[contract.CHAMPION_MODEL_URL] = champion
+    started = aws.call("sagemaker", "start_pipeline_execution", {
+        "PipelineName": args.name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in parameters.items()]})
+    arn = str(started.get("PipelineExecutionArn", ""))
+    if args.wait and arn:
+        waiting.pipeline_execution(aws, arn)
+    return arn
+
+
+def pipeline_describe(args: Namespace, aws: Runner) -> str:
+    """The pipeline and its latest execution."""
     described = aws.call("sagemaker", "describe_pipeline", {"PipelineName": args.name})
     executions = aws.call("sagemaker", "list_pipeline_executions", {
         "PipelineName": args.name, "MaxResults": 1, "SortBy": "CreationTime", "SortOrder": "Descending"})
@@ -190,6 +201,8 @@ def pipeline(args: Namespace, aws: Runner) -> str:
                                                        "StartTime")},
         "Steps": waiting.pipeline_steps(aws, latest["PipelineExecutionArn"]) if latest else []})
 
+
+PIPELINE_ACTIONS = {"upsert": pipeline_upsert, "start": pipeline_start, "describe": pipeline_describe}
 
 def _no_champion_marker(aws: Runner, definition: dict, tag_pairs: tuple[tuple[str, str], ...]) -> None:
     """The default ChampionModelUrl must hold a file (a Processing input may not be empty): one
@@ -227,28 +240,41 @@ def best_of(aws: Runner, tuning_job: str) -> tuple[str, str]:
     return job["AlgorithmSpecification"]["TrainingImage"], job["ModelArtifacts"]["S3ModelArtifacts"]
 
 
+@dataclass(frozen=True)
+class Source:
+    """What a registration is of: the image, the model data and its evidence, as the command line
+    gives them, or as a tuning job's best trial or an approved MLflow version fills them in."""
+
+    image: str | None
+    model_data: str | None
+    metrics: str | None
+    manifest: Path | None
+    approval: str
+
+
 def register(args: Namespace, aws: Runner) -> str:
+    given = Source(args.image, args.model_data, args.metrics, args.manifest, args.approval)
     if args.from_mlflow:  # the version's files (HR data's lineage, the model) are removed once registered
         with tempfile.TemporaryDirectory(prefix="attrition-promote-") as scratch:
-            _from_mlflow(args, aws, Path(scratch))
-            return _register(args, aws)
-    return _register(args, aws)
-
-
-def _register(args: Namespace, aws: Runner) -> str:
+            return _register(args, aws, _from_mlflow(args, aws, Path(scratch), given))
     if args.from_tuning_job:
         if aws.dry_run:
             raise UserError("register --from-tuning-job reads the tuning job: run it without --dry-run")
-        args.image, args.model_data = best_of(aws, args.from_tuning_job)
-    if not (args.image and args.model_data):
+        image, model_data = best_of(aws, args.from_tuning_job)
+        return _register(args, aws, replace(given, image=image, model_data=model_data))
+    return _register(args, aws, given)
+
+
+def _register(args: Namespace, aws: Runner, source: Source) -> str:
+    if not (source.image and source.model_data):
         raise UserError("register needs --image and --model-data, or --from-tuning-job")
     environment = dict(args.env)
     card = _model_card(args.model_card)
     existing = aws.look("sagemaker", "describe_model", {"ModelName": args.name}, ("Could not find model",))
     if existing:
-        _same_model(existing, args)
+        _same_model(existing, args.name, source)
     else:
-        aws.call("sagemaker", "create_model", plans.model(args.name, args.image, args.model_data, args.role,
+        aws.call("sagemaker", "create_model", plans.model(args.name, source.image, source.model_data, args.role,
                                                           environment, network(args), tuple(args.tag)))
     if not args.group:
         if card is not None:
@@ -256,32 +282,32 @@ def _register(args: Namespace, aws: Runner) -> str:
         return str(args.name)
     aws.tolerate("sagemaker", "create_model_package_group", plans.model_package_group(args.group, tuple(args.tag)),
                  ("already exist",))
-    metadata = plans.lineage_metadata(_manifest(args.manifest), args.model_data, args.approval,
+    metadata = plans.lineage_metadata(_manifest(source.manifest), source.model_data, source.approval,
                                       args.name if card is not None else None)
     found = None if aws.dry_run else _registered_package(aws, args.group, metadata)
     if found:
         return found
-    request = plans.model_package(args.group, args.image, args.model_data, environment,
-                                  args.approval, {"metrics": args.metrics, "bias": args.bias,
+    request = plans.model_package(args.group, source.image, source.model_data, environment,
+                                  source.approval, {"metrics": source.metrics, "bias": args.bias,
                                                                  "explainability": args.explainability}, metadata,
                                   tuple(args.tag))
     arn = str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
     if card is not None:
         package = {"model_package_arn": arn, "model_package_group_name": args.group,
-                   "model_approval_status": args.approval}
+                   "model_approval_status": source.approval}
         _card(aws, plans.model_card(args.name, card, package, tuple(args.tag)))
     if not aws.dry_run:
         audit.append(args.audit_log, audit.record(
             "registered", actor=audit.actor(),
             model={"package": arn, "model_version": metadata.get("model_version", "")},
             trigger="attrition-deploy register" + (f" --from-mlflow {args.from_mlflow}" if args.from_mlflow else ""),
-            data=audit.metadata_hashes(metadata), metrics=audit.metric_values(metadata), verdict=args.approval))
+            data=audit.metadata_hashes(metadata), metrics=audit.metric_values(metadata), verdict=source.approval))
     return arn
 
 
-def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
+def _from_mlflow(args: Namespace, aws: Runner, folder: Path, given: Source) -> Source:
     """Promote an approved MLflow model version: its files packaged to S3, its evaluation beside
-    them, its lineage in the package; `register` then goes on as usual."""
+    them, its lineage in the package; `register` then goes on as usual, with what this returns."""
     name, _, number = args.from_mlflow.partition("/")
     if not (name and number and args.mlflow and args.bucket and args.image and args.group):
         raise UserError("register --from-mlflow NAME/VERSION needs --mlflow URI, --bucket, --image and --group")
@@ -306,10 +332,9 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path) -> None:
                                               None, tuple(args.tag)))
     aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/{contract.EVALUATION_FILE}",
                                               json.dumps(evaluation).encode(), None, tuple(args.tag)))
-    args.model_data = f"s3://{args.bucket}/{prefix}/model.tar.gz"
-    args.metrics = f"s3://{args.bucket}/{prefix}/{contract.EVALUATION_FILE}"
-    args.manifest = folder / "model" / contract.MANIFEST_FILE
-    args.approval = "Approved"
+    return replace(given, model_data=f"s3://{args.bucket}/{prefix}/model.tar.gz",
+                   metrics=f"s3://{args.bucket}/{prefix}/{contract.EVALUATION_FILE}",
+                   manifest=folder / "model" / contract.MANIFEST_FILE, approval="Approved")
 
 
 def _model_card(path: Path | None) -> dict | None:
@@ -348,11 +373,11 @@ def _manifest(path: Path | None) -> dict:
     return document
 
 
-def _same_model(described: dict, args: Namespace) -> None:
+def _same_model(described: dict, name: str, source: Source) -> None:
     """A model of that name exists: fine if it is this model, an error if it is another."""
     container = described.get("PrimaryContainer", {})
-    if (container.get("Image"), container.get("ModelDataUrl")) != (args.image, args.model_data):
-        raise AwsError(f"model {args.name!r} already exists with another image or model data; "
+    if (container.get("Image"), container.get("ModelDataUrl")) != (source.image, source.model_data):
+        raise AwsError(f"model {name!r} already exists with another image or model data; "
                        "choose another --name")
 
 

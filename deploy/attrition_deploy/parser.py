@@ -291,9 +291,25 @@ def build() -> argparse.ArgumentParser:
     return top
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
+class Options(argparse.Namespace):
+    """The parsed command line, built once here and read-only afterwards: a command reads its
+    options and never writes into them (what it works out travels in its own typed values)."""
+
+    _frozen = False
+
+    def freeze(self) -> "Options":
+        object.__setattr__(self, "_frozen", True)
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._frozen:
+            raise AttributeError(f"the options are read-only once parsed: {name}")
+        super().__setattr__(name, value)
+
+
+def parse(argv: list[str] | None) -> Options:
     top = build()
-    args = top.parse_args(argv)
+    args = top.parse_args(argv, namespace=Options())
     # Defaults here, not on the shared actions: a subcommand's default would hide a value given before it.
     args.region = getattr(args, "region", None)
     args.profile = getattr(args, "profile", None)
@@ -302,7 +318,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         _check_deploy(top, args)
     if args.command == "tune" and len(args.warm_start_from) > 5:
         top.error("tune: at most 5 --warm-start-from tuning jobs")
-    return args
+    return args.freeze()
 
 
 def _check_deploy(top: argparse.ArgumentParser, args: argparse.Namespace) -> None:

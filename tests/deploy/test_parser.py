@@ -94,3 +94,13 @@ def test_a_bug_keeps_its_traceback_and_is_never_passed_off_as_bad_input(offline,
         run(capsys, "role", "--bucket", "hr-models", "--dry-run")
     code, _, err = run(capsys, "approve", "--reason", "x", "--dry-run")
     assert code == 2 and err.count("\n") == 1  # a user's mistake stays one line
+
+
+def test_the_options_are_read_only_once_parsed():
+    """Commands read their options and never write into them: what they work out travels in their
+    own values (a registration's Source), so one subcommand's run cannot change another's input."""
+    options = parser.parse(["register", "--name", "m", "--image", "i", "--model-data", "s3://hr-models/m.tar.gz",
+                              "--role", "arn:aws:iam::123456789012:role/attrition"])
+    with pytest.raises(AttributeError, match="read-only once parsed: model_data"):
+        options.model_data = "s3://elsewhere/m.tar.gz"
+    assert options.model_data == "s3://hr-models/m.tar.gz"
