@@ -82,7 +82,7 @@ def test_readme_layout_lists_every_module_and_no_other():
 
 def test_every_module_with_logic_has_its_own_test_module():
     # Covered elsewhere, by design: the C-API predictor is tested through the Predictor interface
-    # against the stumps, and wsgi.py is what gunicorn imports (the container tests start it).
+    # against the stumps, and asgi.py is what gunicorn imports (the container tests start it).
     covered_by = {"core/lightgbm_capi.py": "core/test_predictors.py"}
     missing = []
     for path in modules():

@@ -1,4 +1,4 @@
-"""Fixtures of the serving tests: the Flask app over the model trained on the bundled data."""
+"""Fixtures of the serving tests: the ASGI app over the model trained on the bundled data."""
 
 import pytest
 

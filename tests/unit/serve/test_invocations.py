@@ -9,7 +9,7 @@ from attrition.core import environment, features
 from attrition.serve.app import App
 from tests.http_client import Client, post
 
-"""/ping and /invocations, the two routes answered in plain WSGI."""
+"""/ping and /invocations, the two routes SageMaker calls, answered by the ASGI app."""
 
 
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -9,12 +10,21 @@ from tests.helpers import ROOT
 
 def test_defaults_when_nothing_is_given():
     values = hyperparameters.parse({})
-    assert values["label_column"] == "Attrition"
-    assert values["positive_class"] == "Yes"
-    assert values["num_leaves"] == 2
-    assert values["extra_trees"] is True
-    assert values["threshold_objective"] == "f1"
-    assert set(values) == set(hyperparameters.SPECS_BY_NAME)
+    assert values.label_column == "Attrition"
+    assert values.positive_class == "Yes"
+    assert values.num_leaves == 2
+    assert values.extra_trees is True
+    assert values.threshold_objective == "f1"
+    assert set(values.as_dict()) == set(hyperparameters.SPECS_BY_NAME)
+
+
+def test_the_typed_object_has_one_field_per_spec_of_its_type():
+    """The frozen object mypy checks is the specs' own: a spec added, removed or retyped fails here."""
+    fields = {f.name: f.type for f in dataclasses.fields(hyperparameters.Hyperparameters)}
+    assert fields == {spec.name: spec.kind for spec in hyperparameters.SPECS}
+    values = hyperparameters.parse({})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        values.num_leaves = 8  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -26,25 +36,25 @@ def test_defaults_when_nothing_is_given():
     ],
 )
 def test_integers_arrive_as_strings(raw, expected):
-    assert hyperparameters.parse(raw)["num_leaves"] == expected
+    assert hyperparameters.parse(raw).num_leaves == expected
 
 
 def test_sdk_json_encoded_values_are_decoded():
     values = hyperparameters.parse(
         {"boosting": '"dart"', "learning_rate": "0.1", "label_column": '"Left Company"'}
     )
-    assert values["boosting"] == "dart"
-    assert values["learning_rate"] == 0.1
-    assert values["label_column"] == "Left Company"
+    assert values.boosting == "dart"
+    assert values.learning_rate == 0.1
+    assert values.label_column == "Left Company"
 
 
 @pytest.mark.parametrize("raw, expected", [("false", False), ("True", True), ('"0"', False), ("yes", True)])
 def test_booleans(raw, expected):
-    assert hyperparameters.parse({"extra_trees": raw})["extra_trees"] is expected
+    assert hyperparameters.parse({"extra_trees": raw}).extra_trees is expected
 
 
 def test_choices_are_case_insensitive():
-    assert hyperparameters.parse({"header": "True"})["header"] == "true"
+    assert hyperparameters.parse({"header": "True"}).header == "true"
 
 
 def test_platform_keys_are_ignored():
@@ -52,7 +62,7 @@ def test_platform_keys_are_ignored():
         {"sagemaker_program": "x.py", "sagemaker_region": '"eu-west-1"',
          "_tuning_objective_metric": "validation:auc"}
     )
-    assert "sagemaker_program" not in values
+    assert "sagemaker_program" not in values.as_dict()
 
 
 def test_unknown_key_is_named():

@@ -1,5 +1,5 @@
 """The shared core: what every job needs, and nothing that belongs to one job.
 
-Nothing here imports from `attrition.train`, `attrition.serve` or `attrition.monitor`
-(tests/unit/test_layout.py checks it).
+Nothing here imports from a job (`attrition.train`, `serve`, `monitor`, `prepare`, `evaluate`,
+`score`, `groundtruth`): tests/unit/test_layout.py checks it.
 """

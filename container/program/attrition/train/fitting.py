@@ -8,6 +8,7 @@ by all of them, each on its share of the fold's training rows, and every host sc
 held-out rows whole, so all see the same AUC and stop at the same tree.
 """
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from ..core import metrics
 from ..core.errors import UserError
 from . import hyperparameters
 from .distributed import Cluster
+from .hyperparameters import Hyperparameters
 
 STOPPING_ROWS = 50_000
 
@@ -30,14 +32,14 @@ class CrossValidation:
     fold_auc: list
 
 
-def lightgbm_params(hp: dict) -> dict:
+def lightgbm_params(hp: Hyperparameters) -> dict:
     return {
         "objective": "binary",
         "metric": "auc",
         "verbosity": -1,
         "deterministic": True,
         "min_data_per_group": 20,
-        **{name: hp[name] for name in hyperparameters.LIGHTGBM_PARAMS},
+        **hp.lightgbm(),
     }
 
 
@@ -58,7 +60,7 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list:
     return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
 
 
-def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = None, done: list | tuple = (),
+def cross_validate(x, y, categorical: list, hp: Hyperparameters, group: Cluster | None = None, done: list | tuple = (),
                    on_fold=None) -> CrossValidation:
     """The folds one after another, so that one fold's data is in memory at a time: each grows its
     own model, stops early on its own held-out AUC (watched on up to STOPPING_ROWS of its held-out
@@ -67,7 +69,7 @@ def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = No
 
     `done` holds the folds finished before (a checkpoint); `on_fold(folds)` is told of each new one.
     A fold is {"iterations", "auc", "scores": its held-out rows' probabilities}."""
-    folds = stratified_folds(y, hp["folds"], hp["seed"])
+    folds = stratified_folds(y, hp.folds, hp.seed)
     params = lightgbm_params(hp)
     mine = None
     if group is not None:  # each host trains on its share of a fold's rows; all score its held-out rows
@@ -79,9 +81,9 @@ def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = No
     for train, test in folds[len(finished):]:
         trained_on = train if mine is None else train[mine[train]]
         booster = _call(lightgbm.train, params, dataset.subset(trained_on.tolist()),
-                        num_boost_round=hp["num_boost_round"], valid_sets=[dataset.subset(_watched(test, hp).tolist())],
+                        num_boost_round=hp.num_boost_round, valid_sets=[dataset.subset(_watched(test, hp).tolist())],
                         callbacks=_stopping(hp))
-        iterations = booster.best_iteration or hp["num_boost_round"]
+        iterations = booster.best_iteration or hp.num_boost_round
         scores = booster.predict(x[test], num_iteration=iterations)
         finished.append({"iterations": iterations, "auc": metrics.roc_auc(y[test], scores), "scores": scores})
         del booster
@@ -94,15 +96,15 @@ def cross_validate(x, y, categorical: list, hp: dict, group: Cluster | None = No
     return CrossValidation(iterations, out_of_fold, [fold["auc"] for fold in finished])
 
 
-def _watched(test: np.ndarray, hp: dict) -> np.ndarray:
+def _watched(test: np.ndarray, hp: Hyperparameters) -> np.ndarray:
     """The held-out rows early stopping watches: all, or a seeded sample of STOPPING_ROWS."""
     if len(test) <= STOPPING_ROWS:
         return test
-    return np.sort(np.random.default_rng(hp["seed"]).choice(test, STOPPING_ROWS, replace=False))
+    return np.sort(np.random.default_rng(hp.seed).choice(test, STOPPING_ROWS, replace=False))
 
 
-def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int, group: Cluster | None = None,
-        resume: tuple = (None, 0), callbacks: tuple = (), watch: tuple | None = None):
+def fit(x, y, categorical: list, feature_names: list, hp: Hyperparameters, iterations: int,
+        group: Cluster | None = None, resume: tuple = (None, 0), callbacks: tuple = (), watch: tuple | None = None):
     """The final model on every row (across hosts: each its share, one model; the bins, as in
     cross-validation, from every row); `resume` (a model, its rounds) goes on from a checkpoint.
     `watch` (x, y of held-out rows every host holds) stops it early on their AUC: `iterations` is
@@ -122,26 +124,26 @@ def fit(x, y, categorical: list, feature_names: list, hp: dict, iterations: int,
                  callbacks=[*callbacks, *(_stopping(hp) if watch else [])], **watching)
 
 
-def _stopping(hp: dict) -> list:
-    if hp["early_stopping_rounds"] > 0 and hp["boosting"] != "dart":
-        return [lightgbm.early_stopping(hp["early_stopping_rounds"], verbose=False)]
+def _stopping(hp: Hyperparameters) -> list:
+    if hp.early_stopping_rounds > 0 and hp.boosting != "dart":
+        return [lightgbm.early_stopping(hp.early_stopping_rounds, verbose=False)]
     return []
 
 
-def tune(x, y, categorical: list, hp: dict, log=print, group: Cluster | None = None) -> tuple:
+def tune(x, y, categorical: list, hp: Hyperparameters, log=print, group: Cluster | None = None) -> tuple:
     """Random search over the parameters that matter most on small tabular data.
 
     Every trial is scored by cross-validated AUC on the same folds, so the best score is
     optimistic; the trials are returned for the record. Reproducible: seeded by `seed`.
     """
-    rng = np.random.default_rng(hp["seed"])
+    rng = np.random.default_rng(hp.seed)
     trials, best_hp, best_auc = [], hp, -math.inf
-    for number in range(1, hp["tuning_trials"] + 1):
-        candidate = {**hp, **_sample(rng)}
+    for number in range(1, hp.tuning_trials + 1):
+        candidate = dataclasses.replace(hp, **_sample(rng))
         result = cross_validate(x, y, categorical, candidate, group)
         auc = float(np.mean(result.fold_auc))
         trials.append({"trial": number, "auc": auc, "iterations": result.iterations,
-                       "params": {spec.name: candidate[spec.name] for spec in hyperparameters.SEARCHED}})
+                       "params": {spec.name: getattr(candidate, spec.name) for spec in hyperparameters.SEARCHED}})
         log(f"tuning:trial={number} auc={auc:.4f} iterations={result.iterations}")
         if auc > best_auc:
             best_hp, best_auc = candidate, auc

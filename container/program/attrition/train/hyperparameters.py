@@ -1,4 +1,4 @@
-"""Declared hyperparameters: name, type, range and default, parsed once into a plain dict.
+"""Declared hyperparameters: name, type, range and default, parsed once into a frozen, typed object.
 
 SageMaker passes every value as a string. The SageMaker Python SDK (>= 2.110) also
 JSON-encodes each one, so `"gbdt"` may arrive as `"\\"gbdt\\""` and `0.1` as `"0.1"`.
@@ -6,9 +6,11 @@ Both forms are accepted. Keys the platform adds (`sagemaker_*`, `_tuning_objecti
 are ignored; any other unknown key fails the job, so a typo never goes unnoticed.
 """
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from ..core import bias, levers
 from ..core.errors import UserError
@@ -105,12 +107,56 @@ SEARCHED = tuple(spec for spec in SPECS if spec.search)
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Every declared hyperparameter, typed; a test keeps the fields equal to SPECS (names, types)."""
+
+    label_column: str
+    positive_class: str
+    header: str
+    drop_columns: str
+    categorical_columns: str
+    folds: int
+    early_stopping_rounds: int
+    tuning_trials: int
+    boosting: str
+    num_boost_round: int
+    learning_rate: float
+    num_leaves: int
+    max_depth: int
+    min_data_in_leaf: int
+    feature_fraction: float
+    bagging_fraction: float
+    bagging_freq: int
+    extra_trees: bool
+    lambda_l1: float
+    lambda_l2: float
+    min_gain_to_split: float
+    cat_smooth: float
+    scale_pos_weight: float
+    num_threads: int
+    seed: int
+    threshold_objective: str
+    threshold_target: float
+    decision_threshold: float
+    bias_facets: str
+    retention_levers: str
+
+    def as_dict(self) -> dict:
+        """name -> value, as the manifest and the checkpoints store them."""
+        return dataclasses.asdict(self)
+
+    def lightgbm(self) -> dict:
+        """The ones LightGBM takes as they are."""
+        return {name: getattr(self, name) for name in LIGHTGBM_PARAMS}
+
+
 def is_platform_key(key: str) -> bool:
     return key.startswith("sagemaker_") or key == "_tuning_objective_metric"
 
 
-def parse(raw: dict) -> dict:
-    """Return every declared hyperparameter, typed and range-checked; raise UserError otherwise."""
+def parse(raw: dict) -> Hyperparameters:
+    """Every declared hyperparameter, typed and range-checked; UserError otherwise."""
     if not isinstance(raw, dict):
         raise UserError("hyperparameters.json must hold a JSON object of name -> value")
     unknown = sorted(k for k in raw if k not in SPECS_BY_NAME and not is_platform_key(k))
@@ -119,12 +165,12 @@ def parse(raw: dict) -> dict:
             f"unknown hyperparameter(s): {', '.join(unknown)}; "
             f"known: {', '.join(SPECS_BY_NAME)}"
         )
-    values = {spec.name: spec.default for spec in SPECS}
+    values: dict[str, Any] = {spec.name: spec.default for spec in SPECS}
     for key, value in raw.items():
         if key in SPECS_BY_NAME:
             values[key] = _cast(SPECS_BY_NAME[key], value)
     _check_random_forest(values)
-    return values
+    return Hyperparameters(**values)
 
 
 def _check_random_forest(values: dict) -> None:

@@ -38,6 +38,7 @@ from ..core import (
 )
 from ..core.errors import UserError
 from . import checkpoints, distributed, fitting, hyperparameters, lineage, report, thresholds
+from .hyperparameters import Hyperparameters
 
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
 MIN_ROWS, MIN_CLASS_ROWS, CHANCE_AUC = 100, 20, 0.6  # below these, training warns
@@ -61,7 +62,7 @@ def _work(paths: environment.Paths, environ) -> str:
 class Fit:
     """What fitting produced: the settings it ended with, the model and its measurements."""
 
-    hp: dict[str, Any]
+    hp: Hyperparameters
     booster: lightgbm.Booster
     results: dict[str, Any]  # metrics.json: cross-validation, train, threshold, trees
     scored: "LabelledSet"  # the rows the threshold was chosen on: the training rows, or (sharded) validation's
@@ -72,8 +73,8 @@ class Fit:
 
 def run(paths: environment.Paths, environ) -> None:
     hp = hyperparameters.parse(environment.read_json_file(paths.hyperparameters_file, {}))
-    facets = bias.facets(hp["bias_facets"])
-    declared = levers.parse(hp["retention_levers"])
+    facets = bias.facets(hp.bias_facets)
+    declared = levers.parse(hp.retention_levers)
     data_config = environment.read_json_file(paths.input_data_config_file, {})
     group = distributed.cluster(environment.read_json_file(paths.resource_config_file, {}),
                                 environment.distributed_settings(environ))
@@ -86,13 +87,14 @@ def run(paths: environment.Paths, environ) -> None:
     if group is not None and _sharded(data_config, channel, group, hp, paths):
         group = dataclasses.replace(group, sharded=True)
     if group is not None:
-        hp = {**hp, "num_threads": distributed.threads(group, hp["num_threads"])}
+        hp = dataclasses.replace(hp, num_threads=distributed.threads(group, hp.num_threads))
     started = time.time()
 
     training, held = _data(paths, hp, channel, group is not None and group.sharded)
     actionable = _levers(declared, hp, facets, training)
     # On several hosts each would save its own; checkpoints are a single host's (docs/training.md).
-    saved = checkpoints.Checkpoints.open(paths.checkpoint_dir if group is None else None, hp, training.table.files,
+    folder = paths.checkpoint_dir if group is None else None
+    saved = checkpoints.Checkpoints.open(folder, hp.as_dict(), training.table.files,
                                          environment.checkpoint_seconds(environ))
     with distributed.network(group, paths.failure_file):
         if group is not None and group.sharded:
@@ -124,7 +126,7 @@ class LabelledSet:
         return [i for i, f in enumerate(self.schema.features) if f.kind == schema.CATEGORICAL]
 
 
-def _data(paths: environment.Paths, hp: dict, channel: str, sharded: bool):
+def _data(paths: environment.Paths, hp: Hyperparameters, channel: str, sharded: bool):
     """The training set and the validation set (None without that channel). Sharded, the schema
     comes from the validation channel: the one set of rows every host holds."""
     has_validation = _has_channel(paths, environment.VALIDATION_CHANNEL)
@@ -135,10 +137,11 @@ def _data(paths: environment.Paths, hp: dict, channel: str, sharded: bool):
     return training, _read_set(paths, hp, environment.VALIDATION_CHANNEL, training) if has_validation else None
 
 
-def _read_set(paths: environment.Paths, hp: dict, channel: str, like: LabelledSet | None = None) -> LabelledSet:
+def _read_set(paths: environment.Paths, hp: Hyperparameters, channel: str,
+              like: LabelledSet | None = None) -> LabelledSet:
     """A channel, labelled and encoded: with the schema inferred from it, or with `like`'s (whose
     columns and labels it must have)."""
-    categorical = hyperparameters.split_list(hp["categorical_columns"])
+    categorical = hyperparameters.split_list(hp.categorical_columns)
     if like is not None:
         categorical += [like.schema.feature_names[i] for i in like.categorical]
     table = _read(paths, channel, hp, categorical)
@@ -175,10 +178,10 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
         report_y, report_p = held.y, p_valid
     else:
         results["validation"] = results["cross_validation"]
-        results["validation_source"] = f"{hp['folds']}-fold cross-validation, out-of-fold"
+        results["validation_source"] = f"{hp.folds}-fold cross-validation, out-of-fold"
         report_y, report_p = y, fit.scores
     importance, expected_value, shap_rows = _importance(booster, x, features_schema)
-    pdp = _partial_dependence(booster, x, features_schema, importance, hp["num_threads"])
+    pdp = _partial_dependence(booster, x, features_schema, importance, hp.num_threads)
     results["warnings"] = _warnings(y, results)
     bias_report = _bias_audit(facets, hp, fit)
 
@@ -197,7 +200,7 @@ def _write_everything(paths, environ, fit: Fit, training: LabelledSet, held: Lab
                         {"calibration": calibration.needed(scored_y, fit.scores),
                          "metrics": {name: float(results["validation"][name])
                                      for name in ("auc", "precision", "recall", "f1", "accuracy")}})
-        manifest = lineage.manifest(staging, data_files, hp, results,
+        manifest = lineage.manifest(staging, data_files, hp.as_dict(), results,
                                     environment.job_identity(environ), started)
         artifact.write_json(staging / contract.MANIFEST_FILE, manifest)
         _write_outputs(paths, results, fit.trials)
@@ -249,44 +252,45 @@ def _warnings(y: np.ndarray, results: dict) -> list[str]:
     return found
 
 
-def _fit(training: LabelledSet, hp: dict, group: distributed.Cluster | None, saved: checkpoints.Checkpoints) -> Fit:
+def _fit(training: LabelledSet, hp: Hyperparameters, group: distributed.Cluster | None,
+         saved: checkpoints.Checkpoints) -> Fit:
     """(Tune,) cross-validate, choose the threshold, refit on every row; with the metrics. What a
     checkpoint holds already is not done again."""
     x, y, categorical = training.x, training.y, training.categorical
     done = saved.stage("cross_validation")
     trials: list[dict] = []
     if done:
-        hp, trials = done["hp"], done["trials"]
+        hp, trials = Hyperparameters(**done["hp"]), done["trials"]
         cv = fitting.CrossValidation(done["iterations"], checkpoints.unpack(done["out_of_fold"]), done["fold_auc"])
     else:
-        if hp["tuning_trials"]:
+        if hp.tuning_trials:
             hp, trials = fitting.tune(x, y, categorical, hp, group=group)
         cv = fitting.cross_validate(x, y, categorical, hp, group, *_fold_checkpoints(saved, hp))
-        saved.save_stage("cross_validation", {"hp": hp, "trials": trials, "iterations": cv.iterations,
+        saved.save_stage("cross_validation", {"hp": hp.as_dict(), "trials": trials, "iterations": cv.iterations,
                                               "out_of_fold": checkpoints.pack(cv.out_of_fold),
                                               "fold_auc": cv.fold_auc})
     threshold, threshold_note = thresholds.choose(
-        y, cv.out_of_fold, hp["threshold_objective"], hp["threshold_target"],
-        hp["decision_threshold"],
+        y, cv.out_of_fold, hp.threshold_objective, hp.threshold_target,
+        hp.decision_threshold,
     )
     booster = fitting.fit(x, y, categorical, training.schema.feature_names, hp, cv.iterations, group,
                           saved.final_model(), (saved.saver(),))
     p_train = np.asarray(booster.predict(x))
-    results = _results(training, cv.out_of_fold, {"folds": hp["folds"], "fold_auc": cv.fold_auc}, training,
+    results = _results(training, cv.out_of_fold, {"folds": hp.folds, "fold_auc": cv.fold_auc}, training,
                        p_train, cv.iterations, threshold, threshold_note)
     return Fit(hp, booster, results, training, cv.out_of_fold, p_train, trials)
 
 
-def _fit_on_shards(training: LabelledSet, held: LabelledSet, hp: dict, group: distributed.Cluster) -> Fit:
+def _fit_on_shards(training: LabelledSet, held: LabelledSet, hp: Hyperparameters, group: distributed.Cluster) -> Fit:
     """ShardedByS3Key on several hosts: one model grown on every host's own files, stopped early on
     the validation channel, whose probabilities choose the threshold (there is no cross-validation:
     a fold's held-out rows would be on one host only)."""
     booster = fitting.fit(training.x, training.y, training.categorical, training.schema.feature_names, hp,
-                          hp["num_boost_round"], group, watch=(held.x, held.y))
-    iterations = booster.best_iteration or hp["num_boost_round"]
+                          hp.num_boost_round, group, watch=(held.x, held.y))
+    iterations = booster.best_iteration or hp.num_boost_round
     scores = np.asarray(booster.predict(held.x, num_iteration=iterations))
     threshold, threshold_note = thresholds.choose(
-        held.y, scores, hp["threshold_objective"], hp["threshold_target"], hp["decision_threshold"])
+        held.y, scores, hp.threshold_objective, hp.threshold_target, hp.decision_threshold)
     p_train = np.asarray(booster.predict(training.x, num_iteration=iterations))
     auc = metrics.roc_auc(held.y, scores)
     results = _results(held, scores, {"folds": 0, "fold_auc": [auc], "held_out": "the validation channel"},
@@ -309,15 +313,15 @@ def _results(scored: LabelledSet, scores: np.ndarray, folds: dict, training: Lab
     }
 
 
-def _fold_checkpoints(saved: checkpoints.Checkpoints, hp: dict) -> tuple:
+def _fold_checkpoints(saved: checkpoints.Checkpoints, hp: Hyperparameters) -> tuple:
     """The folds a checkpoint holds for these settings, and a callback saving each new one."""
     held = saved.stage("folds") or {}
     done = [{**fold, "scores": checkpoints.unpack(fold["scores"])} for fold in held["folds"]] \
-        if held.get("hp") == hp else []
+        if held.get("hp") == hp.as_dict() else []
 
     def save(folds: list) -> None:
         packed = [{**fold, "scores": checkpoints.pack(fold["scores"])} for fold in folds]
-        saved.save_stage("folds", {"hp": hp, "folds": packed}, f"fold {len(folds)} of {hp['folds']} saved")
+        saved.save_stage("folds", {"hp": hp.as_dict(), "folds": packed}, f"fold {len(folds)} of {hp.folds} saved")
 
     return done, save if saved.folder is not None else None
 
@@ -336,44 +340,45 @@ def _has_channel(paths, name: str) -> bool:
     return paths.channel_dir(name).is_dir() or paths.channel_pipe(name).exists()
 
 
-def _read(paths, channel: str, hp: dict, categorical: list) -> data.Table:
+def _read(paths, channel: str, hp: Hyperparameters, categorical: list) -> data.Table:
     """A channel's files (File or FastFile mode), or its FIFO (Pipe mode); `categorical` names
     the columns whose spellings are categories (core.columns)."""
     if paths.channel_dir(channel).is_dir():
-        return data.read_channel(paths.channel_dir(channel), hp["label_column"], hp["header"], categorical)
-    return data.read_pipe(paths.channel_pipe(channel), hp["label_column"], hp["header"], categorical)
+        return data.read_channel(paths.channel_dir(channel), hp.label_column, hp.header, categorical)
+    return data.read_pipe(paths.channel_pipe(channel), hp.label_column, hp.header, categorical)
 
 
-def _labelled(table: data.Table, hp: dict):
-    kept, y, classes = data.label_vector(table, hp["positive_class"])
+def _labelled(table: data.Table, hp: Hyperparameters):
+    kept, y, classes = data.label_vector(table, hp.positive_class)
     skipped = table.n_rows - len(kept)
     if skipped:
         logs.say(f"skipped {skipped} row(s) whose label {table.label_column!r} is missing")
     return kept, y, classes
 
 
-def _infer_schema(table: data.Table, columns: dict, classes: list, hp: dict) -> schema.Schema:
+def _infer_schema(table: data.Table, columns: dict, classes: list, hp: Hyperparameters) -> schema.Schema:
     return schema.infer(
         table.input_columns, columns, table.label_column, table.label_position,
-        classes, hyperparameters.split_list(hp["drop_columns"]),
-        hyperparameters.split_list(hp["categorical_columns"]),
+        classes, hyperparameters.split_list(hp.drop_columns),
+        hyperparameters.split_list(hp.categorical_columns),
     )
 
 
-def _levers(declared: list[levers.Declared], hp: dict, facets: list, training: LabelledSet) -> list[levers.Lever]:
+def _levers(declared: list[levers.Declared], hp: Hyperparameters, facets: list,
+            training: LabelledSet) -> list[levers.Lever]:
     """The retention levers, checked against the training data before any tree is grown."""
     protected = set(levers.PROTECTED) | {column for facet in facets for column in facet.columns}
     ranges = levers.training_ranges(training.schema, training.columns, features.column_numbers)
-    return levers.resolve(declared, training.schema, ranges, protected, hp["retention_levers"] != levers.DEFAULT)
+    return levers.resolve(declared, training.schema, ranges, protected, hp.retention_levers != levers.DEFAULT)
 
 
-def _bias_audit(facets: list, hp: dict, fit: Fit) -> dict:
+def _bias_audit(facets: list, hp: Hyperparameters, fit: Fit) -> dict:
     """Pre-training bias on the labels, post-training on the held-out predictions at the threshold:
     every training row scored by a model that did not see it (out-of-fold), or, sharded, the
     validation channel's rows."""
     scored = fit.scored
     predicted = (fit.scores >= fit.results["threshold"]).astype(int)
-    report = bias.audit(facets, scored.columns, scored.y, predicted, hp["label_column"], hp["positive_class"],
+    report = bias.audit(facets, scored.columns, scored.y, predicted, hp.label_column, hp.positive_class,
                         fit.scores)
     source = "validation channel" if scored.channel == environment.VALIDATION_CHANNEL else "out-of-fold"
     report["predictions"] = f"{source}, at the decision threshold"
@@ -454,7 +459,7 @@ def _report_summary(results, hp, features_schema, importance, rows, y) -> dict:
         "metrics": results["validation"],
         "threshold_note": results["threshold_note"],
         "calibration": results.get("calibration", {}),
-        "hyperparameters": hp,
+        "hyperparameters": hp.as_dict(),
         "importance": importance,
         "data": {"rows": rows, "positives": int(y.sum()),
                  "features": len(features_schema.features),
@@ -480,7 +485,7 @@ def _print_report(features_schema, results: dict, version: str) -> None:
             logs.say(f"{split}:{name}={results[split][name]:.4f}")
 
 
-def _sharded(data_config: dict, channel: str, group: distributed.Cluster, hp: dict, paths) -> bool:
+def _sharded(data_config: dict, channel: str, group: distributed.Cluster, hp: Hyperparameters, paths) -> bool:
     """Whether the hosts train on their own files (ShardedByS3Key), with what that needs checked."""
     def distribution(name: str):
         config = data_config.get(name)
@@ -494,7 +499,7 @@ def _sharded(data_config: dict, channel: str, group: distributed.Cluster, hp: di
                         "a 'validation' channel (FullyReplicated)")
     if distribution(environment.VALIDATION_CHANNEL) == "ShardedByS3Key":
         raise UserError("the validation channel must be FullyReplicated: every host has to watch the same rows")
-    if hp["tuning_trials"]:
+    if hp.tuning_trials:
         raise UserError("tuning_trials cross-validates, which a ShardedByS3Key channel on several hosts cannot: "
                         "tune with `attrition-deploy tune` (SageMaker's tuner), or make the channel FullyReplicated")
     return True
