@@ -32,6 +32,23 @@ def test_one_host_is_no_cluster_and_the_leader_is_hosts_0():
         distributed.cluster({"current_host": "algo-3", "hosts": ["algo-1", "algo-2"]}, SETTINGS)
 
 
+
+def test_a_host_alone_and_a_cluster_differ_only_where_the_hosts_say(tmp_path):
+    """The train job asks Hosts, never `is the cluster None`: alone, it keeps its checkpoints,
+    threads and model; in a cluster only the leader writes, nobody checkpoints, and sharding marks
+    every host's share as its own files."""
+    alone = distributed.hosts({}, SETTINGS)
+    assert alone.writes and not alone.sharded and alone.shard() == alone and alone.threads(3) == 3
+    assert alone.checkpoint_folder(tmp_path) == tmp_path
+    alone.trained(100)
+    alone.finish()  # nothing to wait for
+    resources = {"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]}
+    member = distributed.hosts(resources, SETTINGS)
+    assert not member.writes and member.checkpoint_folder(tmp_path) is None and member.threads(3) == 3
+    sharded = member.shard()
+    assert sharded.sharded and sharded.cluster is not None and list(sharded.cluster.share(4)) == [0, 1, 2, 3]
+    assert distributed.hosts({**resources, "current_host": "algo-1"}, SETTINGS).writes
+
 def test_the_shares_split_the_rows_exactly_once():
     hosts = ("a", "b", "c")
     shares = [distributed.Cluster(hosts, h, "", SETTINGS).share(10) for h in hosts]

@@ -105,18 +105,19 @@ def _infer_schema(table: data.Table, columns: dict, classes: list, hp: Hyperpara
     )
 
 
-def sharded(data_config: dict, channel: str, group: distributed.Cluster, hp: Hyperparameters, paths) -> bool:
-    """Whether the hosts train on their own files (ShardedByS3Key), with what that needs checked."""
+def sharded(data_config: dict, channel: str, hosts: distributed.Hosts, hp: Hyperparameters, paths) -> bool:
+    """Whether several hosts train on their own files (ShardedByS3Key), with what that needs checked;
+    a host alone reads every file it was given."""
     def distribution(name: str):
         config = data_config.get(name)
         return config.get("S3DistributionType") if isinstance(config, dict) else None
 
-    if distribution(channel) != "ShardedByS3Key":
+    if hosts.cluster is None or distribution(channel) != "ShardedByS3Key":
         return False
     if not has(paths, environment.VALIDATION_CHANNEL):
-        raise UserError(f"channel {channel!r} is ShardedByS3Key: each of the {group.size} hosts trains on its own "
-                        "files, so early stopping, the threshold and the schema need rows every host holds: add "
-                        "a 'validation' channel (FullyReplicated)")
+        raise UserError(f"channel {channel!r} is ShardedByS3Key: each of the {hosts.cluster.size} hosts trains on "
+                        "its own files, so early stopping, the threshold and the schema need rows every host "
+                        "holds: add a 'validation' channel (FullyReplicated)")
     if distribution(environment.VALIDATION_CHANNEL) == "ShardedByS3Key":
         raise UserError("the validation channel must be FullyReplicated: every host has to watch the same rows")
     if hp.tuning_trials:

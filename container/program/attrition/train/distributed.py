@@ -23,6 +23,7 @@ share of the cores. Hosts on machines of their own (a real cluster) keep every c
 """
 
 import contextlib
+import dataclasses
 import os
 import socket
 import threading
@@ -85,6 +86,51 @@ def cluster(resources: dict, settings: DistributedSettings) -> Cluster | None:
         raise UserError(f"resourceconfig.json: current_host {current!r} must be one of the distinct hosts {hosts}")
     return Cluster(tuple(hosts), str(current), str(resources.get("network_interface_name", "")), settings)
 
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """Where the train job runs: this host alone (no cluster), or a cluster growing one model
+    together. The one place the job tells the two apart; its steps are the same either way."""
+
+    cluster: Cluster | None = None
+
+    @property
+    def sharded(self) -> bool:
+        return self.cluster is not None and self.cluster.sharded
+
+    @property
+    def writes(self) -> bool:
+        """Whether this host writes the model: a host alone, or the cluster's leader."""
+        return self.cluster is None or self.cluster.leader
+
+    def shard(self) -> "Hosts":
+        """The same hosts, each training on its own files (ShardedByS3Key)."""
+        return self if self.cluster is None else Hosts(dataclasses.replace(self.cluster, sharded=True))
+
+    def threads(self, num_threads: int) -> int:
+        return num_threads if self.cluster is None else threads(self.cluster, num_threads)
+
+    def checkpoint_folder(self, folder: Path) -> Path | None:
+        """Checkpoints are a single host's: on several, each would save its own."""
+        return folder if self.cluster is None else None
+
+    def network(self, failure_file: Path) -> contextlib.AbstractContextManager:
+        return network(self.cluster, failure_file)
+
+    def trained(self, rows: int) -> None:
+        """Say which share this host trained on, then wait until the leader has written the model."""
+        if self.cluster is not None:
+            logs.say(f"distributed: host={self.cluster.current} rank={self.cluster.rank}/{self.cluster.size} "
+                     f"rows={len(self.cluster.share(rows))}")
+
+    def finish(self) -> None:
+        if self.cluster is not None:
+            barrier(self.cluster)  # the others wait here until the leader has written the model
+
+
+def hosts(resources: dict, settings: DistributedSettings) -> Hosts:
+    return Hosts(cluster(resources, settings))
 
 @contextlib.contextmanager
 def network(group: Cluster | None, failure_file: Path) -> Iterator[None]:

@@ -17,7 +17,6 @@ from ..core import (
     features,
     jobs,
     levers,
-    logs,
     metrics,
 )
 from ..core.errors import UserError
@@ -42,38 +41,32 @@ def run(paths: environment.Paths, environ) -> None:
     facets = bias.facets(hp.bias_facets)
     declared = levers.parse(hp.retention_levers)
     data_config = environment.read_json_file(paths.input_data_config_file, {})
-    group = distributed.cluster(environment.read_json_file(paths.resource_config_file, {}),
-                                environment.distributed_settings(environ))
+    hosts = distributed.hosts(environment.read_json_file(paths.resource_config_file, {}),
+                              environment.distributed_settings(environ))
     channel = channels.training_channel(paths)
     if isinstance(data_config, dict) and environment.VALIDATION_CHANNEL in data_config \
             and not channels.has(paths, environment.VALIDATION_CHANNEL):
         raise UserError(f"inputdataconfig.json declares a {environment.VALIDATION_CHANNEL} channel but "
                         f"{paths.channel_dir(environment.VALIDATION_CHANNEL)} is absent: give the channel data, or "
                         "leave it out of the job to be measured by cross-validation")
-    if group is not None and channels.sharded(data_config, channel, group, hp, paths):
-        group = dataclasses.replace(group, sharded=True)
-    if group is not None:
-        hp = dataclasses.replace(hp, num_threads=distributed.threads(group, hp.num_threads))
+    if channels.sharded(data_config, channel, hosts, hp, paths):
+        hosts = hosts.shard()
+    hp = dataclasses.replace(hp, num_threads=hosts.threads(hp.num_threads))
     started = time.time()
 
-    training, held = channels.read(paths, hp, channel, group is not None and group.sharded)
+    training, held = channels.read(paths, hp, channel, hosts.sharded)
     actionable = _levers(declared, hp, facets, training)
-    # On several hosts each would save its own; checkpoints are a single host's (docs/training.md).
-    folder = paths.checkpoint_dir if group is None else None
-    saved = checkpoints.Checkpoints.open(folder, hp.as_dict(), training.table.files,
-                                         environment.checkpoint_seconds(environ))
-    with distributed.network(group, paths.failure_file):
-        if group is not None and group.sharded:
-            fit = _fit_on_shards(training, held, hp, group)
+    saved = checkpoints.Checkpoints.open(hosts.checkpoint_folder(paths.checkpoint_dir), hp.as_dict(),
+                                         training.table.files, environment.checkpoint_seconds(environ))
+    with hosts.network(paths.failure_file):
+        if hosts.sharded and held is not None:
+            fit = _fit_on_shards(training, held, hp, hosts.cluster)
         else:
-            fit = _fit(training, hp, group, saved)
-        if group is not None:
-            logs.say(f"distributed: host={group.current} rank={group.rank}/{group.size} "
-                     f"rows={len(group.share(len(training.y)))}")
-        if group is None or group.leader:
+            fit = _fit(training, hp, hosts.cluster, saved)
+        hosts.trained(len(training.y))
+        if hosts.writes:
             outputs.write_everything(paths, environ, fit, training, held, facets, actionable, started)
-        if group is not None:
-            distributed.barrier(group)  # the others wait here until the leader has written the model
+        hosts.finish()
 
 
 def _fit(training: channels.LabelledSet, hp: Hyperparameters, group: distributed.Cluster | None,
@@ -106,7 +99,7 @@ def _fit(training: channels.LabelledSet, hp: Hyperparameters, group: distributed
 
 
 def _fit_on_shards(training: channels.LabelledSet, held: channels.LabelledSet, hp: Hyperparameters,
-                   group: distributed.Cluster) -> outputs.Fit:
+                   group: distributed.Cluster | None) -> outputs.Fit:
     """ShardedByS3Key on several hosts: one model grown on every host's own files, stopped early on
     the validation channel, whose probabilities choose the threshold (there is no cross-validation:
     a fold's held-out rows would be on one host only)."""
