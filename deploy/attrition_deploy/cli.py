@@ -4,6 +4,7 @@ Exit codes: 0 done, 1 AWS said no (one line) or a bug (its traceback), 2 the com
 is wrong (errors.UserError).
 """
 
+import os
 import sys
 
 from . import parser
@@ -22,5 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, UserError) as error:  # a local file, a bad value, or MLflow saying no; a bug keeps its traceback
         print(f"attrition-deploy {args.command}: {error}", file=sys.stderr)
         return 2
-    print(dump(runner.plan) if args.dry_run else result)
+    try:
+        print(dump(runner.plan) if args.dry_run else result, flush=True)
+    except BrokenPipeError:  # a reader that stopped early (`| head`): what it read was all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -165,8 +165,18 @@ def _remove_containers_under(work: Path) -> None:
                 if line.partition(" ")[2].startswith(str(work) + os.sep)]
         if mine:
             subprocess.run(["docker", "rm", "-f", *mine], capture_output=True, check=False)
+        remove_sdk_network()
     except OSError:  # no docker client: nothing of ours can be running
         pass
+
+
+SDK_NETWORK = "sagemaker-local"  # the network the SageMaker SDK's local mode creates, and leaves behind
+
+
+def remove_sdk_network() -> None:
+    """The local mode's network, once no container uses it (Docker refuses while one does, and
+    then it stays for the run that still needs it)."""
+    subprocess.run(["docker", "network", "rm", SDK_NETWORK], capture_output=True, check=False)
 
 
 def champion(args: argparse.Namespace, folder: Path) -> dict | None:

@@ -405,3 +405,14 @@ def test_a_profile_that_is_not_configured_is_one_line_exit_2_and_a_dry_run_needs
     refused = cli(env, "--profile", "nosuch", "--region", "us-east-1", *deploy, check=False)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert "AWS profile 'nosuch' is not configured" in refused.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`attrition-deploy --dry-run ... | head`: the reader is gone before the plan is written; it ends
+    quietly, exit 0, as a shell tool does."""
+    command = (f"{CLI} --dry-run --region eu-west-1 register --name m --image {IMAGE} "
+               f"--model-data s3://hr-models/m.tar.gz --role {ROLE} | true; "
+               "echo exit=${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+    assert done.stdout.strip() == "exit=0" and "Traceback" not in done.stderr, done.stderr

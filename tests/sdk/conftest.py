@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from attrition_pipelines import local
 from tests.container.docker_helpers import ROOT
 
 TELEMETRY_OFF = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
@@ -60,3 +61,4 @@ def _remove_containers_under(folder: Path) -> None:
            if len(line.split(maxsplit=1)) == 2 and line.split(maxsplit=1)[1].startswith(str(folder))]
     if ids:
         subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+    local.remove_sdk_network()
