@@ -149,20 +149,22 @@ def working_folder(prefix: str, keep: bool):
     try:
         yield work
     finally:
-        _remove_containers_under(work)
+        remove_local_mode_leftovers(work)
         if keep:
             print(f"kept the working folder {work}", flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _remove_containers_under(work: Path) -> None:
+def remove_local_mode_leftovers(work: Path) -> None:
+    """The containers SageMaker's local mode started from a compose file under `work` (it leaves
+    them stopped), removed by ID, and its network once unused."""
     listing = f'{{{{.ID}}}} {{{{.Label "{COMPOSE_FOLDER}"}}}}'
     try:
         listed = subprocess.run(["docker", "ps", "-a", "--filter", f"label={COMPOSE_FOLDER}", "--format", listing],
                                 capture_output=True, text=True, check=False)
         mine = [line.split(" ", 1)[0] for line in listed.stdout.splitlines()
-                if line.partition(" ")[2].startswith(str(work) + os.sep)]
+                if (line.partition(" ")[2] + os.sep).startswith(str(work) + os.sep)]  # work, or a folder in it
         if mine:
             subprocess.run(["docker", "rm", "-f", *mine], capture_output=True, check=False)
         remove_sdk_network()

@@ -48,17 +48,4 @@ def sdk_env(tmp_path, refusing_proxy):
                AWS_EC2_METADATA_DISABLED="true", SAGEMAKER_USER_CONFIG_OVERRIDE=str(config),
                HTTPS_PROXY=refusing_proxy, HTTP_PROXY=refusing_proxy, NO_PROXY="localhost,127.0.0.1")
     yield env
-    _remove_containers_under(tmp_path)
-
-
-def _remove_containers_under(folder: Path) -> None:
-    """The SDK's local mode leaves its docker-compose containers behind, stopped: remove, by ID,
-    those whose compose file this test's folder holds."""
-    label = "com.docker.compose.project.config_files"
-    listed = subprocess.run(["docker", "ps", "-a", "--filter", f"label={label}", "--format",
-                             f'{{{{.ID}}}} {{{{.Label "{label}"}}}}'], capture_output=True, text=True).stdout
-    ids = [line.split()[0] for line in listed.splitlines()
-           if len(line.split(maxsplit=1)) == 2 and line.split(maxsplit=1)[1].startswith(str(folder))]
-    if ids:
-        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
-    local.remove_sdk_network()
+    local.remove_local_mode_leftovers(tmp_path)

@@ -38,16 +38,16 @@ def modules() -> list[Path]:
     return sorted(p for folder in CODE for p in folder.rglob("*.py") if p.name != "contract.py")
 
 
-def spelled_again(path: Path) -> list[str]:
+def spelled_again(path: Path, root: Path = ROOT) -> list[str]:
     shared, found = names(), []
     words = WORDS if path.name in REGISTRY_CLIENTS else set()
     for line, text in strings(path):
         hits = [name for name in shared if text == name or text.endswith("/" + name) or text.startswith(name + "=")]
         hits += [word for word in words if text == word]
-        found += [f"{path.relative_to(ROOT)}:{line}: {hit!r}" for hit in hits]
+        found += [f"{path.relative_to(root)}:{line}: {hit!r}" for hit in hits]
     metrics = [t for t in ast.walk(ast.parse(path.read_text())) if isinstance(t, ast.Tuple)
                and [getattr(e, "value", None) for e in t.elts] == list(contract.METRIC_NAMES)]
-    return found + [f"{path.relative_to(ROOT)}:{t.lineno}: METRIC_NAMES" for t in metrics]
+    return found + [f"{path.relative_to(root)}:{t.lineno}: METRIC_NAMES" for t in metrics]
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -60,10 +60,5 @@ def test_the_check_finds_a_name_spelled_again(tmp_path):
     module = tmp_path / "registry.py"
     module.write_text('"""Reads model.txt."""\nTAG = "approval"\nPATH = f"{root}/no-champion.txt"\n'
                       'NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")\n')
-    global ROOT
-    saved, ROOT = ROOT, tmp_path
-    try:
-        assert sorted(spelled_again(module)) == ["registry.py:2: 'approval'", "registry.py:3: 'no-champion.txt'",
-                                                 "registry.py:4: METRIC_NAMES"]
-    finally:
-        ROOT = saved
+    assert sorted(spelled_again(module, tmp_path)) == ["registry.py:2: 'approval'", "registry.py:3: 'no-champion.txt'",
+                                                       "registry.py:4: METRIC_NAMES"]

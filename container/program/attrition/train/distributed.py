@@ -87,7 +87,6 @@ def cluster(resources: dict, settings: DistributedSettings) -> Cluster | None:
     return Cluster(tuple(hosts), str(current), str(resources.get("network_interface_name", "")), settings)
 
 
-
 @dataclass(frozen=True)
 class Hosts:
     """Where the train job runs: this host alone (no cluster), or a cluster growing one model
@@ -119,7 +118,7 @@ class Hosts:
         return network(self.cluster, failure_file)
 
     def trained(self, rows: int) -> None:
-        """Say which share this host trained on, then wait until the leader has written the model."""
+        """Say which share of the rows this host trained on (a host alone says nothing)."""
         if self.cluster is not None:
             logs.say(f"distributed: host={self.cluster.current} rank={self.cluster.rank}/{self.cluster.size} "
                      f"rows={len(self.cluster.share(rows))}")
@@ -131,6 +130,7 @@ class Hosts:
 
 def hosts(resources: dict, settings: DistributedSettings) -> Hosts:
     return Hosts(cluster(resources, settings))
+
 
 @contextlib.contextmanager
 def network(group: Cluster | None, failure_file: Path) -> Iterator[None]:

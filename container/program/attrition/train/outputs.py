@@ -31,8 +31,6 @@ from .channels import LabelledSet
 from .hyperparameters import Hyperparameters
 
 STAGING = ".staging"  # in the model directory: files are written here, then moved in whole
-
-
 SHAP_ROWS = 100_000
 MIN_ROWS, MIN_CLASS_ROWS, CHANCE_AUC = 100, 20, 0.6  # below these, training warns
 PDP_ROWS, PDP_FEATURES = 1_000, 10  # partial dependence: sample rows (models other than stumps), features
@@ -52,7 +50,7 @@ class Fit:
 
 
 def write_everything(paths, environ, fit: Fit, training: LabelledSet, held: LabelledSet | None, facets: list,
-                      actionable: list[levers.Lever], started: float) -> None:
+                     actionable: list[levers.Lever], started: float) -> None:
     """The model directory and the outputs, from the fitted model (the leader's job on several hosts)."""
     train_table, features_schema, columns, x, y = (training.table, training.schema, training.columns, training.x,
                                                    training.y)
