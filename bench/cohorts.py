@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attrition.core import data, features, schema
+from attrition.core.table import data, features, schema
 from attrition.score import cohorts
 from attrition.train import fitting, hyperparameters
 

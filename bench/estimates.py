@@ -24,7 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from attrition.core import codecs, features, metrics, model
+from attrition.core.predict import model
+from attrition.core.quality import metrics
+from attrition.core.table import features
+from attrition.core.wire import codecs
 from attrition.monitor import estimate
 from attrition.train import job as training
 from attrition_pipelines.next_year import halves, sample

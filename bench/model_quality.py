@@ -23,7 +23,10 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from attrition.core import codecs, features, mediatypes, model
+from attrition.core.platform import mediatypes
+from attrition.core.predict import model
+from attrition.core.table import features
+from attrition.core.wire import codecs
 from attrition.train import job as training
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,7 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from attrition.core import codecs, features, levers, mediatypes, model
+from attrition.core.platform import mediatypes
+from attrition.core.predict import levers, model
+from attrition.core.table import features
+from attrition.core.wire import codecs
 from tests.container.docker_helpers import Server, docker, free_port, free_ports_in_a_row, request
 
 ROOT = Path(__file__).resolve().parents[1]

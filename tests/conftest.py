@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from attrition.core import model
+from attrition.core.predict import model
 from tests.container.docker_helpers import ROOT, docker, engine_problem
 from tests.helpers import BUNDLED_CSV, FAST, make_opt_ml, run_training
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from attrition.core import columns as columns_module
-from attrition.core import environment, schema
+from attrition.core.platform import environment
+from attrition.core.table import columns as columns_module
+from attrition.core.table import schema
 from attrition.train import job as training
 from attrition_pipelines.next_year import sample
 

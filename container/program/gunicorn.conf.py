@@ -7,7 +7,7 @@ import importlib
 import os
 import signal
 
-from attrition.core import environment
+from attrition.core.platform import environment
 from attrition.serve import asyncio_worker
 
 _settings = environment.serving_settings()

@@ -10,7 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from attrition.core import features, metrics, model
+from attrition.core.predict import model
+from attrition.core.quality import metrics
+from attrition.core.table import features
 from attrition_pipelines.next_year import sample
 from tests.container.docker_helpers import docker
 from tests.helpers import as_csv

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from attrition.core import model
+from attrition.core.predict import model
 from tests.container.docker_helpers import TEST_DIR, Server, docker, request, run_train
 from tests.helpers import as_csv, next_year, pandas_reference, shaken_employees
 

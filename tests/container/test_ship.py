@@ -100,7 +100,7 @@ def test_the_commit_tag_only_for_a_clean_tree_and_a_dry_run_builds_nothing(aws_e
     clean = subprocess.run([script, "--dry-run"], env=aws_env, capture_output=True, text=True)
     assert clean.returncode == 0 and clean.stdout.strip().endswith(f"attrition-sagemaker:{commit}")
     assert '"imageTagMutability": "IMMUTABLE"' in clean.stderr and "put_lifecycle_policy" in clean.stderr
-    (copy / "container" / "program" / "attrition" / "core" / "values.py").write_text("# changed\n", "utf-8")
+    (copy / "container" / "program" / "attrition" / "core" / "table" / "values.py").write_text("# changed\n", "utf-8")
     dirty = subprocess.run([script, "--dry-run"], env=aws_env, capture_output=True, text=True)
     assert dirty.returncode == 2 and "container/ has uncommitted changes" in dirty.stderr
     allowed = subprocess.run([script, "--dry-run", "--allow-dirty"], env=aws_env, capture_output=True, text=True)

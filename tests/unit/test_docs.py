@@ -73,7 +73,7 @@ def test_every_hyperparameter_is_documented_with_its_default():
 
 
 def test_every_environment_variable_is_documented():
-    source = (PACKAGE / "core" / "environment.py").read_text()
+    source = (PACKAGE / "core" / "platform" / "environment.py").read_text()
     names = re.findall(r'setting\(environ, "(\w+)"', source)
     assert len(names) > 20
     for name in names:

@@ -51,6 +51,47 @@ def test_no_job_imports_another_job_and_the_core_imports_none(path):
     assert imported_rooms(path) <= allowed, f"{path.name} ({own}) imports {imported_rooms(path) - allowed}"
 
 
+# The core's themes, and the themes each may build on (contract.py, at the core's root, any may read).
+THEMES = {"platform": set(), "table": {"platform"}, "predict": {"platform", "table"},
+          "quality": {"platform", "table"}, "wire": {"platform", "table"},
+          "reports": {"platform", "table", "quality"}}
+
+
+def imported_themes(path: Path, source: str | None = None) -> set[str]:
+    """The core's themes a module imports (the contract module left out), relative imports resolved."""
+    found = set()
+    package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
+    for node in ast.walk(ast.parse(path.read_text() if source is None else source)):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        base = list(package[: len(package) - node.level + 1]) if node.level else []
+        target = [*base, *node.module.split(".")] if node.module else base
+        for alias in node.names:
+            parts = [*target, alias.name]
+            if parts[:2] == ["attrition", "core"] and len(parts) > 2 and parts[2] in THEMES:
+                found.add(parts[2])
+    return found
+
+
+CORE_MODULES = [p for p in modules() if room(p) == "core" and p.parent != PACKAGE / "core"]
+
+
+@pytest.mark.parametrize("path", CORE_MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_each_theme_of_the_core_builds_only_on_the_themes_below_it(path):
+    theme = path.relative_to(PACKAGE / "core").parts[0]
+    allowed = THEMES[theme] | {theme}
+    assert imported_themes(path) <= allowed, f"{path.name} ({theme}) imports {imported_themes(path) - allowed}"
+
+
+def test_the_theme_check_sees_every_spelling_of_an_import_upwards():
+    path = PACKAGE / "core" / "table" / "schema.py"
+    assert imported_themes(path) == {"platform", "table"}
+    for upwards in ("from ..predict import model", "from ..predict.model import load",
+                    "from attrition.core.predict import model", "from ...core.predict import model"):
+        assert "predict" in imported_themes(path, f"{path.read_text()}\n{upwards}\n"), upwards
+    assert set(THEMES) == {p.name for p in (PACKAGE / "core").iterdir() if (p / "__init__.py").is_file()}
+
+
 def test_the_boundary_check_sees_relative_imports():
     """A check that cannot fail is no check: a serve module importing train must be caught."""
     path = PACKAGE / "serve" / "invocations.py"
@@ -69,13 +110,14 @@ def test_environment_variables_are_read_in_one_module():
 def test_readme_layout_lists_every_module_and_no_other():
     block = LAYOUT[LAYOUT.index("```"):]
     block = block[: block.index("```", 3)]
-    listed, current = set(), None
+    listed, folders = set(), []  # folders: the open folders below attrition/, as (indent, name)
     for line in block.splitlines():
-        name = line.strip().split(" ")[0]
-        if name.rstrip("/") in ("core", *JOBS) and name.endswith("/"):
-            current = name.rstrip("/")
-        elif name.endswith(".py") and current and line.startswith("        "):
-            listed.add(f"{current}/{name}")
+        name, indent = line.strip().split(" ")[0], len(line) - len(line.lstrip())
+        folders = [(i, f) for i, f in folders if i < indent]
+        if name.endswith("/") and (folders or (indent == 6 and name.rstrip("/") in ("core", *JOBS))):
+            folders.append((indent, name.rstrip("/")))
+        elif name.endswith(".py") and folders and indent == folders[-1][0] + 2:
+            listed.add("/".join([*(f for _, f in folders), name]))
     actual = {str(p.relative_to(PACKAGE)) for p in modules()}
     assert listed == actual, f"missing from docs/layout.md: {sorted(actual - listed)}; stale: {sorted(listed - actual)}"
 
@@ -83,20 +125,20 @@ def test_readme_layout_lists_every_module_and_no_other():
 def test_every_module_with_logic_has_its_own_test_module():
     # Covered elsewhere, by design: the C-API predictor is tested through the Predictor interface
     # against the stumps, and asgi.py is what gunicorn imports (the container tests start it).
-    covered_by = {"core/lightgbm_capi.py": "core/test_predictors.py"}
+    covered_by = {"core/predict/lightgbm_capi.py": "core/predict/test_predictors.py"}
     missing = []
     for path in modules():
         if not any(isinstance(n, ast.FunctionDef) for n in ast.walk(ast.parse(path.read_text()))):
             continue  # no logic: constants, exception classes
         relative = str(path.relative_to(PACKAGE))
-        test = covered_by.get(relative, f"{room(path)}/test_{path.name}")
+        test = covered_by.get(relative, str(path.relative_to(PACKAGE).with_name(f"test_{path.name}")))
         if not (ROOT / "tests" / "unit" / test).is_file():
             missing.append(relative)
     assert not missing, f"no test module for: {missing}"
 
 
 def test_serve_command_does_not_import_numpy_or_lightgbm():
-    probe = ("import sys; import attrition.serve.server, attrition.core.artifact; "
+    probe = ("import sys; import attrition.serve.server, attrition.core.platform.artifact; "
              "print(sorted(m for m in ('numpy', 'lightgbm', 'scipy', 'flask') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(PACKAGE.parent)}).stdout

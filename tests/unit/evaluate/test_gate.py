@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from attrition.core import bias, columns, metrics
+from attrition.core.quality import bias, metrics
+from attrition.core.table import columns
 from attrition.evaluate import gate
 
 

@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from attrition.core import metrics
+from attrition.core.quality import metrics
 from attrition.evaluate import job as evaluate
 
 

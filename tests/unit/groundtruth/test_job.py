@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attrition.core import environment
+from attrition.core.platform import environment
 from attrition.evaluate import job as evaluate
 from attrition.groundtruth import job as groundtruth
 from attrition.monitor import job as monitoring

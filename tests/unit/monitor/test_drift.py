@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from attrition.core import baseline, contract
+from attrition.core import contract
+from attrition.core.quality import baseline
 from attrition.monitor import drift
 from tests.helpers import small_schema
 

@@ -4,7 +4,7 @@ those very probabilities, so the estimate must hold."""
 import numpy as np
 import pytest
 
-from attrition.core import metrics
+from attrition.core.quality import metrics
 from attrition.monitor import estimate
 
 

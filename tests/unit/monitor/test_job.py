@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from attrition.core import environment
+from attrition.core.platform import environment
 from attrition.monitor import job as monitoring
 from attrition.serve import recorder as datacapture
 from attrition.serve.app import App

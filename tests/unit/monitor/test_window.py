@@ -56,7 +56,8 @@ def test_a_window_of_many_records_is_held_in_compact_columns(tmp_path, trained_d
             for i in range(records):
                 out.write(capture_record((rows[i % len(rows)] + "\n").encode(), "text/csv", b"0.25,No\n",
                                          "text/csv") + "\n")
-        script = ("import resource, sys; from attrition.monitor import window; from attrition.core import model;"
+        script = ("import resource, sys; from attrition.monitor import window; "
+                  "from attrition.core.predict import model;"
                   f"m = model.load(__import__('pathlib').Path({str(trained_dir / 'model')!r}));"
                   f"w = window.read(__import__('pathlib').Path({str(folder)!r}), m.schema);"
                   "print(w.rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from attrition.core.errors import UserError
+from attrition.core.platform.errors import UserError
 from attrition.score import cohorts
 from bench.cohorts import coverage, out_of_fold
 

@@ -23,7 +23,7 @@ def run(tmp_path, model_dir, files: dict, *args) -> int:
 
 
 def test_each_file_scored_as_the_endpoint_answers(tmp_path, trained_dir, trained_model, ibm_text):
-    from attrition.core import environment
+    from attrition.core.platform import environment
     from attrition.serve.app import App
 
     rows = ibm_text.splitlines()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from attrition.core import environment
+from attrition.core.platform import environment
 from attrition.serve.app import App
 from tests.http_client import Client
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from attrition.core import features
+from attrition.core.table import features
 from tests.http_client import post
 
 

@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from attrition.core import environment, features
+from attrition.core.platform import environment
+from attrition.core.table import features
 from attrition.serve.app import App
 from tests.http_client import Client, post
 

@@ -7,7 +7,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from attrition.core.errors import RequestError
+from attrition.core.platform.errors import RequestError
 from attrition.serve.app import OPENAPI_FILE
 from tests.http_client import post
 

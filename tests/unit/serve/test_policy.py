@@ -5,8 +5,9 @@ import hmac
 
 import pytest
 
-from attrition.core import codecs, environment
-from attrition.core.capture import PSEUDONYM, pseudonym
+from attrition.core.platform import environment
+from attrition.core.wire import codecs
+from attrition.core.wire.capture import PSEUDONYM, pseudonym
 from attrition.serve.policy import Policy
 
 KEY = "a secret of 24 characters"

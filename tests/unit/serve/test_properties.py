@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attrition.core import environment
+from attrition.core.platform import environment
 from attrition.serve.app import App
 from tests.http_client import Client
 from tests.strategies import HEADER, NAMES, ROWS, any_request, valid_request

@@ -5,7 +5,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from attrition.core import capture, environment
+from attrition.core.platform import environment
+from attrition.core.wire import capture
 from attrition.serve.policy import Kept
 from attrition.serve.recorder import Recorder, recorder
 
@@ -47,7 +48,7 @@ def test_a_full_disk_drops_records_whole_counts_them_and_warns_once(tmp_path):
     short or refused, as ENOSPC does. Every line left must parse; predictions never see it."""
     script = f"""
 import resource, signal, sys
-from attrition.core import environment
+from attrition.core.platform import environment
 from attrition.serve.policy import Kept
 from attrition.serve.recorder import recorder
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

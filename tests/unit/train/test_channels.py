@@ -3,7 +3,7 @@ and validation encoded with training's schema (a column it lacks is named)."""
 
 import pytest
 
-from attrition.core.errors import UserError
+from attrition.core.platform.errors import UserError
 from attrition.train import channels, hyperparameters
 from tests.helpers import BUNDLED_CSV, make_opt_ml
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from attrition.core.errors import UserError
+from attrition.core.platform.errors import UserError
 from attrition.train import checkpoints
 from tests.helpers import FAST, make_opt_ml
 

@@ -10,9 +10,11 @@ import threading
 import numpy as np
 import pytest
 
-from attrition.core import features, metrics, model
-from attrition.core.environment import DistributedSettings
-from attrition.core.errors import UserError
+from attrition.core.platform.environment import DistributedSettings
+from attrition.core.platform.errors import UserError
+from attrition.core.predict import model
+from attrition.core.quality import metrics
+from attrition.core.table import features
 from attrition.train import distributed
 from tests.container.docker_helpers import distributed_ports
 from tests.helpers import ROOT, make_opt_ml

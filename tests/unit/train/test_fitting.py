@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from attrition.core.errors import UserError
+from attrition.core.platform.errors import UserError
 from attrition.train import fitting
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from attrition.core.errors import UserError
+from attrition.core.platform.errors import UserError
 from attrition.train import hyperparameters
 from tests.helpers import ROOT
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from attrition.core import artifact
+from attrition.core.platform import artifact
 from tests.helpers import FAST, make_opt_ml, run_training
 
 SMALL = "Age,Attrition,Dept\n" + "".join(

@@ -34,7 +34,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..core import bias, metrics
+from ..core.quality import bias, metrics
 
 CONFIDENCE = 0.95
 Z = NormalDist().inv_cdf(1 - (1 - CONFIDENCE) / 2)  # two-sided

@@ -24,8 +24,13 @@ import argparse
 import os
 from pathlib import Path
 
-from ..core import annex, artifact, bias, card, contract, data, environment, features, jobs, logs, metrics, model
-from ..core.errors import UserError
+from ..core import contract
+from ..core.platform import artifact, environment, jobs, logs
+from ..core.platform.errors import UserError
+from ..core.predict import model
+from ..core.quality import bias, metrics
+from ..core.reports import annex, card
+from ..core.table import data, features
 from . import gate
 
 

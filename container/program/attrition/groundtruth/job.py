@@ -4,7 +4,7 @@
                                      (--id-column, EmployeeNumber) and the date each left
                                      (--date-column, LeftOn; ISO dates)
     /opt/ml/processing/endpointdata/ the endpoint's data capture (the predictions to label)
-    /opt/ml/processing/groundtruth/  where the ground-truth files go (core/groundtruth.py)
+    /opt/ml/processing/groundtruth/  where the ground-truth files go (core/wire/groundtruth.py)
 
 Each captured employee is labelled as the model's positive class when they left within
 --horizon-days of the prediction, the negative class when the whole horizon has passed by --as-of
@@ -21,9 +21,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from ..core import artifact, capture, codecs, environment, groundtruth, jobs, model
-from ..core.errors import UserError
-from ..core.schema import Schema
+from ..core.platform import artifact, environment, jobs
+from ..core.platform.errors import UserError
+from ..core.predict import model
+from ..core.table.schema import Schema
+from ..core.wire import capture, codecs, groundtruth
 
 
 def main(argv: list[str] | None = None, environ=None) -> int:

@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from ..core import features
-from ..core.model import Model
+from ..core.predict.model import Model
+from ..core.table import features
 
 NDCG_THRESHOLD = 0.90
 ROWS_AT_ONCE = 50_000  # contributions are computed a block of rows at a time

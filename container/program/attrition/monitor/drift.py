@@ -8,8 +8,8 @@ and missing-value rates; `violations` turns them into constraint_violations.json
 import numpy as np
 from scipy import stats
 
-from ..core import baseline
 from ..core.contract import Thresholds
+from ..core.quality import baseline
 
 EPSILON = 1e-4  # floor for empty buckets in the PSI
 

@@ -1,6 +1,6 @@
 """Performance before the labels arrive: confidence-based performance estimation (CBPE).
 
-Read through the training's calibration map (core/calibration.py, fitted out of fold), each
+Read through the training's calibration map (core/quality/calibration.py, fitted out of fold), each
 captured probability is the chance that this employee leaves. So the window's labels are, as far
 as the model knows,
 independent draws with those chances: drawing them DRAWS times and scoring the model's own
@@ -14,7 +14,7 @@ estimate cannot see it, and the model quality monitor, once labels arrive, is th
 
 import numpy as np
 
-from ..core import calibration, metrics
+from ..core.quality import calibration, metrics
 
 DRAWS = 400
 SEED = 0

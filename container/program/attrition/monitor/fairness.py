@@ -9,7 +9,7 @@ for the reviewer, not flagged.
 
 import math
 
-from ..core import bias
+from ..core.quality import bias
 
 TOLERANCE = 0.05
 

@@ -12,7 +12,7 @@ Outputs: constraint_violations.json, statistics.json (this window) and drift_rep
 a verdict. Violations are a result, not an error: the job exits 0. A missing baseline exits 2.
 
 With analysis_type=MODEL_QUALITY it is Model Monitor's model quality monitor instead: the
-captured predictions joined with ground_truth_source (core/groundtruth.py)
+captured predictions joined with ground_truth_source (core/wire/groundtruth.py)
 [/opt/ml/processing/groundtruth], scored against a model-quality baseline_constraints (the
 model_quality_constraints.json `train` writes; by default derived the same way from the mounted
 model's manifest). Outputs: statistics.json (binary_classification_metrics), constraint_violations.json
@@ -30,9 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, baseline, bias, capture, columns, contract, environment, features, jobs, model
-from ..core.errors import UserError
-from ..core.schema import Schema
+from ..core import contract
+from ..core.platform import artifact, environment, jobs
+from ..core.platform.errors import UserError
+from ..core.predict import model
+from ..core.quality import baseline, bias
+from ..core.table import columns, features
+from ..core.table.schema import Schema
+from ..core.wire import capture
 from . import attribution, drift, estimate, fairness, page, quality, window
 
 

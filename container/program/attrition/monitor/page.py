@@ -8,7 +8,7 @@ quality), each group's metrics (bias drift), or both rankings side by side (feat
 Earlier runs' reports, when given (ATTRITION_MONITOR_HISTORY), add a trend table.
 """
 
-from ..core import pages
+from ..core.reports import pages
 
 BARS = 12  # categories shown per feature, the most frequent in training first
 BASELINE, WINDOW = "#1f77b4", "#d62728"

@@ -2,7 +2,7 @@
 as SageMaker's model quality monitor scores them.
 
 The join is SageMaker's: a ground-truth record names a capture record by its inferenceId, or by
-its eventId when the request carried none (core/groundtruth.py). Nothing unmatched is fatal; every
+its eventId when the request carried none (core/wire/groundtruth.py). Nothing unmatched is fatal; every
 kind of leftover is counted and reported: capture records with no truth yet, truth naming no
 captured record, duplicated ids (the first kept), labels that are not the model's classes, rows
 whose truth is unknown. The metrics are core/metrics' (the same functions as `evaluate`, at the
@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import capture, codecs, groundtruth, metrics
-from ..core.errors import UserError
-from ..core.schema import Schema
+from ..core.platform.errors import UserError
+from ..core.quality import metrics
+from ..core.table.schema import Schema
+from ..core.wire import capture, codecs, groundtruth
 from . import window
 
 BOOTSTRAP = 200  # resamples for each metric's standard deviation

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..core import capture, codecs, features, mediatypes
-from ..core.columns import Column
-from ..core.errors import UserError
-from ..core.schema import CATEGORICAL, Schema
+from ..core.platform import mediatypes
+from ..core.platform.errors import UserError
+from ..core.table import features
+from ..core.table.columns import Column
+from ..core.table.schema import CATEGORICAL, Schema
+from ..core.wire import capture, codecs
 
 OUTSIDE = "outside the analysis window"
 BATCH = 4096  # rows gathered as cells before they join the compact columns
@@ -25,7 +27,7 @@ BATCH = 4096  # rows gathered as cells before they join the compact columns
 
 @dataclass
 class Window:
-    """Every usable request of the window, its features held as compact columns (core.columns:
+    """Every usable request of the window, its features held as compact columns (core.table.columns:
     a million captured records take tens of MB, not the GBs of their cells as Python strings),
     and an account of the rest."""
 

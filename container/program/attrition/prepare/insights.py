@@ -14,8 +14,10 @@ many missing values, a rare positive class.
 import lightgbm
 import numpy as np
 
-from ..core import features, metrics, pages, schema
-from ..core.values import is_missing
+from ..core.quality import metrics
+from ..core.reports import pages
+from ..core.table import features, schema
+from ..core.table.values import is_missing
 
 LEAKAGE = 0.95  # a column whose folded AUC alone reaches this is suspect
 MISSING = 0.3

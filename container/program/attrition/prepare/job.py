@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import artifact, data, environment, jobs, schema
-from ..core.errors import UserError
-from ..core.values import is_missing
+from ..core.platform import artifact, environment, jobs
+from ..core.platform.errors import UserError
+from ..core.table import data, schema
+from ..core.table.values import is_missing
 from . import insights
 
 SPLITS = ("train", "validation", "test")

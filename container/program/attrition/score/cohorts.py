@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.errors import UserError
-from ..core.values import canonical_category, is_missing
+from ..core.platform.errors import UserError
+from ..core.table.values import canonical_category, is_missing
 
 MAX_COHORTS = 10_000  # groups per grouping: each is a row of the report
 TOP_DRIVERS = 3

@@ -17,8 +17,11 @@ import math
 import os
 from pathlib import Path
 
-from ..core import artifact, codecs, data, environment, features, jobs, mediatypes, model
-from ..core.errors import UserError
+from ..core.platform import artifact, environment, jobs, mediatypes
+from ..core.platform.errors import UserError
+from ..core.predict import model
+from ..core.table import data, features
+from ..core.wire import codecs
 from .cohorts import Forecast, Grouping
 
 

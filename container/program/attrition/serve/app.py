@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..core import curves, levers
-from ..core.environment import ServingSettings
-from ..core.errors import PayloadTooLarge, RequestError, UserError
-from ..core.model import Model
-from ..core.stumps import StumpPredictor
+from ..core.platform.environment import ServingSettings
+from ..core.platform.errors import PayloadTooLarge, RequestError, UserError
+from ..core.predict import curves, levers
+from ..core.predict.model import Model
+from ..core.predict.stumps import StumpPredictor
 from .invocations import Invocations, Request
 from .recorder import Recorder
 

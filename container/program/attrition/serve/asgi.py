@@ -6,8 +6,9 @@ failed to boot" and stops the whole server, instead of starting new workers fore
 
 import sys
 
-from ..core import environment, logs, model
-from ..core.errors import UserError
+from ..core.platform import environment, logs
+from ..core.platform.errors import UserError
+from ..core.predict import model
 from .app import App
 from .recorder import recorder
 

@@ -6,7 +6,7 @@ fields of its answer.
              string or in X-Amzn-SageMaker-Custom-Attributes. Each prediction gains the what-if
              probability and label.
     levers   `levers=k`: per employee, the fewest changes (at most k) among the model's actionable
-             features that bring the probability under the threshold (core.levers).
+             features that bring the probability under the threshold (core.predict.levers).
 
 Each is read as `explain` is (explanations.setting): the query string, then the custom
 attributes, then the body.
@@ -17,12 +17,12 @@ import math
 
 import numpy as np
 
-from ..core import levers
-from ..core.codecs import Extra
-from ..core.errors import RequestError
-from ..core.model import Model
-from ..core.schema import CATEGORICAL, Schema
-from ..core.values import canonical_category, is_missing
+from ..core.platform.errors import RequestError
+from ..core.predict import levers
+from ..core.predict.model import Model
+from ..core.table.schema import CATEGORICAL, Schema
+from ..core.table.values import canonical_category, is_missing
+from ..core.wire.codecs import Extra
 from .explanations import OFF, setting
 
 MAX_LEVER_ROWS = 1_000  # employees per request that may ask for levers: each is a small search

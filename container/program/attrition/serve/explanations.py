@@ -9,10 +9,10 @@ from urllib.parse import parse_qs
 
 import numpy as np
 
-from ..core.codecs import Extra
-from ..core.errors import RequestError
-from ..core.schema import CATEGORICAL
-from ..core.values import is_missing
+from ..core.platform.errors import RequestError
+from ..core.table.schema import CATEGORICAL
+from ..core.table.values import is_missing
+from ..core.wire.codecs import Extra
 
 DEFAULT_TOP_K = 3
 OFF = ("", "0", "false", "no", "off")

@@ -13,10 +13,13 @@ from functools import cached_property, lru_cache
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from ..core import codecs, features, levers, mediatypes
-from ..core.environment import ServingSettings
-from ..core.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
-from ..core.model import Model
+from ..core.platform import mediatypes
+from ..core.platform.environment import ServingSettings
+from ..core.platform.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from ..core.predict import levers
+from ..core.predict.model import Model
+from ..core.table import features
+from ..core.wire import codecs
 from . import counterfactuals, explanations
 from .policy import Kept
 from .recorder import Recorder

@@ -13,9 +13,10 @@ rows as parsed, written again as CSV with a header row (so `monitor` reads it as
 
 from dataclasses import dataclass
 
-from ..core import capture, codecs, mediatypes
-from ..core.environment import CaptureSettings
-from ..core.values import is_missing
+from ..core.platform import mediatypes
+from ..core.platform.environment import CaptureSettings
+from ..core.table.values import is_missing
+from ..core.wire import capture, codecs
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Local data capture: what SageMaker's endpoint data capture records, for `docker run` users.
 
 Off unless ATTRITION_CAPTURE_DIR is set. Each answered /invocations request is appended, as one
-line in SageMaker's capture format (core/capture.py), to
+line in SageMaker's capture format (core/wire/capture.py), to
 <dir>/<yyyy>/<mm>/<dd>/<hh>/capture-<pid>.jsonl, so `monitor` reads local captures and
 SageMaker's alike. The files hold employee records: keep them where the data is allowed to be.
 
@@ -27,8 +27,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..core import capture, environment, logs
-from ..core.environment import CaptureSettings
+from ..core.platform import environment, logs
+from ..core.platform.environment import CaptureSettings
+from ..core.wire import capture
 from .policy import Kept, Policy
 
 WARNING_INTERVAL_S = 60.0

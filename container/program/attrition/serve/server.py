@@ -10,8 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-from ..core import artifact, contract, environment, logs, privileges
-from ..core.errors import UserError
+from ..core import contract
+from ..core.platform import artifact, environment, logs, privileges
+from ..core.platform.errors import UserError
 
 PROGRAM_DIR = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIG = PROGRAM_DIR / "gunicorn.conf.py"

@@ -5,14 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import (
-    data,
-    environment,
-    features,
-    logs,
-    schema,
-)
-from ..core.errors import UserError
+from ..core.platform import environment, logs
+from ..core.platform.errors import UserError
+from ..core.table import data, features, schema
 from . import distributed, hyperparameters
 from .hyperparameters import Hyperparameters
 
@@ -83,7 +78,7 @@ def has(paths, name: str) -> bool:
 
 def _read(paths, channel: str, hp: Hyperparameters, categorical: list) -> data.Table:
     """A channel's files (File or FastFile mode), or its FIFO (Pipe mode); `categorical` names
-    the columns whose spellings are categories (core.columns)."""
+    the columns whose spellings are categories (core.table.columns)."""
     if paths.channel_dir(channel).is_dir():
         return data.read_channel(paths.channel_dir(channel), hp.label_column, hp.header, categorical)
     return data.read_pipe(paths.channel_pipe(channel), hp.label_column, hp.header, categorical)

@@ -23,7 +23,7 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from ..core import artifact, logs
+from ..core.platform import artifact, logs
 
 STATE, FINAL = "state.json", "final.txt"
 

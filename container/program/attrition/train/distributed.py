@@ -35,9 +35,9 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from ..core import logs
-from ..core.environment import DistributedSettings
-from ..core.errors import UserError
+from ..core.platform import logs
+from ..core.platform.environment import DistributedSettings
+from ..core.platform.errors import UserError
 
 RESOLVE_SECONDS = 120  # a container network's names may take a moment to appear
 

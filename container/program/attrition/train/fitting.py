@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import lightgbm
 import numpy as np
 
-from ..core import metrics
-from ..core.errors import UserError
+from ..core.platform.errors import UserError
+from ..core.quality import metrics
 from . import hyperparameters
 from .distributed import Cluster
 from .hyperparameters import Hyperparameters

@@ -12,8 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import bias, levers
-from ..core.errors import UserError
+from ..core.platform.errors import UserError
+from ..core.predict import levers
+from ..core.quality import bias
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,11 @@ import time
 
 import numpy as np
 
-from ..core import (
-    bias,
-    environment,
-    features,
-    jobs,
-    levers,
-    metrics,
-)
-from ..core.errors import UserError
+from ..core.platform import environment, jobs
+from ..core.platform.errors import UserError
+from ..core.predict import levers
+from ..core.quality import bias, metrics
+from ..core.table import features
 from . import channels, checkpoints, distributed, fitting, hyperparameters, outputs, thresholds
 from .hyperparameters import Hyperparameters
 

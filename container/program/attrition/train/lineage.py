@@ -1,6 +1,6 @@
 """Where a model came from: manifest.json beside the model.
 
-The model's version is the start of the SHA-256 of model.txt (core/artifact.py), so any copy of
+The model's version is the start of the SHA-256 of model.txt (core/platform/artifact.py), so any copy of
 the same model has the same version wherever it is served; the manifest ties that version to the
 SHA-256 of each data file it was trained on, the resolved hyperparameters, the image and the job.
 """
@@ -12,9 +12,9 @@ from pathlib import Path
 import lightgbm
 import numpy as np
 
-from ..core.artifact import sha256_of, version_of
 from ..core.contract import CONSTRAINTS_FILE, METADATA_FILE, MODEL_FILE, STATISTICS_FILE
-from ..core.environment import JobIdentity
+from ..core.platform.artifact import sha256_of, version_of
+from ..core.platform.environment import JobIdentity
 
 CHECKED_FILES = (METADATA_FILE, STATISTICS_FILE, CONSTRAINTS_FILE)
 

@@ -10,22 +10,11 @@ from typing import Any
 import lightgbm
 import numpy as np
 
-from ..core import (
-    annex,
-    artifact,
-    baseline,
-    bias,
-    calibration,
-    card,
-    contract,
-    curves,
-    environment,
-    levers,
-    logs,
-    metrics,
-    model,
-    predictors,
-)
+from ..core import contract
+from ..core.platform import artifact, environment, logs
+from ..core.predict import curves, levers, model, predictors
+from ..core.quality import baseline, bias, calibration, metrics
+from ..core.reports import annex, card
 from . import lineage, report
 from .channels import LabelledSet
 from .hyperparameters import Hyperparameters
@@ -171,7 +160,7 @@ def _importance(booster, x, features_schema) -> tuple[list, float, int]:
 
 
 def _partial_dependence(booster, x, features_schema, importance: list, threads: int) -> dict:
-    """The most important features' response curves (core/curves.py), and how they were made."""
+    """The most important features' response curves (core/predict/curves.py), and how they were made."""
     predictor = predictors.for_booster(booster, threads)
     rows = x if len(x) <= PDP_ROWS else x[np.linspace(0, len(x) - 1, PDP_ROWS).astype(np.int64)]
     names = [row["feature"] for row in importance[:PDP_FEATURES]]

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 
-from ..core import metrics
+from ..core.quality import metrics
 from . import thresholds
 
 WIDTH, HEIGHT, PAD = 360, 280, 46
@@ -21,7 +21,7 @@ PDP_CHARTS = 6  # response curves shown: the most important features'
 
 def build(summary: dict, y: np.ndarray, p: np.ndarray, threshold: float) -> str:
     """summary: metrics, hyperparameters, data, importance, threshold note, partial dependence
-    (Clarify's PDP entries, see core/curves.py) and its note (see job.py)."""
+    (Clarify's PDP entries, see core/predict/curves.py) and its note (see job.py)."""
     fpr, tpr = metrics.roc_points(y, p)
     curve = thresholds.curve(y, p)
     predicted, observed, _ = metrics.calibration(y, p)

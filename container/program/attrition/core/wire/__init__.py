@@ -1,0 +1,3 @@
+"""What crosses the wire in SageMaker's formats: request and response bodies, data capture,
+ground truth.
+"""
