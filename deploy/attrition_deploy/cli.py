@@ -13,10 +13,11 @@ from .errors import UserError
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser.parse(argv)
+    command = parser.parse(argv)
+    args = command.options
     try:
         runner = Runner(args.region, args.dry_run, args.profile, read_live=args.command == "delete")
-        result = args.handler(args, runner)
+        result = command.run(runner)
     except AwsError as error:
         print(f"attrition-deploy {args.command}: {error}", file=sys.stderr)
         return 1

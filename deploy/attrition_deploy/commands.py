@@ -12,7 +12,6 @@ import sys
 import tarfile
 import tempfile
 import time
-from argparse import Namespace
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,19 +20,36 @@ from attrition.core import contract
 from . import audit, declared, mlflow_registry, plans, waiting
 from .aws import AwsError, Runner, dump
 from .errors import UserError
+from .options import (
+    Delete,
+    Deploy,
+    Describe,
+    Ecr,
+    EcrPassword,
+    Invoke,
+    Networked,
+    Package,
+    Pipeline,
+    Register,
+    Role,
+    Training,
+    TrainJob,
+    Transform,
+    Tune,
+)
 
 EXISTS = ("AlreadyExists", "already exist", "EntityAlreadyExists", "BucketAlreadyOwnedByYou",
           "ResourceInUse")
 MODEL_FILES = (contract.MODEL_FILE, contract.METADATA_FILE)
 
 
-def package(args: Namespace, aws: Runner) -> str:
+def package(args: Package, aws: Runner) -> str:
     """Upload under the model's own version (the start of model.txt's SHA-256, as the image names
     it): another model never lands on a registered model's key, the same model always does."""
     archive = tar_model(args.model_dir)
     key = f"{args.prefix.strip('/')}/{model_version(args.model_dir)}/model.tar.gz".lstrip("/")
-    ensure_bucket(aws, args.bucket, tuple(args.tag))
-    aws.call("s3", "put_object", plans.upload(args.bucket, key, archive, args.kms_key, tuple(args.tag)))
+    ensure_bucket(aws, args.bucket, args.tag)
+    aws.call("s3", "put_object", plans.upload(args.bucket, key, archive, args.kms_key, args.tag))
     return f"s3://{args.bucket}/{key}"
 
 
@@ -71,7 +87,7 @@ def ensure_bucket(aws: Runner, bucket: str, tag_pairs: tuple[tuple[str, str], ..
         aws.tolerate(service, operation, request, EXISTS)
 
 
-def role(args: Namespace, aws: Runner) -> str:
+def role(args: Role, aws: Runner) -> str:
     created = aws.tolerate("iam", "create_role", plans.role(args.name, args.tag), EXISTS)
     account = aws.account()
     policy = plans.role_policy(account, aws.region, grants(args), args.repository)
@@ -100,17 +116,17 @@ def _people_policy(aws: Runner, account: str, name: str, document: dict, tag_pai
     return arn
 
 
-def grants(args: Namespace) -> plans.Grants:
+def grants(args: Role) -> plans.Grants:
     """The S3 prefixes and KMS keys the role is given: --bucket/--prefix, and every --s3 URI."""
     prefixes = [f"s3://{args.bucket}/{args.prefix.strip('/')}/" if args.prefix.strip("/") else f"s3://{args.bucket}/"]
-    return plans.Grants(tuple(prefixes + list(args.s3)), tuple(args.kms_key))
+    return plans.Grants(tuple(prefixes + list(args.s3)), args.kms_key)
 
 
-def network(args: Namespace) -> plans.Network:
-    return plans.Network(tuple(args.subnet), tuple(args.security_group), args.network_isolation)
+def network(args: Networked) -> plans.Network:
+    return plans.Network(args.subnet, args.security_group, args.network_isolation)
 
 
-def _job(args: Namespace, name: str) -> plans.TrainingJob:
+def _job(args: Training, name: str) -> plans.TrainingJob:
     channels = {"train": args.train, **({"validation": args.validation} if args.validation else {})}
     return plans.TrainingJob(
         name=name, image=args.image, role=args.role,
@@ -118,10 +134,10 @@ def _job(args: Namespace, name: str) -> plans.TrainingJob:
         instance_count=args.instance_count, volume_gb=args.volume_gb, max_runtime=args.max_runtime,
         hyperparameters=dict(args.hp), spot=args.spot, max_wait=args.max_wait, checkpoint=args.checkpoint,
         network=network(args), volume_kms_key=args.volume_kms_key, output_kms_key=args.output_kms_key,
-        encrypt_inter_container=args.inter_container_encryption, tags=tuple(args.tag))
+        encrypt_inter_container=args.inter_container_encryption, tags=args.tag)
 
 
-def train_job(args: Namespace, aws: Runner) -> str:
+def train_job(args: TrainJob, aws: Runner) -> str:
     job = _job(args, args.name or f"attrition-{time.strftime('%Y%m%d-%H%M%S')}")
     aws.call("sagemaker", "create_training_job", plans.training_job(job))
     if args.wait:
@@ -130,7 +146,7 @@ def train_job(args: Namespace, aws: Runner) -> str:
     return job.name
 
 
-def tune(args: Namespace, aws: Runner) -> str:
+def tune(args: Tune, aws: Runner) -> str:
     """A tuning job over the declared search ranges; --wait follows it and names the best trial."""
     if args.early_stopping and args.strategy == "Hyperband":
         raise UserError("--early-stopping cannot go with --strategy Hyperband: Hyperband stops the trials that fall "
@@ -139,7 +155,7 @@ def tune(args: Namespace, aws: Runner) -> str:
     tuning = plans.Tuning(name=name, job=_job(args, name), ranges=declared.TUNING_RANGES, strategy=args.strategy,
                           max_jobs=args.max_jobs,
                           max_parallel=args.max_parallel, early_stopping=args.early_stopping,
-                          warm_start_from=tuple(args.warm_start_from), only=tuple(args.only))
+                          warm_start_from=args.warm_start_from, only=args.only)
     aws.call("sagemaker", "create_hyper_parameter_tuning_job", plans.tuning_job(tuning))
     if args.wait:
         best = waiting.tuning_job(aws, name).get("BestTrainingJob") or {}
@@ -147,12 +163,12 @@ def tune(args: Namespace, aws: Runner) -> str:
     return name
 
 
-def pipeline(args: Namespace, aws: Runner) -> str:
+def pipeline(args: Pipeline, aws: Runner) -> str:
     """upsert, start or describe the pipeline."""
     return PIPELINE_ACTIONS[args.action](args, aws)
 
 
-def pipeline_upsert(args: Namespace, aws: Runner) -> str:
+def pipeline_upsert(args: Pipeline, aws: Runner) -> str:
     """Create or update the pipeline from its definition."""
     if not (args.definition and args.role):
         raise UserError("pipeline upsert needs --definition and --role")
@@ -161,7 +177,7 @@ def pipeline_upsert(args: Namespace, aws: Runner) -> str:
         document = json.loads(definition)
     except ValueError as error:
         raise UserError(f"--definition {args.definition} is not JSON: {error}") from None
-    _no_champion_marker(aws, document, tuple(args.tag))
+    _no_champion_marker(aws, document, args.tag)
     exists = aws.look("sagemaker", "describe_pipeline", {"PipelineName": args.name},
                       ("does not exist", "Could not find pipeline", "ResourceNotFound"))
     request = {"PipelineName": args.name, "PipelineDefinition": definition, "RoleArn": args.role,
@@ -169,11 +185,11 @@ def pipeline_upsert(args: Namespace, aws: Runner) -> str:
     if exists:
         created = aws.call("sagemaker", "update_pipeline", request)
     else:
-        created = aws.call("sagemaker", "create_pipeline", {**request, **plans.tags(tuple(args.tag))})
+        created = aws.call("sagemaker", "create_pipeline", {**request, **plans.tags(args.tag)})
     return str(created.get("PipelineArn", args.name))
 
 
-def pipeline_start(args: Namespace, aws: Runner) -> str:
+def pipeline_start(args: Pipeline, aws: Runner) -> str:
     """An execution (--wait follows it step by step), the group's latest approved model as the
     champion to beat."""
     parameters = dict(args.param)
@@ -189,7 +205,7 @@ def pipeline_start(args: Namespace, aws: Runner) -> str:
     return arn
 
 
-def pipeline_describe(args: Namespace, aws: Runner) -> str:
+def pipeline_describe(args: Pipeline, aws: Runner) -> str:
     """The pipeline and its latest execution."""
     described = aws.call("sagemaker", "describe_pipeline", {"PipelineName": args.name})
     executions = aws.call("sagemaker", "list_pipeline_executions", {
@@ -252,11 +268,11 @@ class Source:
     approval: str
 
 
-def register(args: Namespace, aws: Runner) -> str:
+def register(args: Register, aws: Runner) -> str:
     given = Source(args.image, args.model_data, args.metrics, args.manifest, args.approval)
     if args.from_mlflow:  # the version's files (HR data's lineage, the model) are removed once registered
         with tempfile.TemporaryDirectory(prefix="attrition-promote-") as scratch:
-            return _register(args, aws, _from_mlflow(args, aws, Path(scratch), given))
+            return _register(args, aws, _from_mlflow(args, args.from_mlflow, aws, Path(scratch), given))
     if args.from_tuning_job:
         if aws.dry_run:
             raise UserError("register --from-tuning-job reads the tuning job: run it without --dry-run")
@@ -265,7 +281,7 @@ def register(args: Namespace, aws: Runner) -> str:
     return _register(args, aws, given)
 
 
-def _register(args: Namespace, aws: Runner, source: Source) -> str:
+def _register(args: Register, aws: Runner, source: Source) -> str:
     if not (source.image and source.model_data):
         raise UserError("register needs --image and --model-data, or --from-tuning-job")
     environment = dict(args.env)
@@ -275,12 +291,12 @@ def _register(args: Namespace, aws: Runner, source: Source) -> str:
         _same_model(existing, args.name, source)
     else:
         aws.call("sagemaker", "create_model", plans.model(args.name, source.image, source.model_data, args.role,
-                                                          environment, network(args), tuple(args.tag)))
+                                                          environment, network(args), args.tag))
     if not args.group:
         if card is not None:
-            _card(aws, plans.model_card(args.name, card, None, tuple(args.tag)))
+            _card(aws, plans.model_card(args.name, card, None, args.tag))
         return str(args.name)
-    aws.tolerate("sagemaker", "create_model_package_group", plans.model_package_group(args.group, tuple(args.tag)),
+    aws.tolerate("sagemaker", "create_model_package_group", plans.model_package_group(args.group, args.tag),
                  ("already exist",))
     metadata = plans.lineage_metadata(_manifest(source.manifest), source.model_data, source.approval,
                                       args.name if card is not None else None)
@@ -290,12 +306,12 @@ def _register(args: Namespace, aws: Runner, source: Source) -> str:
     request = plans.model_package(args.group, source.image, source.model_data, environment,
                                   source.approval, {"metrics": source.metrics, "bias": args.bias,
                                                                  "explainability": args.explainability}, metadata,
-                                  tuple(args.tag))
+                                  args.tag)
     arn = str(aws.call("sagemaker", "create_model_package", request).get("ModelPackageArn", ""))
     if card is not None:
         package = {"model_package_arn": arn, "model_package_group_name": args.group,
                    "model_approval_status": source.approval}
-        _card(aws, plans.model_card(args.name, card, package, tuple(args.tag)))
+        _card(aws, plans.model_card(args.name, card, package, args.tag))
     if not aws.dry_run:
         audit.append(args.audit_log, audit.record(
             "registered", actor=audit.actor(),
@@ -305,10 +321,10 @@ def _register(args: Namespace, aws: Runner, source: Source) -> str:
     return arn
 
 
-def _from_mlflow(args: Namespace, aws: Runner, folder: Path, given: Source) -> Source:
+def _from_mlflow(args: Register, version: str, aws: Runner, folder: Path, given: Source) -> Source:
     """Promote an approved MLflow model version: its files packaged to S3, its evaluation beside
     them, its lineage in the package; `register` then goes on as usual, with what this returns."""
-    name, _, number = args.from_mlflow.partition("/")
+    name, _, number = version.partition("/")
     if not (name and number and args.mlflow and args.bucket and args.image and args.group):
         raise UserError("register --from-mlflow NAME/VERSION needs --mlflow URI, --bucket, --image and --group")
     found = mlflow_registry.version(args.mlflow, name, number)
@@ -327,11 +343,11 @@ def _from_mlflow(args: Namespace, aws: Runner, folder: Path, given: Source) -> S
             verdict="Refused: files differ from the registration", reasons=[str(error)]))
         raise
     prefix = f"{args.prefix.strip('/')}/mlflow/{name}/{number}"
-    ensure_bucket(aws, args.bucket, tuple(args.tag))
+    ensure_bucket(aws, args.bucket, args.tag)
     aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/model.tar.gz", tar_model(folder / "model"),
-                                              None, tuple(args.tag)))
+                                              None, args.tag))
     aws.call("s3", "put_object", plans.upload(args.bucket, f"{prefix}/{contract.EVALUATION_FILE}",
-                                              json.dumps(evaluation).encode(), None, tuple(args.tag)))
+                                              json.dumps(evaluation).encode(), None, args.tag))
     return replace(given, model_data=f"s3://{args.bucket}/{prefix}/model.tar.gz",
                    metrics=f"s3://{args.bucket}/{prefix}/{contract.EVALUATION_FILE}",
                    manifest=folder / "model" / contract.MANIFEST_FILE, approval="Approved")
@@ -394,11 +410,11 @@ def _registered_package(aws: Runner, group: str, metadata: dict) -> str | None:
     return None
 
 
-def deploy(args: Namespace, aws: Runner) -> str:
+def deploy(args: Deploy, aws: Runner) -> str:
     async_output = plans.AsyncOutput(args.async_output, args.async_success_topic, args.async_error_topic) \
         if args.async_output else None
     config = plans.endpoint_config(args.endpoint, args.variant, args.capture, args.capture_percent, args.kms_key,
-                                   async_output, tuple(args.tag), args.shadow)
+                                   async_output, args.tag, args.shadow)
     name = config["EndpointConfigName"]  # same settings, same name: an unchanged deploy changes nothing
     aws.tolerate("sagemaker", "create_endpoint_config", config, ("already existing", "already exists"))
     current = aws.look("sagemaker", "describe_endpoint", {"EndpointName": args.endpoint},
@@ -410,7 +426,7 @@ def deploy(args: Namespace, aws: Runner) -> str:
             print(f"attrition-deploy deploy: endpoint {args.endpoint} does not exist yet: it is created with its "
                   "variants at once; --canary applies to the updates that follow", file=sys.stderr)
         aws.call("sagemaker", "create_endpoint", {"EndpointName": args.endpoint, "EndpointConfigName": name,
-                                                  **plans.tags(tuple(args.tag))})
+                                                  **plans.tags(args.tag)})
     elif current is None or current.get("EndpointConfigName") != name:
         update = {"EndpointName": args.endpoint, "EndpointConfigName": name}
         if args.canary is not None:
@@ -418,7 +434,7 @@ def deploy(args: Namespace, aws: Runner) -> str:
         aws.call("sagemaker", "update_endpoint", update)
     if args.autoscale:
         for v in args.variant:
-            target, policy = plans.scaling(args.endpoint, v.name, args.autoscale, tuple(args.tag))
+            target, policy = plans.scaling(args.endpoint, v.name, args.autoscale, args.tag)
             aws.call("application-autoscaling", "register_scalable_target", target)
             aws.call("application-autoscaling", "put_scaling_policy", policy)
     if args.wait:
@@ -431,7 +447,7 @@ def deploy(args: Namespace, aws: Runner) -> str:
     return str(args.endpoint)
 
 
-def delete(args: Namespace, aws: Runner) -> str:
+def delete(args: Delete, aws: Runner) -> str:
     """The endpoint, its configs, the models only it uses, and their scaling; a dry run looks
     (read-only calls) and prints what it would delete."""
     endpoint = aws.call("sagemaker", "describe_endpoint", {"EndpointName": args.endpoint})
@@ -489,17 +505,17 @@ def _delete_scaling(aws: Runner, resource: str) -> None:
             **key, "ScalableDimension": target["ScalableDimension"]})
 
 
-def transform(args: Namespace, aws: Runner) -> str:
+def transform(args: Transform, aws: Runner) -> str:
     name = args.name or f"attrition-batch-{time.strftime('%Y%m%d-%H%M%S')}"
     aws.call("sagemaker", "create_transform_job", plans.transform_job(
         name, args.model, args.input, args.output, args.instance_type, args.instance_count, args.join,
-        args.output_kms_key, args.volume_kms_key, tuple(args.tag)))
+        args.output_kms_key, args.volume_kms_key, args.tag))
     if args.wait:
         waiting.transform_job(aws, name)
     return str(name)
 
 
-def invoke(args: Namespace, aws: Runner) -> str:
+def invoke(args: Invoke, aws: Runner) -> str:
     content_type = args.content_type or {".json": "application/json", ".jsonl": "application/jsonlines"}.get(
         args.file.suffix.lower(), "text/csv")
     request = plans.invocation(args.endpoint, args.file.read_bytes(), content_type, args.accept, args.explain,
@@ -508,7 +524,7 @@ def invoke(args: Namespace, aws: Runner) -> str:
     return "" if aws.dry_run else str(answer["Body"].read().decode("utf-8", "replace"))
 
 
-def describe(args: Namespace, aws: Runner) -> str:
+def describe(args: Describe, aws: Runner) -> str:
     endpoint = aws.call("sagemaker", "describe_endpoint", {"EndpointName": args.endpoint})
     if aws.dry_run:
         return ""
@@ -527,10 +543,10 @@ def describe(args: Namespace, aws: Runner) -> str:
     })
 
 
-def ecr(args: Namespace, aws: Runner) -> str:
+def ecr(args: Ecr, aws: Runner) -> str:
     """The repository (immutable tags, scan on push, encrypted), and its lifecycle policy. An existing
     repository is reused; where its settings differ from those asked for, a warning says so."""
-    wanted = plans.repository(args.repository, not args.mutable, args.kms_key, tuple(args.tag))
+    wanted = plans.repository(args.repository, not args.mutable, args.kms_key, args.tag)
     found = aws.look("ecr", "describe_repositories", {"repositoryNames": [args.repository]},
                      ("RepositoryNotFoundException",))
     if found:
@@ -546,7 +562,7 @@ def ecr(args: Namespace, aws: Runner) -> str:
     return uri
 
 
-def ecr_password(args: Namespace, aws: Runner) -> str:
+def ecr_password(args: EcrPassword, aws: Runner) -> str:
     token = aws.call("ecr", "get_authorization_token", {})
     if aws.dry_run:
         return ""

@@ -13,7 +13,6 @@ Where each record lives:
 
 import json
 import sys
-from argparse import Namespace
 from pathlib import Path
 
 from attrition.core import contract
@@ -21,11 +20,12 @@ from attrition.core import contract
 from . import audit, mlflow_registry, plans
 from .aws import Runner, dump
 from .errors import UserError
+from .options import Approve, History
 
 DESCRIPTION_LIMIT = 1024  # ApprovalDescription's length limit
 
 
-def approve(args: Namespace, aws: Runner) -> str:
+def approve(args: Approve, aws: Runner) -> str:
     """A reviewer's decision, recorded with who and why; says what changed (the champion before
     and after, for an MLflow version)."""
     status = "Rejected" if args.reject else "Approved"
@@ -44,42 +44,43 @@ def approve(args: Namespace, aws: Runner) -> str:
                                                         "ModelCardStatus": plans.CARD_STATUS[status]})
         model = {"package": args.package, "model_version": metadata.get("model_version", "")}
         said = f"{status} {args.package.rsplit('/', 2)[-2]}/{args.package.rsplit('/', 1)[-1]}"
-    else:
+    elif args.version:  # one of the two, checked above
         who = (args.mlflow and mlflow_registry.authenticated_user(args.mlflow)) or who  # as the registry knows them
-        model, champion, said, metadata = _refused_or(args, status, aws.dry_run, who)
+        model, champion, said, metadata = _refused_or(args, args.version, status, aws.dry_run, who)
     entry = audit.record("approved" if status == "Approved" else "rejected", actor=who,
                          trigger="attrition-deploy approve", model=model, champion=champion,
                          data=audit.metadata_hashes(metadata), metrics=audit.metric_values(metadata),
                          verdict=status, reasons=[args.reason])
     if not aws.dry_run:
         entry = audit.append(args.audit_log, entry)
-        if args.version:
+        if args.version and args.mlflow:
             tag = contract.AUDIT_TAG_PREFIX + entry["event"]
             mlflow_registry.set_tag(args.mlflow, model["name"], model["version"], tag,
                                     json.dumps(entry, sort_keys=True)[:5000])
     return said
 
 
-def _refused_or(args: Namespace, status: str, dry_run: bool, who: str) -> tuple[dict, dict | None, str, dict]:
+def _refused_or(args: Approve, version: str, status: str, dry_run: bool,
+                who: str) -> tuple[dict, dict | None, str, dict]:
     """The MLflow decision, or, when the registry refuses it (a data scientist approving on a
     registry with separation of duties), the refusal in the audit trail before the error."""
     try:
-        return _mlflow_decision(args, status, dry_run)
+        return _mlflow_decision(args, version, status, dry_run)
     except mlflow_registry.MlflowError as error:
         if error.status != 403:
             raise
-        name, _, number = args.version.partition("/")
+        name, _, number = version.partition("/")
         audit.append(args.audit_log, audit.record(
             "refused", actor=who, trigger="attrition-deploy approve", model={"name": name, "version": number},
             verdict=f"{status} refused by the registry", reasons=[args.reason, str(error)]))
         raise
 
 
-def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict, dict | None, str, dict]:
+def _mlflow_decision(args: Approve, version: str, status: str, dry_run: bool) -> tuple[dict, dict | None, str, dict]:
     """The MLflow version's approval tag and the champion alias (approved: it moves to this version;
     rejected while champion: it is removed); a dry run only looks. Returns the model, the champion
     before, what changed in words, and the version's tags (its data and metrics)."""
-    name, _, number = args.version.partition("/")
+    name, _, number = version.partition("/")
     if not (name and number and args.mlflow):
         raise UserError("approve --version NAME/VERSION needs --mlflow URI (or MLFLOW_TRACKING_URI)")
     found = mlflow_registry.version(args.mlflow, name, number)
@@ -105,7 +106,7 @@ def _mlflow_decision(args: Namespace, status: str, dry_run: bool) -> tuple[dict,
     return model, champion, f"{status} {name}/{number}: {change}", found["tags"]
 
 
-def history(args: Namespace, aws: Runner) -> str:
+def history(args: History, aws: Runner) -> str:
     if args.verify:
         return _verified(args.audit_log)
     if args.group:
@@ -133,7 +134,7 @@ def _verified(log: Path) -> str:
             f"(note it: a log rewritten or cut short later will not end with it)")
 
 
-def _packages(args: Namespace, aws: Runner) -> list[dict]:
+def _packages(args: History, aws: Runner) -> list[dict]:
     """A package group's registrations and approvals, newest first, as audit records."""
     listed = aws.call("sagemaker", "list_model_packages", {
         "ModelPackageGroupName": args.group, "SortBy": "CreationTime", "SortOrder": "Descending",

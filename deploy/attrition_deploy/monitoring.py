@@ -24,7 +24,6 @@ checked against botocore's service model, so `--dry-run` shows and validates all
 
 import json
 import sys
-from argparse import Namespace
 from pathlib import Path
 
 from attrition.core import contract
@@ -32,6 +31,7 @@ from attrition.core import contract
 from . import plans
 from .aws import Runner
 from .errors import UserError
+from .options import MonitorSchedule
 from .plans import Request
 
 NAMESPACE = "/aws/sagemaker/Endpoint/data-metrics"  # where SageMaker puts a custom monitor's metrics
@@ -45,7 +45,7 @@ EVENTS_TRUST = {"Version": "2012-10-17", "Statement": [
 EXISTS = ("EntityAlreadyExists",)
 
 
-def monitor_schedule(args: Namespace, aws: Runner) -> str:
+def monitor_schedule(args: MonitorSchedule, aws: Runner) -> str:
     account, region = aws.account(), aws.region
     name = args.name or f"{args.endpoint}-drift"[:63]
     baseline = args.baseline.rstrip("/")
@@ -53,7 +53,7 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
         for file in (contract.STATISTICS_FILE, contract.CONSTRAINTS_FILE):
             bucket, key = plans.s3_parts(f"{baseline}/{file}")
             aws.call("s3", "put_object", plans.upload(bucket, key, _baseline_file(args.model_dir, file), None,
-                                                      tuple(args.tag)))
+                                                      args.tag))
     if args.kind == "model-quality":
         if not args.ground_truth:
             raise UserError("--kind model-quality needs --ground-truth s3://... (what the image's groundtruth wrote)")
@@ -63,20 +63,20 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
             "MonitoringScheduleName": name, "MonitoringScheduleConfig": {
                 "ScheduleConfig": {"ScheduleExpression": args.schedule},
                 "MonitoringJobDefinitionName": f"{name}-quality", "MonitoringType": "ModelQuality"},
-            **plans.tags(tuple(args.tag))})
+            **plans.tags(args.tag)})
     else:
         aws.call("sagemaker", "create_monitoring_schedule", schedule(name, args, baseline))
     alarm = f"{name}-retrain"
-    aws.call("cloudwatch", "put_metric_alarm", drift_alarm(alarm, args.endpoint, name, tuple(args.tag), args.alarm,
+    aws.call("cloudwatch", "put_metric_alarm", drift_alarm(alarm, args.endpoint, name, args.tag, args.alarm,
                                                            QUALITY_NAMESPACE if args.kind == "model-quality"
                                                            else NAMESPACE))
     pipeline_arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{args.pipeline.lower()}"
     role_name = args.events_role or f"{name}-events"[:64]
-    aws.tolerate("iam", "create_role", events_role(role_name, tuple(args.tag)), EXISTS)
+    aws.tolerate("iam", "create_role", events_role(role_name, args.tag), EXISTS)
     aws.call("iam", "put_role_policy", {"RoleName": role_name, "PolicyName": "start-retraining-pipeline",
                                         "PolicyDocument": json.dumps(events_policy(pipeline_arn))})
     aws.call("events", "put_rule", alarm_rule(alarm, f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}",
-                                              tuple(args.tag)))
+                                              args.tag))
     champion = args.champion_model_data or _served_model_data(aws, args.endpoint)
     if champion is None:
         print(f"attrition-deploy monitor-schedule: a dry run cannot look up the model {args.endpoint} serves: the "
@@ -87,7 +87,7 @@ def monitor_schedule(args: Namespace, aws: Runner) -> str:
     return name
 
 
-def schedule(name: str, args: Namespace, baseline: str) -> Request:
+def schedule(name: str, args: MonitorSchedule, baseline: str) -> Request:
     definition = {
         "BaselineConfig": {"ConstraintsResource": {"S3Uri": f"{baseline}/{contract.CONSTRAINTS_FILE}"},
                            "StatisticsResource": {"S3Uri": f"{baseline}/{contract.STATISTICS_FILE}"}},
@@ -106,10 +106,10 @@ def schedule(name: str, args: Namespace, baseline: str) -> Request:
     return {"MonitoringScheduleName": name,
             "MonitoringScheduleConfig": {"ScheduleConfig": {"ScheduleExpression": args.schedule},
                                          "MonitoringJobDefinition": definition},
-            **plans.tags(tuple(args.tag))}
+            **plans.tags(args.tag)}
 
 
-def quality_definition(name: str, args: Namespace, baseline: str) -> Request:
+def quality_definition(name: str, args: MonitorSchedule, baseline: str) -> Request:
     """The image's model quality monitor: captured predictions joined with the ground truth."""
     return {
         "JobDefinitionName": name,
@@ -129,7 +129,7 @@ def quality_definition(name: str, args: Namespace, baseline: str) -> Request:
                                            "VolumeSizeInGB": args.volume_gb}},
         "RoleArn": args.role,
         "StoppingCondition": {"MaxRuntimeInSeconds": args.max_runtime},
-        **plans.tags(tuple(args.tag)),
+        **plans.tags(args.tag),
     }
 
 

@@ -6,11 +6,16 @@ import dataclasses
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from . import audit, commands, declared, governance, monitoring, shadow
+from . import audit, commands, declared, governance, monitoring, options, shadow
+from .aws import Runner
+from .options import Creates, Deploy, Options, Tune
 from .plans import Autoscale, Variant
+
+OptionsT = TypeVar("OptionsT", bound=Options)
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
 # The image's declared hyperparameters (written from train/hyperparameters.py, kept equal by a test).
@@ -28,6 +33,77 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
+@dataclass(frozen=True)
+class Subcommand:
+    """A subcommand: its handler, its options' class and the function that adds its arguments."""
+    name: str
+    handler: Callable[[Any, Runner], str]
+    options: type[Options]
+    arguments: Callable[[argparse.ArgumentParser], None]
+    text: str
+
+
+def subcommand(name: str, handler: Callable[[OptionsT, Runner], str], options: type[OptionsT],
+               arguments: Callable[[argparse.ArgumentParser], None], text: str) -> Subcommand:
+    """A Subcommand whose handler takes its options' class: mypy checks the pair here."""
+    return Subcommand(name, handler, options, arguments, text)
+
+
+def subcommands() -> list[Subcommand]:
+    """Every subcommand, in the order --help lists them. A function: the handlers are looked up
+    at each parse, so a test may replace one."""
+    return [
+        subcommand("package", commands.package, options.Package, _package,
+                   "tar a model directory into model.tar.gz and upload it to S3"),
+        subcommand("role", commands.role, options.Role, _role,
+                   "create or reuse a least-privilege SageMaker execution role"),
+        subcommand("train-job", commands.train_job, options.TrainJob, _train_job,
+                   "start a SageMaker training job on the image"),
+        subcommand("tune", commands.tune, options.Tune, _tune,
+                   "a SageMaker tuning job over the image's declared search ranges, maximising validation:auc"),
+        subcommand("register", commands.register, options.Register, _register,
+                   "CreateModel, and optionally a Model Registry package"),
+        subcommand("deploy", commands.deploy, options.Deploy, _deploy,
+                   "create or update an endpoint with one or more variants"),
+        subcommand("monitor-schedule", monitoring.monitor_schedule, options.MonitorSchedule, _monitor_schedule,
+                   "drift triggers retraining: a monitoring schedule running the image's monitor on an endpoint's "
+                   "captured data, an alarm on its verdict, and an EventBridge rule that starts the retraining "
+                   "pipeline"),
+        subcommand("approve", governance.approve, options.Approve, _approve,
+                   "approve or reject a model: an MLflow version (approved: the new champion) or a Model Registry "
+                   "package; recorded with who and why"),
+        subcommand("history", governance.history, options.History, _history,
+                   "the audit trail, newest first: the local log, or a Model Registry group's packages"),
+        subcommand("shadow-report", shadow.shadow_report, options.ShadowReport, _shadow_report,
+                   "a shadow variant's answers beside the production variant's on the same requests (paired "
+                   "captures): promote or keep, and why"),
+        subcommand("pipeline", commands.pipeline, options.Pipeline, _pipeline,
+                   "a SageMaker pipeline: upsert its definition, start an execution, or describe it"),
+        subcommand("delete", commands.delete, options.Delete, _delete,
+                   "delete an endpoint, its configs, the models only it uses, its scaling"),
+        subcommand("transform", commands.transform, options.Transform, _transform,
+                   "a Batch Transform job over headerless CSV"),
+        subcommand("invoke", commands.invoke, options.Invoke, _invoke,
+                   "send a CSV or JSON file to an endpoint, print the answer"),
+        subcommand("describe", commands.describe, options.Describe, _describe,
+                   "show an endpoint, its variants and their weights"),
+        subcommand("ecr", commands.ecr, options.Ecr, _ecr,
+                   "create the ECR repository if missing; print its URI"),
+        subcommand("ecr-password", commands.ecr_password, options.EcrPassword, _ecr_password,
+                   "print a Docker password for ECR (for docker login --password-stdin)"),
+    ]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed command line: the subcommand's typed options, and its handler."""
+    options: Options
+    handler: Callable[[Any, Runner], str]
+
+    def run(self, runner: Runner) -> str:
+        return self.handler(self.options, runner)
+
+
 def build() -> argparse.ArgumentParser:
     # --region and --dry-run may stand before or after the subcommand.
     common = Parser(add_help=False)
@@ -37,32 +113,65 @@ def build() -> argparse.ArgumentParser:
                         help="print every API request as JSON; no credentials or network needed")
     top = Parser(prog="attrition-deploy", description=DESCRIPTION, parents=[common],
                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    subcommands = top.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
-
-    def command(name: str, handler: Callable[..., str], text: str, creates: bool = True) -> argparse.ArgumentParser:
-        sub = subcommands.add_parser(name, help=text, description=text, parents=[common])
-        sub.set_defaults(handler=handler, tag=[])
-        if creates:
+    added = top.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+    for each in subcommands():
+        sub = added.add_parser(each.name, help=each.text, description=each.text, parents=[common])
+        sub.set_defaults(subcommand=each)
+        if issubclass(each.options, Creates):
             sub.add_argument("--tag", action="append", default=[], type=pair, metavar="KEY=VALUE",
                              help="a tag on every resource this creates (repeat)")
-        return sub
+        each.arguments(sub)
+    return top
 
-    def waits(sub: argparse.ArgumentParser, what: str) -> None:
-        sub.add_argument("--wait", action="store_true",
-                         help=f"follow the {what} until it settles: status on stderr, failure reason and exit 1")
 
-    def networked(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--subnet", action="append", default=[], help="a VPC subnet id (repeat)")
-        sub.add_argument("--security-group", action="append", default=[], help="a VPC security group id (repeat)")
-        sub.add_argument("--network-isolation", action="store_true", help="no network access from the container")
+def parse(argv: list[str] | None) -> Command:
+    top = build()
+    values = vars(top.parse_args(argv))
+    chosen: Subcommand = values["subcommand"]
+    # Defaults here, not on the shared actions: a subcommand's default would hide a value given before it.
+    values = {"region": None, "profile": None, "dry_run": False, **values}
+    given = chosen.options(**{f.name: _frozen(values[f.name]) for f in fields(chosen.options)})
+    if isinstance(given, Deploy):
+        _check_deploy(top, given)
+    if isinstance(given, Tune) and len(given.warm_start_from) > 5:
+        top.error("tune: at most 5 --warm-start-from tuning jobs")
+    return Command(given, chosen.handler)
 
-    p = command("package", commands.package, "tar a model directory into model.tar.gz and upload it to S3")
+
+def _frozen(value: Any) -> Any:
+    """A repeated option's list as a tuple: the options stay as parsed."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _check_deploy(top: argparse.ArgumentParser, args: Deploy) -> None:
+    names = [v.name for v in args.variant]
+    if len(set(names)) < len(names):
+        top.error(f"deploy: --variant names must differ: {', '.join(names)}")
+    if args.canary is not None and not args.alarm:
+        top.error("deploy: --canary needs at least one --alarm to roll back on")
+    if (args.async_success_topic or args.async_error_topic) and not args.async_output:
+        top.error("deploy: --async-success-topic and --async-error-topic need --async-output")
+    if args.async_output and any(v.serverless_memory for v in args.variant):
+        top.error("deploy: asynchronous inference needs instances; a serverless variant has none")
+    serverless = [v.name for v in args.variant if v.serverless_memory]
+    if args.shadow and (serverless or args.async_output):
+        top.error("deploy: a shadow variant needs a real-time endpoint of instances: SageMaker refuses it with "
+                  "serverless variants or --async-output")
+    if args.shadow and args.shadow.name in names:
+        top.error(f"deploy: the shadow variant's name {args.shadow.name} is also a --variant's")
+    if args.autoscale and serverless:
+        top.error(f"deploy: --autoscale scales instances; serverless variant(s) {', '.join(serverless)} have none "
+                  "(they scale by themselves, up to max-concurrency)")
+
+
+def _package(p: argparse.ArgumentParser) -> None:
     p.add_argument("model_dir", type=Path, help="a directory written by `train` (model.txt, metadata.json, ...)")
     p.add_argument("--bucket", required=True, type=bucket, help="S3 bucket (created private and encrypted if missing)")
     p.add_argument("--prefix", default="attrition/models", help="key prefix for model.tar.gz")
     p.add_argument("--kms-key", help="SSE-KMS key id or ARN (default: SSE-S3, AES256)")
 
-    p = command("role", commands.role, "create or reuse a least-privilege SageMaker execution role")
+
+def _role(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="attrition-sagemaker-execution", type=iam_name, help="IAM role name")
     p.add_argument("--bucket", required=True, type=bucket, help="the bucket the role may read and write")
     p.add_argument("--prefix", default="attrition", help="the key prefix within it ('' for the whole bucket)")
@@ -74,38 +183,13 @@ def build() -> argparse.ArgumentParser:
                    help="also the managed policies attrition-data-scientist and attrition-approver for this model "
                         "package group (separation of duties)")
 
-    def audited(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--audit-log", type=Path, default=audit.default_log(),
-                         help="the audit trail, JSON Lines (default: $ATTRITION_AUDIT_LOG or %(default)s)")
 
-    def training(sub: argparse.ArgumentParser, name_help: str) -> None:
-        sub.add_argument("--image", required=True, help="image URI in ECR")
-        sub.add_argument("--role", required=True, help="execution role ARN")
-        sub.add_argument("--train", required=True, type=s3_uri, help="s3:// prefix of the training CSV files")
-        sub.add_argument("--validation", type=s3_uri, help="s3:// prefix of validation CSV files")
-        sub.add_argument("--output", required=True, type=s3_uri, help="s3:// prefix for model.tar.gz")
-        sub.add_argument("--name", type=sagemaker_name, help=name_help)
-        sub.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="training instance type")
-        sub.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
-        sub.add_argument("--volume-gb", type=bounded(int, 1, 16384), default=10, help="storage per instance, GB")
-        sub.add_argument("--max-runtime", type=bounded(int, 1, 2419200), default=3600, help="seconds")
-        sub.add_argument("--hp", action="append", default=[], type=hyperparameter, metavar="NAME=VALUE",
-                       help="a hyperparameter of the image, checked as the image checks it (repeat)")
-        sub.add_argument("--spot", action="store_true", help="managed spot training")
-        sub.add_argument("--max-wait", type=bounded(int, 1, 2419200), default=7200, help="seconds, with --spot")
-        sub.add_argument("--checkpoint", type=s3_uri, help="s3:// prefix for checkpoints")
-        sub.add_argument("--volume-kms-key", help="KMS key for the instances' storage")
-        sub.add_argument("--output-kms-key", help="KMS key for model.tar.gz in S3")
-        sub.add_argument("--inter-container-encryption", action="store_true",
-                       help="encrypt traffic between the instances of a multi-host job")
-        networked(sub)
-
-    p = command("train-job", commands.train_job, "start a SageMaker training job on the image")
+def _train_job(p: argparse.ArgumentParser) -> None:
     training(p, "job name (default: attrition-<timestamp>)")
     waits(p, "training job (and stream its log)")
 
-    p = command("tune", commands.tune, "a SageMaker tuning job over the image's declared search ranges, "
-                "maximising validation:auc")
+
+def _tune(p: argparse.ArgumentParser) -> None:
     training(p, "tuning job name, at most 32 characters (default: attrition-<timestamp>)")
     p.add_argument("--strategy", default="Bayesian", choices=["Bayesian", "Hyperband", "Random"],
                    help="how SageMaker picks the next trial")
@@ -118,7 +202,8 @@ def build() -> argparse.ArgumentParser:
                    help="tune only this hyperparameter (repeat; default: all of " + ", ".join(declared.TUNED) + ")")
     waits(p, "tuning job (and name the best trial)")
 
-    p = command("register", commands.register, "CreateModel, and optionally a Model Registry package")
+
+def _register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", required=True, type=sagemaker_name, help="the SageMaker model name")
     p.add_argument("--image", help="image URI in ECR")
     p.add_argument("--model-data", type=s3_uri, help="s3://.../model.tar.gz")
@@ -145,7 +230,8 @@ def build() -> argparse.ArgumentParser:
     networked(p)
     audited(p)
 
-    p = command("deploy", commands.deploy, "create or update an endpoint with one or more variants")
+
+def _deploy(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
     p.add_argument("--variant", action="append", required=True, type=variant, metavar="SPEC",
                    help="name=A,model=M[,instance-type=ml.m5.large][,count=1][,weight=1] (repeat); serverless: "
@@ -169,9 +255,8 @@ def build() -> argparse.ArgumentParser:
     waits(p, "endpoint")
     audited(p)
 
-    p = command("monitor-schedule", monitoring.monitor_schedule, "drift triggers retraining: a monitoring "
-                "schedule running the image's monitor on an endpoint's captured data, an alarm on its verdict, "
-                "and an EventBridge rule that starts the retraining pipeline")
+
+def _monitor_schedule(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="the endpoint (with data capture on)")
     p.add_argument("--name", type=sagemaker_name, help="the schedule's name (default: <endpoint>-drift)")
     p.add_argument("--image", required=True, help="image URI in ECR (its `monitor` entry runs)")
@@ -199,8 +284,8 @@ def build() -> argparse.ArgumentParser:
                    metavar="METRIC<BOUND", help="the metric the alarm watches and its bound, e.g. auc<0.7 or "
                                                 "estimated_auc<0.72 (default: retraining_recommended>=1)")
 
-    p = command("approve", governance.approve, "approve or reject a model: an MLflow version (approved: the "
-                "new champion) or a Model Registry package; recorded with who and why", creates=False)
+
+def _approve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", metavar="NAME/VERSION", help="an MLflow model version")
     p.add_argument("--mlflow", default=os.environ.get("MLFLOW_TRACKING_URI"),
                    help="MLflow tracking URI, with --version (default: $MLFLOW_TRACKING_URI)")
@@ -209,8 +294,8 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True, type=reason, help="why: kept in the audit trail (not empty)")
     audited(p)
 
-    p = command("history", governance.history, "the audit trail, newest first: the local log, or a Model "
-                "Registry group's packages", creates=False)
+
+def _history(p: argparse.ArgumentParser) -> None:
     p.add_argument("--group", type=sagemaker_name, help="read this SageMaker package group instead of the log")
     p.add_argument("--model", help="only the records of this registered model (the log)")
     p.add_argument("--limit", type=bounded(int, 1, 100000), default=50, help="at most this many records")
@@ -219,8 +304,8 @@ def build() -> argparse.ArgumentParser:
                                                          "first record changed, removed or reordered (exit 2)")
     audited(p)
 
-    p = command("shadow-report", shadow.shadow_report, "a shadow variant's answers beside the production "
-                "variant's on the same requests (paired captures): promote or keep, and why", creates=False)
+
+def _shadow_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--capture", required=True,
                    help="the endpoint's capture: a folder, or the s3:// prefix <DestinationS3Uri>/<endpoint>")
     p.add_argument("--production", required=True, help="the production variant's name")
@@ -237,8 +322,8 @@ def build() -> argparse.ArgumentParser:
                    help="largest change of a group's flag rate allowed (default %(default)s)")
     audited(p)
 
-    p = command("pipeline", commands.pipeline, "a SageMaker pipeline: upsert its definition, start an execution, "
-                "or describe it")
+
+def _pipeline(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["upsert", "start", "describe"], help="what to do")
     p.add_argument("--name", default="AttritionPipeline", type=sagemaker_name, help="the pipeline's name")
     p.add_argument("--definition", type=Path,
@@ -251,12 +336,13 @@ def build() -> argparse.ArgumentParser:
                         "--param ChampionModelUrl=... names one (default: %(default)s)")
     waits(p, "pipeline execution (start), step by step")
 
-    p = command("delete", commands.delete, "delete an endpoint, its configs, the models only it uses, its scaling",
-                creates=False)
+
+def _delete(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
     audited(p)
 
-    p = command("transform", commands.transform, "a Batch Transform job over headerless CSV")
+
+def _transform(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, type=sagemaker_name, help="the SageMaker model name")
     p.add_argument("--input", required=True, type=s3_uri, help="s3:// prefix of the CSV files to score")
     p.add_argument("--output", required=True, type=s3_uri, help="s3:// prefix for the scores")
@@ -268,7 +354,8 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--volume-kms-key", help="KMS key for the instances' storage")
     waits(p, "transform job")
 
-    p = command("invoke", commands.invoke, "send a CSV or JSON file to an endpoint, print the answer", creates=False)
+
+def _invoke(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
     p.add_argument("file", type=Path, help="a CSV, JSON or JSON Lines file")
     p.add_argument("--content-type", help="default from the file's extension")
@@ -276,70 +363,62 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--explain", type=bounded(int, 1, 100), help="top-k drivers per prediction")
     p.add_argument("--variant", help="TargetVariant")
 
-    p = command("describe", commands.describe, "show an endpoint, its variants and their weights", creates=False)
+
+def _describe(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", required=True, type=sagemaker_name, help="endpoint name")
 
-    p = command("ecr", commands.ecr, "create the ECR repository if missing; print its URI")
+
+def _ecr(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repository", default="attrition-sagemaker", help="repository name")
     p.add_argument("--mutable", action="store_true", help="let tags be overwritten (default: immutable tags)")
     p.add_argument("--kms-key", help="encrypt with this KMS key (default: AES256)")
     p.add_argument("--keep", type=bounded(int, 1, 1000), default=30,
                    help="lifecycle policy: keep the newest N images, expire older ones")
 
-    command("ecr-password", commands.ecr_password,
-            "print a Docker password for ECR (for docker login --password-stdin)", creates=False)
-    return top
+
+def _ecr_password(p: argparse.ArgumentParser) -> None:
+    """No options but the common ones."""
 
 
-class Options(argparse.Namespace):
-    """The parsed command line, built once here and read-only afterwards: a command reads its
-    options and never writes into them (what it works out travels in its own typed values)."""
-
-    _frozen = False
-
-    def freeze(self) -> "Options":
-        object.__setattr__(self, "_frozen", True)
-        return self
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if self._frozen:
-            raise AttributeError(f"the options are read-only once parsed: {name}")
-        super().__setattr__(name, value)
+def waits(sub: argparse.ArgumentParser, what: str) -> None:
+    sub.add_argument("--wait", action="store_true",
+                     help=f"follow the {what} until it settles: status on stderr, failure reason and exit 1")
 
 
-def parse(argv: list[str] | None) -> Options:
-    top = build()
-    args = top.parse_args(argv, namespace=Options())
-    # Defaults here, not on the shared actions: a subcommand's default would hide a value given before it.
-    args.region = getattr(args, "region", None)
-    args.profile = getattr(args, "profile", None)
-    args.dry_run = getattr(args, "dry_run", False)
-    if args.command == "deploy":
-        _check_deploy(top, args)
-    if args.command == "tune" and len(args.warm_start_from) > 5:
-        top.error("tune: at most 5 --warm-start-from tuning jobs")
-    return args.freeze()
+
+def networked(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--subnet", action="append", default=[], help="a VPC subnet id (repeat)")
+    sub.add_argument("--security-group", action="append", default=[], help="a VPC security group id (repeat)")
+    sub.add_argument("--network-isolation", action="store_true", help="no network access from the container")
 
 
-def _check_deploy(top: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    names = [v.name for v in args.variant]
-    if len(set(names)) < len(names):
-        top.error(f"deploy: --variant names must differ: {', '.join(names)}")
-    if args.canary is not None and not args.alarm:
-        top.error("deploy: --canary needs at least one --alarm to roll back on")
-    if (args.async_success_topic or args.async_error_topic) and not args.async_output:
-        top.error("deploy: --async-success-topic and --async-error-topic need --async-output")
-    if args.async_output and any(v.serverless_memory for v in args.variant):
-        top.error("deploy: asynchronous inference needs instances; a serverless variant has none")
-    serverless = [v.name for v in args.variant if v.serverless_memory]
-    if args.shadow and (serverless or args.async_output):
-        top.error("deploy: a shadow variant needs a real-time endpoint of instances: SageMaker refuses it with "
-                  "serverless variants or --async-output")
-    if args.shadow and args.shadow.name in names:
-        top.error(f"deploy: the shadow variant's name {args.shadow.name} is also a --variant's")
-    if args.autoscale and serverless:
-        top.error(f"deploy: --autoscale scales instances; serverless variant(s) {', '.join(serverless)} have none "
-                  "(they scale by themselves, up to max-concurrency)")
+
+def audited(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--audit-log", type=Path, default=audit.default_log(),
+                     help="the audit trail, JSON Lines (default: $ATTRITION_AUDIT_LOG or %(default)s)")
+
+
+def training(sub: argparse.ArgumentParser, name_help: str) -> None:
+    sub.add_argument("--image", required=True, help="image URI in ECR")
+    sub.add_argument("--role", required=True, help="execution role ARN")
+    sub.add_argument("--train", required=True, type=s3_uri, help="s3:// prefix of the training CSV files")
+    sub.add_argument("--validation", type=s3_uri, help="s3:// prefix of validation CSV files")
+    sub.add_argument("--output", required=True, type=s3_uri, help="s3:// prefix for model.tar.gz")
+    sub.add_argument("--name", type=sagemaker_name, help=name_help)
+    sub.add_argument("--instance-type", default="ml.m5.large", type=instance_type, help="training instance type")
+    sub.add_argument("--instance-count", type=bounded(int, 1, 100), default=1, help="number of instances")
+    sub.add_argument("--volume-gb", type=bounded(int, 1, 16384), default=10, help="storage per instance, GB")
+    sub.add_argument("--max-runtime", type=bounded(int, 1, 2419200), default=3600, help="seconds")
+    sub.add_argument("--hp", action="append", default=[], type=hyperparameter, metavar="NAME=VALUE",
+                   help="a hyperparameter of the image, checked as the image checks it (repeat)")
+    sub.add_argument("--spot", action="store_true", help="managed spot training")
+    sub.add_argument("--max-wait", type=bounded(int, 1, 2419200), default=7200, help="seconds, with --spot")
+    sub.add_argument("--checkpoint", type=s3_uri, help="s3:// prefix for checkpoints")
+    sub.add_argument("--volume-kms-key", help="KMS key for the instances' storage")
+    sub.add_argument("--output-kms-key", help="KMS key for model.tar.gz in S3")
+    sub.add_argument("--inter-container-encryption", action="store_true",
+                   help="encrypt traffic between the instances of a multi-host job")
+    networked(sub)
 
 
 def alarm(text: str) -> tuple[str, str, float]:

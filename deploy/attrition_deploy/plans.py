@@ -7,6 +7,7 @@ printed (--dry-run), checked, or sent, by commands.py through aws.Runner.
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -375,7 +376,7 @@ def lineage_metadata(manifest: dict[str, Any], model_data: str, approval: str,
     return {k[:128]: v[:256] for k, v in metadata.items()}
 
 
-def endpoint_config(endpoint: str, variants: list[Variant], capture_uri: str | None, capture_percent: int,
+def endpoint_config(endpoint: str, variants: Sequence[Variant], capture_uri: str | None, capture_percent: int,
                     kms_key: str | None, async_output: AsyncOutput | None = None,
                     tag_pairs: tuple[tuple[str, str], ...] = (), shadow: Variant | None = None) -> Request:
     """Named after the endpoint and a hash of its settings: the same settings, the same name. A
@@ -431,7 +432,7 @@ def _key(name: str, value: str | None) -> Request:
     return {name: value} if value else {}
 
 
-def canary_deployment(percent: int, wait_seconds: int, alarms: list[str]) -> Request:
+def canary_deployment(percent: int, wait_seconds: int, alarms: Sequence[str]) -> Request:
     return {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": {

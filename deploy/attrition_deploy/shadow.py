@@ -16,13 +16,13 @@ import io
 import json
 import math
 import statistics
-from argparse import Namespace
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
 from . import audit
 from .aws import Runner
+from .options import ShadowReport
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def latencies(aws: Runner, endpoint: str, variants: tuple[str, str]) -> list[str
     return lines
 
 
-def shadow_report(args: Namespace, aws: Runner) -> str:
+def shadow_report(args: ShadowReport, aws: Runner) -> str:
     limits = Limits(args.min_pairs, args.min_agreement, args.max_group_shift,
                     tuple(f.strip() for f in args.facets.split(",") if f.strip()))
     rows = paired(records(args.capture, args.production, aws), records(args.capture, args.shadow, aws),

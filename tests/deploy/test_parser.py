@@ -1,9 +1,11 @@
 """Every option is typed and checked by argparse: a wrong value is one line and exit code 2,
 before any request is made (no moto here, no network)."""
 
+import dataclasses
+
 import pytest
 
-from attrition_deploy import parser
+from attrition_deploy import options, parser
 
 GOOD_DEPLOY = ["deploy", "--endpoint", "attrition", "--variant", "name=main,model=attrition-v1"]
 
@@ -63,9 +65,9 @@ def test_bad_options_fail_at_once_in_one_line(args, message, capsys):
 
 
 def test_global_options_stand_before_or_after_the_subcommand():
-    before = parser.parse(["--dry-run", "--region", "eu-west-1", *GOOD_DEPLOY])
-    after = parser.parse([*GOOD_DEPLOY, "--region", "eu-west-1", "--dry-run"])
-    plain = parser.parse(GOOD_DEPLOY)
+    before = parser.parse(["--dry-run", "--region", "eu-west-1", *GOOD_DEPLOY]).options
+    after = parser.parse([*GOOD_DEPLOY, "--region", "eu-west-1", "--dry-run"]).options
+    plain = parser.parse(GOOD_DEPLOY).options
     assert (before.region, before.dry_run) == (after.region, after.dry_run) == ("eu-west-1", True)
     assert (plain.region, plain.dry_run) == (None, False)
 
@@ -99,8 +101,22 @@ def test_a_bug_keeps_its_traceback_and_is_never_passed_off_as_bad_input(offline,
 def test_the_options_are_read_only_once_parsed():
     """Commands read their options and never write into them: what they work out travels in their
     own values (a registration's Source), so one subcommand's run cannot change another's input."""
-    options = parser.parse(["register", "--name", "m", "--image", "i", "--model-data", "s3://hr-models/m.tar.gz",
-                              "--role", "arn:aws:iam::123456789012:role/attrition"])
-    with pytest.raises(AttributeError, match="read-only once parsed: model_data"):
-        options.model_data = "s3://elsewhere/m.tar.gz"
-    assert options.model_data == "s3://hr-models/m.tar.gz"
+    command = parser.parse(["register", "--name", "m", "--image", "i", "--model-data", "s3://hr-models/m.tar.gz",
+                            "--role", "arn:aws:iam::123456789012:role/attrition", "--env", "A=1"])
+    assert isinstance(command.options, options.Register)
+    with pytest.raises(dataclasses.FrozenInstanceError, match="model_data"):
+        command.options.model_data = "s3://elsewhere/m.tar.gz"  # type: ignore[misc]
+    assert command.options.model_data == "s3://hr-models/m.tar.gz"
+    assert command.options.env == (("A", "1"),)  # repeated options are tuples: no append either
+
+
+def test_each_subcommand_has_its_own_options_class_with_exactly_its_options():
+    """The typed options and the parser cannot drift: a field without an option (or an option
+    without a field) fails here, and mypy holds each handler to its class (parser.subcommand)."""
+    subparsers = next(a for a in parser.build()._actions if a.dest == "command").choices
+    classes = {each.name: each.options for each in parser.subcommands()}
+    assert set(classes) == set(subparsers)
+    assert len(set(classes.values())) == len(classes)  # one class per subcommand
+    for name, sub in subparsers.items():
+        dests = {a.dest for a in sub._actions if a.dest != "help"} | {"command"}
+        assert {f.name for f in dataclasses.fields(classes[name])} == dests, name
