@@ -50,6 +50,11 @@ def test_a_host_alone_and_a_cluster_differ_only_where_the_hosts_say(tmp_path):
     sharded = member.shard()
     assert sharded.sharded and sharded.cluster is not None and list(sharded.cluster.share(4)) == [0, 1, 2, 3]
     assert distributed.hosts({**resources, "current_host": "algo-1"}, SETTINGS).writes
+    # what fitting asks: the rows to grow on, and LightGBM's parameters for where it grows
+    assert list(alone.share(4)) == [0, 1, 2, 3] and alone.lightgbm_params() == {} and alone == distributed.ALONE
+    assert list(member.share(5)) == [1, 3] and list(sharded.share(5)) == [0, 1, 2, 3, 4]
+    assert member.lightgbm_params() == {"tree_learner": "data", "num_machines": 2, "pre_partition": True}
+
 
 def test_the_shares_split_the_rows_exactly_once():
     hosts = ("a", "b", "c")

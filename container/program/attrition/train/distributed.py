@@ -107,6 +107,15 @@ class Hosts:
         """The same hosts, each training on its own files (ShardedByS3Key)."""
         return self if self.cluster is None else Hosts(dataclasses.replace(self.cluster, sharded=True))
 
+    def lightgbm_params(self) -> dict:
+        """LightGBM's parameters for where the model grows: none for a host alone."""
+        return {} if self.cluster is None else self.cluster.params()
+
+    def share(self, rows: int) -> np.ndarray:
+        """The indices of the rows this host trains on, of `rows` it holds: all of them alone or
+        sharded (its own files), every size-th from its rank otherwise."""
+        return np.arange(rows) if self.cluster is None else self.cluster.share(rows)
+
     def threads(self, num_threads: int) -> int:
         return num_threads if self.cluster is None else threads(self.cluster, num_threads)
 
@@ -126,6 +135,9 @@ class Hosts:
     def finish(self) -> None:
         if self.cluster is not None:
             barrier(self.cluster)  # the others wait here until the leader has written the model
+
+
+ALONE = Hosts()  # this host alone: no cluster
 
 
 def hosts(resources: dict, settings: DistributedSettings) -> Hosts:

@@ -19,7 +19,7 @@ import numpy as np
 from ..core.platform.errors import UserError
 from ..core.quality import metrics
 from . import hyperparameters
-from .distributed import Cluster
+from .distributed import ALONE, Hosts
 from .hyperparameters import Hyperparameters
 
 STOPPING_ROWS = 50_000
@@ -60,7 +60,7 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list:
     return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
 
 
-def cross_validate(x, y, categorical: list, hp: Hyperparameters, group: Cluster | None = None, done: list | tuple = (),
+def cross_validate(x, y, categorical: list, hp: Hyperparameters, hosts: Hosts = ALONE, done: list | tuple = (),
                    on_fold=None) -> CrossValidation:
     """The folds one after another, so that one fold's data is in memory at a time: each grows its
     own model, stops early on its own held-out AUC (watched on up to STOPPING_ROWS of its held-out
@@ -70,17 +70,13 @@ def cross_validate(x, y, categorical: list, hp: Hyperparameters, group: Cluster 
     `done` holds the folds finished before (a checkpoint); `on_fold(folds)` is told of each new one.
     A fold is {"iterations", "auc", "scores": its held-out rows' probabilities}."""
     folds = stratified_folds(y, hp.folds, hp.seed)
-    params = lightgbm_params(hp)
-    mine = None
-    if group is not None:  # each host trains on its share of a fold's rows; all score its held-out rows
-        mine = np.zeros(len(y), dtype=bool)
-        mine[group.share(len(y))] = True
-        params.update(group.params())
+    params = {**lightgbm_params(hp), **hosts.lightgbm_params()}
+    mine = np.zeros(len(y), dtype=bool)  # each host trains on its share of a fold's rows; all score its held-out rows
+    mine[hosts.share(len(y))] = True
     dataset = lightgbm.Dataset(x, label=y, categorical_feature=categorical)
     finished = list(done)
     for train, test in folds[len(finished):]:
-        trained_on = train if mine is None else train[mine[train]]
-        booster = _call(lightgbm.train, params, dataset.subset(trained_on.tolist()),
+        booster = _call(lightgbm.train, params, dataset.subset(train[mine[train]].tolist()),
                         num_boost_round=hp.num_boost_round, valid_sets=[dataset.subset(_watched(test, hp).tolist())],
                         callbacks=_stopping(hp))
         iterations = booster.best_iteration or hp.num_boost_round
@@ -104,18 +100,17 @@ def _watched(test: np.ndarray, hp: Hyperparameters) -> np.ndarray:
 
 
 def fit(x, y, categorical: list, feature_names: list, hp: Hyperparameters, iterations: int,
-        group: Cluster | None = None, resume: tuple = (None, 0), callbacks: tuple = (), watch: tuple | None = None):
+        hosts: Hosts = ALONE, resume: tuple = (None, 0), callbacks: tuple = (), watch: tuple | None = None):
     """The final model on every row (across hosts: each its share, one model; the bins, as in
     cross-validation, from every row); `resume` (a model, its rounds) goes on from a checkpoint.
     `watch` (x, y of held-out rows every host holds) stops it early on their AUC: `iterations` is
     then the most trees it may grow."""
     dataset = lightgbm.Dataset(x, label=y, feature_name=_lightgbm_names(feature_names),
                                categorical_feature=categorical)
-    params = lightgbm_params(hp)
-    if group is not None:
-        if not group.sharded:
-            dataset = dataset.subset(group.share(len(y)).tolist())
-        params.update(group.params())
+    params = {**lightgbm_params(hp), **hosts.lightgbm_params()}
+    mine = hosts.share(len(y))
+    if len(mine) < len(y):
+        dataset = dataset.subset(mine.tolist())
     model, done = resume
     if model is not None and done >= iterations:
         return model
@@ -130,7 +125,7 @@ def _stopping(hp: Hyperparameters) -> list:
     return []
 
 
-def tune(x, y, categorical: list, hp: Hyperparameters, log=print, group: Cluster | None = None) -> tuple:
+def tune(x, y, categorical: list, hp: Hyperparameters, log=print, hosts: Hosts = ALONE) -> tuple:
     """Random search over the parameters that matter most on small tabular data.
 
     Every trial is scored by cross-validated AUC on the same folds, so the best score is
@@ -140,7 +135,7 @@ def tune(x, y, categorical: list, hp: Hyperparameters, log=print, group: Cluster
     trials, best_hp, best_auc = [], hp, -math.inf
     for number in range(1, hp.tuning_trials + 1):
         candidate = dataclasses.replace(hp, **_sample(rng))
-        result = cross_validate(x, y, categorical, candidate, group)
+        result = cross_validate(x, y, categorical, candidate, hosts)
         auc = float(np.mean(result.fold_auc))
         trials.append({"trial": number, "auc": auc, "iterations": result.iterations,
                        "params": {spec.name: getattr(candidate, spec.name) for spec in hyperparameters.SEARCHED}})

@@ -56,16 +56,16 @@ def run(paths: environment.Paths, environ) -> None:
                                          training.table.files, environment.checkpoint_seconds(environ))
     with hosts.network(paths.failure_file):
         if hosts.sharded and held is not None:
-            fit = _fit_on_shards(training, held, hp, hosts.cluster)
+            fit = _fit_on_shards(training, held, hp, hosts)
         else:
-            fit = _fit(training, hp, hosts.cluster, saved)
+            fit = _fit(training, hp, hosts, saved)
         hosts.trained(len(training.y))
         if hosts.writes:
             outputs.write_everything(paths, environ, fit, training, held, facets, actionable, started)
         hosts.finish()
 
 
-def _fit(training: channels.LabelledSet, hp: Hyperparameters, group: distributed.Cluster | None,
+def _fit(training: channels.LabelledSet, hp: Hyperparameters, hosts: distributed.Hosts,
          saved: checkpoints.Checkpoints) -> outputs.Fit:
     """(Tune,) cross-validate, choose the threshold, refit on every row; with the metrics. What a
     checkpoint holds already is not done again."""
@@ -77,8 +77,8 @@ def _fit(training: channels.LabelledSet, hp: Hyperparameters, group: distributed
         cv = fitting.CrossValidation(done["iterations"], checkpoints.unpack(done["out_of_fold"]), done["fold_auc"])
     else:
         if hp.tuning_trials:
-            hp, trials = fitting.tune(x, y, categorical, hp, group=group)
-        cv = fitting.cross_validate(x, y, categorical, hp, group, *_fold_checkpoints(saved, hp))
+            hp, trials = fitting.tune(x, y, categorical, hp, hosts=hosts)
+        cv = fitting.cross_validate(x, y, categorical, hp, hosts, *_fold_checkpoints(saved, hp))
         saved.save_stage("cross_validation", {"hp": hp.as_dict(), "trials": trials, "iterations": cv.iterations,
                                               "out_of_fold": checkpoints.pack(cv.out_of_fold),
                                               "fold_auc": cv.fold_auc})
@@ -86,7 +86,7 @@ def _fit(training: channels.LabelledSet, hp: Hyperparameters, group: distributed
         y, cv.out_of_fold, hp.threshold_objective, hp.threshold_target,
         hp.decision_threshold,
     )
-    booster = fitting.fit(x, y, categorical, training.schema.feature_names, hp, cv.iterations, group,
+    booster = fitting.fit(x, y, categorical, training.schema.feature_names, hp, cv.iterations, hosts,
                           saved.final_model(), (saved.saver(),))
     p_train = np.asarray(booster.predict(x))
     results = _results(training, cv.out_of_fold, {"folds": hp.folds, "fold_auc": cv.fold_auc}, training,
@@ -95,12 +95,12 @@ def _fit(training: channels.LabelledSet, hp: Hyperparameters, group: distributed
 
 
 def _fit_on_shards(training: channels.LabelledSet, held: channels.LabelledSet, hp: Hyperparameters,
-                   group: distributed.Cluster | None) -> outputs.Fit:
+                   hosts: distributed.Hosts) -> outputs.Fit:
     """ShardedByS3Key on several hosts: one model grown on every host's own files, stopped early on
     the validation channel, whose probabilities choose the threshold (there is no cross-validation:
     a fold's held-out rows would be on one host only)."""
     booster = fitting.fit(training.x, training.y, training.categorical, training.schema.feature_names, hp,
-                          hp.num_boost_round, group, watch=(held.x, held.y))
+                          hp.num_boost_round, hosts, watch=(held.x, held.y))
     iterations = booster.best_iteration or hp.num_boost_round
     scores = np.asarray(booster.predict(held.x, num_iteration=iterations))
     threshold, threshold_note = thresholds.choose(
