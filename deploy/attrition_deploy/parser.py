@@ -10,6 +10,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from attrition.core import contract
+
 from . import audit, commands, declared, governance, monitoring, options, shadow
 from .aws import Runner
 from .options import Creates, Deploy, Options, Tune
@@ -18,8 +20,6 @@ from .plans import Autoscale, Variant
 OptionsT = TypeVar("OptionsT", bound=Options)
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's rule for resource names
-# The image's declared hyperparameters (written from train/hyperparameters.py, kept equal by a test).
-BOOLEANS = ("true", "1", "yes", "false", "0", "no")
 DESCRIPTION = """From a trained model directory to a SageMaker endpoint, with boto3.
 
 Each subcommand prints its result (a URI, an ARN, a name) on stdout, or with --dry-run the JSON
@@ -516,7 +516,7 @@ def hyperparameter(text: str) -> tuple[str, str]:
     if kind in ("int", "float") and (number is None or number != number or abs(number) == float("inf")
                                      or (kind == "int" and not number.is_integer())):
         raise argparse.ArgumentTypeError(f"hyperparameter {name}={value!r} is not a valid {kind}")
-    if kind == "bool" and value.lower() not in BOOLEANS:
+    if kind == "bool" and value.lower() not in (*contract.TRUE_VALUES, *contract.FALSE_VALUES):
         raise argparse.ArgumentTypeError(f"hyperparameter {name}={value!r} must be true or false")
     if choices and value.lower() not in choices:
         raise argparse.ArgumentTypeError(f"hyperparameter {name}={value!r} must be one of {', '.join(choices)}")

@@ -62,3 +62,26 @@ def test_the_check_finds_a_name_spelled_again(tmp_path):
                       'NAMES = ("auc", "pr_auc", "logloss", "accuracy", "precision", "recall", "f1")\n')
     assert sorted(spelled_again(module, tmp_path)) == ["registry.py:2: 'approval'", "registry.py:3: 'no-champion.txt'",
                                                        "registry.py:4: METRIC_NAMES"]
+
+
+@pytest.mark.parametrize("word", [*contract.TRUE_VALUES, *contract.FALSE_VALUES])
+def test_every_reader_of_a_yes_or_no_takes_the_same_words(word):
+    """One vocabulary (#22): a hyperparameter, an environment variable, the deploy CLI's --hp and
+    a request's explain= read the same words the same way, in any case."""
+    from attrition.core.platform import environment
+    from attrition.serve import explanations
+    from attrition.train import hyperparameters
+    from attrition_deploy import parser
+
+    yes = word in contract.TRUE_VALUES
+    for spelled in (word, word.upper(), word.capitalize()):
+        assert hyperparameters.parse({"extra_trees": spelled}).extra_trees is yes
+        assert environment.setting({"SAGEMAKER_BATCH": spelled}, "SAGEMAKER_BATCH", bool, not yes) is yes
+        assert parser.hyperparameter(f"extra_trees={spelled}") == ("extra_trees", spelled)
+        if word not in ("1", "0"):  # explain=1 asks for one driver
+            assert explanations.top_k(spelled) == (explanations.DEFAULT_TOP_K if yes else 0)
+    for reader in (lambda: hyperparameters.parse({"extra_trees": "maybe"}),
+                   lambda: environment.setting({"X": "maybe"}, "X", bool, False),
+                   lambda: explanations.top_k("maybe")):
+        with pytest.raises(Exception, match="maybe"):
+            reader()

@@ -7,6 +7,14 @@ tests/unit/test_layout.py fails when one of these values is spelled anywhere els
 
 from dataclasses import dataclass
 
+# Yes or no, as every reader of a setting takes it (a hyperparameter, an environment variable, a
+# request's explain=, the deploy CLI's --hp), in any case. 1 and 0 count too, except where a
+# number means something of its own (explain=3 asks for three drivers).
+TRUE_WORDS = ("true", "yes", "on", "enabled")
+FALSE_WORDS = ("false", "no", "off", "disabled")
+TRUE_VALUES = (*TRUE_WORDS, "1")
+FALSE_VALUES = (*FALSE_WORDS, "0")
+
 # A model directory, as `train` writes it and `package`, the registry and `serve` read it.
 MODEL_FILE = "model.txt"  # the LightGBM text model
 METADATA_FILE = "metadata.json"  # schema, threshold, baseline: everything serving needs

@@ -9,14 +9,15 @@ from urllib.parse import parse_qs
 
 import numpy as np
 
+from ..core.contract import FALSE_VALUES, TRUE_WORDS
 from ..core.platform.errors import RequestError
 from ..core.table.schema import CATEGORICAL
 from ..core.table.values import is_missing
 from ..core.wire.codecs import Extra
 
 DEFAULT_TOP_K = 3
-OFF = ("", "0", "false", "no", "off")
-ON = ("true", "yes", "on")
+OFF = (*FALSE_VALUES, "")  # explain=0 too
+ON = TRUE_WORDS  # explain=1 asks for one driver
 
 
 def requested(query_string: str, custom_attributes: str, body: dict) -> int:

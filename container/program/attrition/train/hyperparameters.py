@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.contract import FALSE_VALUES, TRUE_VALUES
 from ..core.platform.errors import UserError
 from ..core.predict import levers
 from ..core.quality import bias
@@ -105,7 +106,7 @@ SPECS = (
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 LIGHTGBM_PARAMS = tuple(spec.name for spec in SPECS if spec.lightgbm)
 SEARCHED = tuple(spec for spec in SPECS if spec.search)
-BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+BOOLEANS = {**dict.fromkeys(TRUE_VALUES, True), **dict.fromkeys(FALSE_VALUES, False)}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contract import CONSTRAINTS_FILE, STATISTICS_FILE, Thresholds
+from ..contract import CONSTRAINTS_FILE, FALSE_VALUES, STATISTICS_FILE, TRUE_VALUES, Thresholds
 from .errors import UserError
 from .logs import escape
 from .mediatypes import RESPONSE_TYPES
@@ -25,8 +25,8 @@ DEFAULT_BASE_DIR = "/opt/ml"
 MONITOR_DEFAULTS = Thresholds()
 TRAIN_CHANNELS = ("train", "training")
 VALIDATION_CHANNEL = "validation"
-TRUE = ("1", "true", "yes", "on", "enabled")
-FALSE = ("", "0", "false", "no", "off", "disabled")
+TRUE = TRUE_VALUES
+FALSE = (*FALSE_VALUES, "")  # set but empty
 
 
 class SettingError(UserError):
