@@ -55,7 +55,7 @@ def main() -> int:
 
 
 def windows(base: Path, folder: Path, employees: list, rows: int, shifted: bool, count: int) -> tuple[int, Counter]:
-    alarms, flagged = 0, Counter()
+    alarms, flagged = 0, Counter[str]()
     for seed in range(count):
         window = folder / f"window-{seed}"
         window.mkdir(parents=True)

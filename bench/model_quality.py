@@ -105,7 +105,7 @@ def lightgbm_model(x, y, params):
     def fit_predict(train, test):
         classifier = lightgbm.LGBMClassifier(random_state=0, verbose=-1, **params)
         classifier.fit(categorical.iloc[train], y[train])
-        return classifier.predict_proba(categorical.iloc[test])[:, 1], None
+        return np.asarray(classifier.predict_proba(categorical.iloc[test]))[:, 1], None
 
     return fit_predict
 

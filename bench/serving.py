@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def main() -> None:
     model_dir = train(image, work)
     trained = model.load(model_dir)
     payloads = write_payloads(work, trained)
-    started = []
+    started: list = []
     try:
         ours = start_ours(image, model_dir, started, {})
         before = start_ours(before_image, model_dir, started, {})
@@ -118,7 +119,7 @@ def write_payloads(work: Path, trained) -> dict:
         "thousand": "\n".join(many[:1000]) + "\n",
         "ten_thousand": "\n".join(many) + "\n",
     }
-    paths = {}
+    paths: dict[str, Any] = {}  # payload files, and two encoded matrices
     for name, text in files.items():
         paths[name] = work / f"{name}.csv"
         paths[name].write_text(text)
@@ -285,10 +286,11 @@ def wrk(url: str, connections: int, body=None, content_type="text/csv", header=N
     # a non-2xx answer: the 64 KiB kept-alive bug went unseen while only the latter counted.
     if "Non-2xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw failed requests or dropped connections from {url}:\n{out}")
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    p99, rate = re.search(r"99%\s+([\d.]+)(us|ms|s)", out), re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if p99 is None or rate is None:
+        raise SystemExit(f"wrk printed no latency or rate for {url}:\n{out}")
     scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p99_ms": float(p99.group(1)) * scale}
+    return {"rps": float(rate.group(1)), "p99_ms": float(p99.group(1)) * scale}
 
 
 def load_all(ours, before, naive, mlserver, endpoint, p) -> dict:
@@ -313,7 +315,7 @@ def load_all(ours, before, naive, mlserver, endpoint, p) -> dict:
         "mls_one": lambda: wrk(mlserver.url + mlserver.path, 4, p["v2_one"], "application/json"),
         "mls_1k": lambda: wrk(mlserver.url + mlserver.path, 1, p["v2_thousand"], "application/json"),
     }
-    runs = {name: [] for name in scenarios}
+    runs: dict[str, list] = {name: [] for name in scenarios}
     for number in range(1, ROUNDS + 1):
         for name, run in scenarios.items():
             runs[name].append(run())
@@ -332,7 +334,10 @@ def cold_start(image, model_dir) -> float:
 
 def container_memory_mb(name: str) -> float:
     usage = docker("stats", "--no-stream", "--format", "{{.MemUsage}}", name).stdout.split("/")[0]
-    number, unit = re.match(r"([\d.]+)\s*([KMG]i?B)", usage.strip()).groups()
+    found = re.match(r"([\d.]+)\s*([KMG]i?B)", usage.strip())
+    if found is None:
+        raise SystemExit(f"docker stats printed no memory use for {name}: {usage!r}")
+    number, unit = found.groups()
     return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit] * 1.048576
 
 

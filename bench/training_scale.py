@@ -69,7 +69,7 @@ def main() -> None:
         if IMAGE:
             print(f"\n| in `docker run --memory {MEMORY}` | export MB | exit | training (s) | container peak (MB) |")
             print("|---|---|---|---|---|")
-            r = in_docker(work / str(SIZES[-1]))
+            r = in_docker(work / str(SIZES[-1]), IMAGE)
             print(f"| {SIZES[-1]:,} employees | {rows[-1]['mb']:.0f} | {r['code']} | {r['seconds']:.1f} "
                   f"| {r['peak_mb']:.0f} |")
         print("\n| rows through /invocations | requests (≤ 6 MB CSV) | seconds | rows/s |")
@@ -110,7 +110,7 @@ def train(base: Path, employees: list) -> dict:
     return {"rows": len(employees), "mb": mb, "seconds": float(line[2]), "peak_mb": int(line[3]) / 1024}
 
 
-def in_docker(base: Path) -> dict:
+def in_docker(base: Path, image: str) -> dict:
     """The same export's training in the image, memory capped; the model is written to a folder of
     its own. The container's cgroup reports its peak (v1 or v2) before it exits."""
     (base / "docker-model").mkdir()
@@ -119,7 +119,7 @@ def in_docker(base: Path) -> dict:
     start = time.monotonic()
     done = subprocess.run(["docker", "run", "--rm", "--network", "none", "--memory", MEMORY, "--memory-swap", MEMORY,
                            "-v", f"{base / 'input'}:/opt/ml/input:ro", "-v", f"{base / 'docker-model'}:/opt/ml/model",
-                           IMAGE, "sh", "-c", script], capture_output=True, text=True, timeout=TIMEOUT)
+                           image, "sh", "-c", script], capture_output=True, text=True, timeout=TIMEOUT)
     seconds = time.monotonic() - start
     peak = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "0"
     return {"code": done.returncode, "seconds": seconds, "peak_mb": int(peak) / 2**20 if peak.isdigit() else 0}
@@ -167,7 +167,9 @@ def _payloads(employees: list) -> list:
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerow([row[name] for name in features])
         lines.append(out.getvalue())
-    bodies, current, size = [], [], 0
+    bodies: list = []
+    current: list = []
+    size = 0
     for line in lines:
         if size + len(line) > PAYLOAD_BYTES:
             bodies.append(("".join(current).encode(), len(current)))
