@@ -62,14 +62,15 @@ def model_version(model_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def tar_model(model_dir: Path) -> bytes:
-    """model.tar.gz with the files at the archive root, as SageMaker extracts it to /opt/ml/model."""
+def tar_model(model_dir: Path, also: tuple[Path, ...] = ()) -> bytes:
+    """model.tar.gz with the files at the archive root, as SageMaker extracts it to /opt/ml/model
+    (`also`: further files beside them, under their own names)."""
     for name in MODEL_FILES:
         if not (model_dir / name).is_file():
             raise UserError(f"{model_dir} is not a trained model directory: {name} is missing")
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as archive:
-        for path in sorted(model_dir.iterdir()):
+        for path in [*sorted(model_dir.iterdir()), *also]:
             if path.is_file():
                 info = archive.gettarinfo(str(path), arcname=path.name)
                 info.uid = info.gid = 0

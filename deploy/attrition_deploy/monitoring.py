@@ -14,9 +14,17 @@
 definition (the image, ground truth from --ground-truth, the baseline prefix's
 model_quality_constraints.json) and a schedule of type ModelQuality; its metrics land in
 QUALITY_NAMESPACE. --alarm picks the metric the alarm watches and its bound ("auc<0.7");
-by default the verdict, retraining_recommended>=1. Bias and attribution drift are not scheduled
-on AWS: both read the model itself (its facets and threshold, its trees for TreeSHAP), and
-SageMaker mounts no model into a monitoring job; run them locally.
+by default the verdict, retraining_recommended>=1.
+
+--kind model-bias and model-explainability read the model itself (its facets and threshold, its
+trees for TreeSHAP), and SageMaker mounts no model into a monitoring job. So --model-dir is
+packed into a baseline archive (model.tar.gz's files, and --bias-report's bias.json for bias
+drift) uploaded under --baseline and given as the baseline constraints, which SageMaker does
+copy into the job; the image's monitor unpacks it. SageMaker's own ModelBias and
+ModelExplainability job definitions run Clarify's container (they take no entrypoint), so the
+image runs as what carries the inputs it needs: bias drift as a model quality job definition
+(captured predictions and ground truth; QUALITY_NAMESPACE), attribution drift as a schedule like
+the data-quality one (captured inputs; NAMESPACE), each with its analysis_type.
 
 moto implements neither monitoring schedules nor SageMaker pipeline targets; every request is
 checked against botocore's service model, so `--dry-run` shows and validates all of them.
@@ -28,7 +36,7 @@ from pathlib import Path
 
 from attrition.core import contract
 
-from . import plans
+from . import commands, plans
 from .aws import Runner
 from .errors import UserError
 from .options import MonitorSchedule
@@ -43,32 +51,43 @@ PROCESSING = "/opt/ml/processing"
 EVENTS_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 EXISTS = ("EntityAlreadyExists",)
+KINDS = ("data-quality", "model-quality", "model-bias", "model-explainability")
+LABELLED = ("model-quality", "model-bias")  # they need ground truth
+ANALYSIS = dict(zip(KINDS, contract.ANALYSIS_TYPES, strict=True))  # the image's analysis_type for each kind
+ARCHIVES = {"model-bias": "model_bias_baseline.tar.gz", "model-explainability": "model_explainability_baseline.tar.gz"}
 
 
 def monitor_schedule(args: MonitorSchedule, aws: Runner) -> str:
     account, region = aws.account(), aws.region
     name = args.name or f"{args.endpoint}-drift"[:63]
     baseline = args.baseline.rstrip("/")
-    if args.model_dir:
+    if args.model_dir and args.kind not in ARCHIVES:  # the archive kinds take what they read from it
         for file in (contract.STATISTICS_FILE, contract.CONSTRAINTS_FILE):
             bucket, key = plans.s3_parts(f"{baseline}/{file}")
             aws.call("s3", "put_object", plans.upload(bucket, key, _baseline_file(args.model_dir, file), None,
                                                       args.tag))
-    if args.kind == "model-quality":
-        if not args.ground_truth:
-            raise UserError("--kind model-quality needs --ground-truth s3://... (what the image's groundtruth wrote)")
-        aws.call("sagemaker", "create_model_quality_job_definition", quality_definition(f"{name}-quality", args,
-                                                                                       baseline))
+    if args.kind in LABELLED and not args.ground_truth:
+        raise UserError(f"--kind {args.kind} needs --ground-truth s3://... (what the image's groundtruth wrote)")
+    constraints = f"{baseline}/{contract.CONSTRAINTS_FILE}"
+    if args.kind in ARCHIVES:
+        constraints = f"{baseline}/{ARCHIVES[args.kind]}"
+        bucket, key = plans.s3_parts(constraints)
+        aws.call("s3", "put_object", plans.upload(bucket, key, baseline_archive(args), None, args.tag))
+    if args.kind in LABELLED:
+        definition = f"{name}-{args.kind.removeprefix('model-')}"
+        aws.call("sagemaker", "create_model_quality_job_definition", quality_definition(
+            definition, args, f"{baseline}/{contract.QUALITY_CONSTRAINTS_FILE}" if args.kind == "model-quality"
+            else constraints))
         aws.call("sagemaker", "create_monitoring_schedule", {
             "MonitoringScheduleName": name, "MonitoringScheduleConfig": {
                 "ScheduleConfig": {"ScheduleExpression": args.schedule},
-                "MonitoringJobDefinitionName": f"{name}-quality", "MonitoringType": "ModelQuality"},
+                "MonitoringJobDefinitionName": definition, "MonitoringType": "ModelQuality"},
             **plans.tags(args.tag)})
     else:
-        aws.call("sagemaker", "create_monitoring_schedule", schedule(name, args, baseline))
+        aws.call("sagemaker", "create_monitoring_schedule", schedule(name, args, baseline, constraints))
     alarm = f"{name}-retrain"
     aws.call("cloudwatch", "put_metric_alarm", drift_alarm(alarm, args.endpoint, name, args.tag, args.alarm,
-                                                           QUALITY_NAMESPACE if args.kind == "model-quality"
+                                                           QUALITY_NAMESPACE if args.kind in LABELLED
                                                            else NAMESPACE))
     pipeline_arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{args.pipeline.lower()}"
     role_name = args.events_role or f"{name}-events"[:64]
@@ -87,10 +106,12 @@ def monitor_schedule(args: MonitorSchedule, aws: Runner) -> str:
     return name
 
 
-def schedule(name: str, args: MonitorSchedule, baseline: str) -> Request:
+def schedule(name: str, args: MonitorSchedule, baseline: str, constraints: str) -> Request:
+    """The image's monitor on the captured inputs: data quality, or (with its baseline archive as
+    the constraints) attribution drift."""
     definition = {
-        "BaselineConfig": {"ConstraintsResource": {"S3Uri": f"{baseline}/{contract.CONSTRAINTS_FILE}"},
-                           "StatisticsResource": {"S3Uri": f"{baseline}/{contract.STATISTICS_FILE}"}},
+        "BaselineConfig": {"ConstraintsResource": {"S3Uri": constraints}, **({} if args.kind in ARCHIVES else {
+            "StatisticsResource": {"S3Uri": f"{baseline}/{contract.STATISTICS_FILE}"}})},
         "MonitoringInputs": [{"EndpointInput": {"EndpointName": args.endpoint,
                                                 "LocalPath": f"{PROCESSING}/endpointdata",
                                                 "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}],
@@ -100,7 +121,7 @@ def schedule(name: str, args: MonitorSchedule, baseline: str) -> Request:
                                                   "VolumeSizeInGB": args.volume_gb}},
         "MonitoringAppSpecification": {"ImageUri": args.image, "ContainerEntrypoint": ["monitor"]},
         "StoppingCondition": {"MaxRuntimeInSeconds": args.max_runtime},
-        "Environment": {"publish_cloudwatch_metrics": "Enabled"},
+        "Environment": {"publish_cloudwatch_metrics": "Enabled", "analysis_type": ANALYSIS[args.kind]},
         "RoleArn": args.role,
     }
     return {"MonitoringScheduleName": name,
@@ -109,15 +130,15 @@ def schedule(name: str, args: MonitorSchedule, baseline: str) -> Request:
             **plans.tags(args.tag)}
 
 
-def quality_definition(name: str, args: MonitorSchedule, baseline: str) -> Request:
-    """The image's model quality monitor: captured predictions joined with the ground truth."""
+def quality_definition(name: str, args: MonitorSchedule, constraints: str) -> Request:
+    """The image's monitor on captured predictions joined with the ground truth: model quality, or
+    (with its baseline archive as the constraints) bias drift."""
     return {
         "JobDefinitionName": name,
-        "ModelQualityBaselineConfig": {"ConstraintsResource": {
-            "S3Uri": f"{baseline}/{contract.QUALITY_CONSTRAINTS_FILE}"}},
+        "ModelQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": constraints}},
         "ModelQualityAppSpecification": {
             "ImageUri": args.image, "ContainerEntrypoint": ["monitor"], "ProblemType": "BinaryClassification",
-            "Environment": {"analysis_type": "MODEL_QUALITY", "publish_cloudwatch_metrics": "Enabled",
+            "Environment": {"analysis_type": ANALYSIS[args.kind], "publish_cloudwatch_metrics": "Enabled",
                             "ground_truth_source": f"{PROCESSING}/groundtruth"}},
         "ModelQualityJobInput": {
             "EndpointInput": {"EndpointName": args.endpoint, "LocalPath": f"{PROCESSING}/endpointdata",
@@ -196,6 +217,30 @@ def _served_model_data(aws: Runner, endpoint: str) -> str | None:
     config = aws.call("sagemaker", "describe_endpoint_config", {"EndpointConfigName": found["EndpointConfigName"]})
     model = aws.call("sagemaker", "describe_model", {"ModelName": config["ProductionVariants"][0]["ModelName"]})
     return model.get("PrimaryContainer", {}).get("ModelDataUrl")
+
+
+def baseline_archive(args: MonitorSchedule) -> bytes:
+    """What a bias or attribution drift job reads in place of a mounted model: model.tar.gz's files
+    (and training's bias.json for bias drift), checked here so a job cannot fail on them later."""
+    if args.model_dir is None:
+        raise UserError(f"--kind {args.kind} reads the model, which SageMaker does not mount into a monitoring job: "
+                        "give --model-dir (the model directory `train` wrote), to be uploaded as its baseline")
+    also: tuple[Path, ...] = ()
+    if args.kind == "model-bias":
+        if args.bias_report is None or not args.bias_report.is_file():
+            raise UserError("--kind model-bias compares each window with training's audit: give --bias-report, the "
+                            "bias.json `train` wrote (output/data)")
+        try:
+            audit = json.loads(args.bias_report.read_text())
+        except ValueError as error:
+            raise UserError(f"--bias-report {args.bias_report} is not JSON: {error}") from None
+        if not isinstance(audit, dict) or "post_training_bias_metrics" not in audit:
+            raise UserError(f"--bias-report {args.bias_report} is not a bias.json with post-training metrics")
+        if args.bias_report.name != contract.BIAS_FILE:
+            raise UserError(f"--bias-report must be named {contract.BIAS_FILE}, as `train` writes it "
+                            f"(the monitor looks for that name): {args.bias_report}")
+        also = (args.bias_report,)
+    return commands.tar_model(args.model_dir, also)
 
 
 def _baseline_file(model_dir: Path, file: str) -> bytes:

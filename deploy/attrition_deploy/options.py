@@ -158,6 +158,7 @@ class MonitorSchedule(Creates):
     events_role: str | None
     kind: str
     ground_truth: str | None
+    bias_report: Path | None
     alarm: tuple[str, str, float]  # metric, CloudWatch comparison operator, threshold
 
 

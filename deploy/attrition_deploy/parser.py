@@ -276,10 +276,14 @@ def _monitor_schedule(p: argparse.ArgumentParser) -> None:
     p.add_argument("--champion-model-data", type=s3_uri,
                    help="the champion's model.tar.gz (default: the model the endpoint serves)")
     p.add_argument("--events-role", type=iam_name, help="the role EventBridge assumes (default: <name>-events)")
-    p.add_argument("--kind", choices=["data-quality", "model-quality"], default="data-quality",
-                   help="what is monitored: the inputs (and the estimated performance), or the realised model "
-                        "quality once ground truth arrives")
-    p.add_argument("--ground-truth", type=s3_uri, help="with --kind model-quality: s3:// prefix of the ground truth")
+    p.add_argument("--kind", choices=list(monitoring.KINDS), default="data-quality",
+                   help="what is monitored: the inputs (and the estimated performance); the realised model quality, "
+                        "or the groups' bias drift, once ground truth arrives; the attributions' drift")
+    p.add_argument("--ground-truth", type=s3_uri,
+                   help="with --kind model-quality or model-bias: s3:// prefix of the ground truth")
+    p.add_argument("--bias-report", type=Path,
+                   help="with --kind model-bias: the bias.json `train` wrote (output/data), the audit each window is "
+                        "compared with")
     p.add_argument("--alarm", type=alarm, default=monitoring.alarm_bound("retraining_recommended>=1"),
                    metavar="METRIC<BOUND", help="the metric the alarm watches and its bound, e.g. auc<0.7 or "
                                                 "estimated_auc<0.72 (default: retraining_recommended>=1)")

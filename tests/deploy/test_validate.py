@@ -78,6 +78,11 @@ LIVE_ONLY = {"register": {"--from-tuning-job", "--from-mlflow", "--mlflow", "--b
 # A shadow variant cannot go with asynchronous inference (SageMaker refuses it): its own walk.
 SHADOWED = ["--endpoint", "attrition", "--variant", "name=main,model=attrition-v1", "--shadow",
             "name=challenger,model=attrition-v2,instance-type=ml.c5.large,count=1,sampling=25"]
+# Bias and attribution drift on AWS: the model and training's audit go up as a baseline archive.
+MONITOR_KINDS = [[*EVERYTHING["monitor-schedule"][:EVERYTHING["monitor-schedule"].index("--kind")], "--kind", kind,
+                  *extra, "--alarm", "retraining_recommended>=1"]
+                 for kind, extra in (("model-bias", ["--ground-truth", "s3://hr-models/attrition/groundtruth/",
+                                                     "--bias-report", "BIAS"]), ("model-explainability", []))]
 for _name in ("package", "role", "train-job", "tune", "register", "deploy", "transform", "ecr", "pipeline",
               "monitor-schedule"):
     EVERYTHING[_name] += ["--tag", "team=hr-analytics"]
@@ -89,7 +94,8 @@ def concrete(args, model_dir, trained_dir):
     definition = trained_dir / "definition.json"
     definition.write_text('{"Version": "2020-12-01", "Steps": []}')
     files = {"MODEL": model_dir, "MANIFEST": model_dir / "manifest.json", "PAYLOAD": payload, "DEFINITION": definition,
-             "AUDIT": trained_dir / "dry-run-audit.jsonl", "CARD": trained_dir / "output" / "data" / "model_card.json"}
+             "AUDIT": trained_dir / "dry-run-audit.jsonl", "BIAS": trained_dir / "output" / "data" / "bias.json",
+             "CARD": trained_dir / "output" / "data" / "model_card.json"}
     return [files.get(a, a) for a in args]
 
 
@@ -99,11 +105,12 @@ def test_the_walk_below_uses_every_option_of_every_subcommand():
         options = {o for a in sub._actions for o in a.option_strings if o.startswith("--") and o != "--help"}
         used = set(EVERYTHING.get(name, [])) | set(GLOBAL) | LIVE_ONLY.get(name, set())
         used |= set(SHADOWED) if name == "deploy" else set()
+        used |= {a for kind in MONITOR_KINDS for a in kind} if name == "monitor-schedule" else set()
         assert options <= used, f"{name}: not walked: {sorted(options - used)}"
 
 
 @pytest.mark.parametrize("command, args", [*((c, EVERYTHING[c]) for c in sorted(set(EVERYTHING) - {"delete"})),
-                                           ("deploy", SHADOWED)])
+                                           ("deploy", SHADOWED), *(("monitor-schedule", k) for k in MONITOR_KINDS)])
 def test_every_subcommand_with_every_option_plans_only_valid_requests(offline, capsys, trained_dir, command, args):
     args = concrete(args, trained_dir / "model", trained_dir)
     code, out, err = run(capsys, command, *args, *GLOBAL)

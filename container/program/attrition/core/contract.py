@@ -24,6 +24,10 @@ STATISTICS_FILE = "statistics.json"  # the training baseline, in Model Monitor's
 CONSTRAINTS_FILE = "constraints.json"  # and its constraints
 QUALITY_CONSTRAINTS_FILE = "model_quality_constraints.json"  # the model-quality monitor's baseline
 
+# The monitor's analysis_type values, Model Monitor's four kinds; monitor-schedule's --kind
+# values (data-quality, model-quality, model-bias, model-explainability) in the same order.
+ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY", "MODEL_BIAS", "MODEL_EXPLAINABILITY")
+
 # What `evaluate` writes beside its verdict, and what a registry stores with a model.
 EVALUATION_FILE = "evaluation.json"
 BIAS_FILE = "bias.json"

@@ -20,12 +20,20 @@ and model_quality_report.json (the join's counts and the verdict). Exit 2 only w
 prediction has ground truth at all. MODEL_BIAS: Clarify's post-training metrics on the same join,
 against train's bias.json (fairness.py). MODEL_EXPLAINABILITY: the window's TreeSHAP ranking
 against training's (attribution.py).
+
+Both read the model (its facets and threshold, its trees). Locally the model directory is
+mounted; a SageMaker monitoring job mounts no model, so there baseline_constraints is an archive
+instead (model.tar.gz's files, and bias.json for bias drift: `attrition-deploy monitor-schedule`
+uploads it), unpacked into a hidden folder of /opt/ml/output and read as the model directory.
 """
 
+import contextlib
 import json
 import os
+import tarfile
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +66,11 @@ def run(paths: environment.Paths, environ: Mapping[str, str]) -> dict:
     settings = environment.monitor_settings(environ)
     if settings.analysis_type == "MODEL_QUALITY":
         return _model_quality(paths, settings)
-    if settings.analysis_type == "MODEL_EXPLAINABILITY":
-        return _attribution_drift(paths, settings)
-    if settings.analysis_type == "MODEL_BIAS":
-        return _bias_drift(paths, settings)
+    if settings.analysis_type in ("MODEL_EXPLAINABILITY", "MODEL_BIAS"):
+        with _model_baseline(paths, settings) as (model_dir, audit_file):
+            if settings.analysis_type == "MODEL_BIAS":
+                return _bias_drift(paths, settings, model_dir, audit_file)
+            return _attribution_drift(paths, settings, model_dir)
     thresholds = _thresholds(settings)
     reference = _read_json(settings.baseline_statistics)
     constraints = _read_json(settings.baseline_constraints)
@@ -159,17 +168,35 @@ def _model_quality(paths: environment.Paths, settings: environment.MonitorSettin
     return report
 
 
-def _bias_drift(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
+@contextlib.contextmanager
+def _model_baseline(paths: environment.Paths, settings: environment.MonitorSettings) -> Iterator[tuple[Path, Path]]:
+    """The model directory the bias and attribution monitors read, and training's audit: the
+    mounted model and baseline_constraints, or both from a baseline archive (see the docstring)."""
+    given = settings.baseline_constraints
+    if not (settings.baseline_given and given.is_file() and tarfile.is_tarfile(given)):
+        yield paths.model_dir, given
+        return
+    paths.output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".baseline-", dir=paths.output_dir) as scratch:
+        folder = model.unpacked(given, Path(scratch))
+        if not (folder / contract.MODEL_FILE).is_file():
+            raise UserError(f"baseline_constraints {given} is an archive without {contract.MODEL_FILE}: give the "
+                            "baseline archive `attrition-deploy monitor-schedule` uploads, or bias.json")
+        yield folder, folder / contract.BIAS_FILE
+
+
+def _bias_drift(paths: environment.Paths, settings: environment.MonitorSettings, model_dir: Path,
+                audit_file: Path) -> dict:
     """Clarify's post-training metrics on the labelled window (the facets the model was trained to
-    audit), against train's bias.json (baseline_constraints)."""
+    audit), against train's bias.json (baseline_constraints, or the baseline archive's)."""
     if not settings.baseline_given:
         raise UserError("the bias drift monitor compares with training's audit: set baseline_constraints to the "
                         "bias.json that `train` writes (output/data)")
-    reference = _read_json(settings.baseline_constraints)
+    reference = _read_json(audit_file)
     if "post_training_bias_metrics" not in reference:
-        raise UserError(f"{settings.baseline_constraints} is not a bias.json with post-training metrics")
-    manifest = _read_json(paths.model_dir / contract.MANIFEST_FILE)
-    metadata = _read_json(paths.model_dir / contract.METADATA_FILE)
+        raise UserError(f"{audit_file} is not a bias.json with post-training metrics")
+    manifest = _read_json(model_dir / contract.MANIFEST_FILE)
+    metadata = _read_json(model_dir / contract.METADATA_FILE)
     schema = Schema.from_dict(metadata["schema"])
     facets = bias.facets(str((manifest.get("hyperparameters") or {}).get("bias_facets", bias.DEFAULT_FACETS)))
     wanted = quality.Columns(tuple(sorted({c for f in facets for c in f.columns})), schema,
@@ -201,15 +228,16 @@ def _bias_drift(paths: environment.Paths, settings: environment.MonitorSettings)
     return report
 
 
-def _attribution_drift(paths: environment.Paths, settings: environment.MonitorSettings) -> dict:
-    """The window's mean |TreeSHAP| ranking against training's (the mounted model's metadata)."""
-    if not (paths.model_dir / contract.MODEL_FILE).is_file():
-        raise UserError(f"no model at {paths.model_dir}: the attribution monitor computes the window's TreeSHAP "
-                        "with the model; mount the model directory")
-    trained = model.load(paths.model_dir)
+def _attribution_drift(paths: environment.Paths, settings: environment.MonitorSettings, model_dir: Path) -> dict:
+    """The window's mean |TreeSHAP| ranking against training's (the model's metadata)."""
+    if not (model_dir / contract.MODEL_FILE).is_file():
+        raise UserError(f"no model at {model_dir}: the attribution monitor computes the window's TreeSHAP "
+                        "with the model; mount the model directory, or give the baseline archive as "
+                        "baseline_constraints")
+    trained = model.load(model_dir)
     base = {row["feature"]: row["mean_abs_shap"] for row in trained.metadata.get("feature_importance", [])}
     if not base:
-        raise UserError(f"{paths.model_dir} has no feature_importance in metadata.json: retrain with this image")
+        raise UserError(f"{model_dir} has no feature_importance in metadata.json: retrain with this image")
     data = window.read(settings.dataset_source, trained.schema, _time(settings.start_time), _time(settings.end_time))
     if not data.rows:
         raise UserError(f"no usable record in the window at {settings.dataset_source}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contract import CONSTRAINTS_FILE, FALSE_VALUES, STATISTICS_FILE, TRUE_VALUES, Thresholds
+from ..contract import ANALYSIS_TYPES, CONSTRAINTS_FILE, FALSE_VALUES, STATISTICS_FILE, TRUE_VALUES, Thresholds
 from .errors import UserError
 from .logs import escape
 from .mediatypes import RESPONSE_TYPES
@@ -282,9 +282,6 @@ class MonitorSettings:
     baseline_given: bool = False  # baseline_constraints was set (a model-quality baseline is read, not derived)
     protected_source: Path = Path("protected")  # a capture policy's protected store, for the bias monitor
     history: Path | None = None  # earlier runs' reports, for monitor_report.html's trend
-
-
-ANALYSIS_TYPES = ("DATA_QUALITY", "MODEL_QUALITY", "MODEL_EXPLAINABILITY", "MODEL_BIAS")
 
 
 def monitor_settings(environ: Environ = os.environ) -> MonitorSettings:
