@@ -7,9 +7,12 @@ A champion is trained on this year's half of the bundled employees (attrition-ne
 employees are drawn from the other half, whose labels are known: the model scores them (as the
 endpoint would), monitor/estimate.py estimates ROC AUC, precision, recall and F1 from the
 probabilities alone, and the estimate is compared with what the labels say. Printed per setting:
-the mean |estimated - realised|, the noise floor (the mean |realised - its own expectation|, which
-no estimate can beat), and how often the 95 % interval held the realised value, on unshifted
-windows and on next_year's shifted ones
+the mean |estimated - realised|, the mean estimated - realised (the bias: the error on average
+over the windows), the noise floor (the mean |realised - its own expectation| under the
+probabilities, which no estimate can beat), the error of an oracle that knew the value over all
+the setting's windows together (real labels, no model: how far a window of 500 strays from the
+whole on its own), and how often the 95 % interval held the realised value, on unshifted windows
+and on next_year's shifted ones
 (whose shift changes features but not the labels: the relation between the two moves, which no
 estimate from probabilities can see).
 """
@@ -58,16 +61,17 @@ def main() -> int:
               f"ECE {measured['expected_calibration_error']:.4f}")
         print("calibration map: " + (f"Platt a={mapping['a']:.3f} b={mapping['b']:.3f}" if mapping else
                                      "none needed (the raw out-of-fold probabilities expect the realised AUC)"))
-        print(f"{'window':>10} {'map':>4}  " + "  ".join(f"{n + ' |err|':>15} {'noise':>6} {'cover':>6}"
-                                                        for n in NAMES))
+        print(f"{'window':>10} {'map':>4}  " + "  ".join(
+            f"{n + ' |err|':>15} {'bias':>7} {'noise':>6} {'oracle':>6} {'cover':>6}" for n in NAMES))
         for shifted in (False, True):
             windows = [sample(unseen, ROWS, 2000 + seed, shifted) for seed in range(runs)]
             scored = [score(champion, w) for w in windows]
             for used in ((mapping, None) if mapping else (None,)):
                 errors, noise, covered = compare(scored, champion.threshold, used)
+                oracle = oracle_errors(scored, champion.threshold)
                 print(f"{'shifted' if shifted else 'unshifted':>10} {'yes' if used else 'no':>4}  " + "  ".join(
-                    f"{np.mean(errors[n]):>15.4f} {np.mean(noise[n]):>6.4f} {np.mean(covered[n]):>6.1%}"
-                    for n in NAMES))
+                    f"{np.mean(np.abs(errors[n])):>15.4f} {np.mean(errors[n]):>+7.4f} {np.mean(noise[n]):>6.4f} "
+                    f"{np.mean(oracle[n]):>6.4f} {np.mean(covered[n]):>6.1%}" for n in NAMES))
     return 0
 
 
@@ -79,6 +83,7 @@ def score(champion, employees: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def compare(scored, threshold: float, mapping) -> tuple[dict, dict, dict]:
+    """Per window: estimated - realised (signed), the estimate's noise, and whether its interval held."""
     errors: dict = {n: [] for n in NAMES}
     noise: dict = {n: [] for n in NAMES}
     covered: dict = {n: [] for n in NAMES}
@@ -86,10 +91,18 @@ def compare(scored, threshold: float, mapping) -> tuple[dict, dict, dict]:
         realised = metrics.evaluate(y, p, threshold)
         estimated = estimate.estimate(p, threshold, mapping)
         for name in NAMES:
-            errors[name].append(abs(estimated[name]["value"] - realised[name]))
+            errors[name].append(estimated[name]["value"] - realised[name])
             noise[name].append(estimated[name]["noise"])
             covered[name].append(estimated[name]["low"] <= realised[name] <= estimated[name]["high"])
     return errors, noise, covered
+
+
+def oracle_errors(scored, threshold: float) -> dict:
+    """|realised - the value over every window together| per window: what an estimate that knew
+    the whole exactly, but not the window, would err by."""
+    whole = metrics.evaluate(np.concatenate([y for y, _ in scored]), np.concatenate([p for _, p in scored]),
+                             threshold)
+    return {name: [abs(metrics.evaluate(y, p, threshold)[name] - whole[name]) for y, p in scored] for name in NAMES}
 
 
 if __name__ == "__main__":

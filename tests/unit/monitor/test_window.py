@@ -69,3 +69,37 @@ def test_a_window_of_many_records_is_held_in_compact_columns(tmp_path, trained_d
 
     few, many = peak_reading(1_000), peak_reading(41_000)
     assert (many - few) / 40_000 < 200, f"{(many - few) / 40_000:.0f} bytes a record"
+
+
+def test_a_big_csv_window_is_read_a_frame_at_a_time_and_a_bad_file_is_skipped_whole(tmp_path, trained_dir, ibm_text):
+    """A CSV window of employees grows memory by its compact columns, not its cells as Python
+    strings (read whole, 1.5 M rows took 6 GB: 27 times the file); a file with one row the
+    endpoint would refuse is still skipped whole, its good rows included."""
+    header, *rows = ibm_text.splitlines()
+
+    def peak_reading(count: int, bad: bool = False) -> tuple[int, int, str]:
+        folder = tmp_path / f"csv{count}{bad}"
+        folder.mkdir()
+        with open(folder / "employees.csv", "w") as out:
+            out.write(header + "\n")
+            for i in range(count):
+                out.write(rows[i % len(rows)] + "\n")
+            if bad:
+                out.write(rows[0].replace(rows[0].split(",")[0], "forty-one", 1) + "\n")  # Age not a number
+        script = ("import resource, sys; from attrition.monitor import window; "
+                  "from attrition.core.predict import model;"
+                  f"m = model.load(__import__('pathlib').Path({str(trained_dir / 'model')!r}));"
+                  f"w = window.read(__import__('pathlib').Path({str(folder)!r}), m.schema);"
+                  "print(w.rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "
+                  "repr(sorted(w.skipped)).replace(' ', '_'))")
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                              env={"PYTHONPATH": str(ROOT / "container" / "program")})
+        read, peak, skipped = done.stdout.split()
+        return int(read), int(peak), skipped
+
+    (few, small, _), (many, large, _) = peak_reading(1_000), peak_reading(201_000)
+    assert (few, many) == (1_000, 201_000)
+    size = (tmp_path / "csv201000False" / "employees.csv").stat().st_size
+    assert (large - small) < 6 * size, f"{(large - small) / size:.1f} times the file"  # float64 columns: 2x
+    read, _, skipped = peak_reading(5_000, bad=True)
+    assert read == 0 and "CSV_file_employees.csv" in skipped

@@ -126,14 +126,19 @@ def _read_record(line: str, schema: Schema, start, end, window: Window) -> str |
 
 
 def _read_csv_file(path: Path, schema: Schema, window: Window) -> None:
+    """A CSV file of employees, taken whole or not at all: every frame is checked as /invocations
+    checks a body before any row joins the window. A frame at a time, twice over, so that a big
+    file is never all Python strings at once (a 1.5 M-row window took 6 GB read whole)."""
     window.records += 1
+    body = path.read_bytes()
     try:
-        frame = codecs.decode(path.read_bytes(), mediatypes.CSV, "", schema)
-        features.encode(schema, frame.columns, frame.n_rows)
+        for frame in codecs.decode_frames(body, mediatypes.CSV, "", schema)[0]:
+            features.encode(schema, frame.columns, frame.n_rows)
     except UserError as error:
         window.skipped[f"CSV file {path.name}: {str(error).split(':')[0]}"] += 1
         return
-    window.add(frame, schema)
+    for frame in codecs.decode_frames(body, mediatypes.CSV, "", schema)[0]:
+        window.add(frame, schema)
 
 
 def probabilities_of(record: capture.Record) -> list[float] | None:
