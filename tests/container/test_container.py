@@ -331,6 +331,34 @@ def test_ground_truth_from_an_hr_export_feeds_the_model_quality_monitor(image, t
     assert 0.6 < report["metrics"]["auc"] <= 1 and "model quality holds on 200 labelled rows" in scored.stdout
 
 
+def test_attribution_drift_as_sagemaker_runs_it_reads_the_model_from_the_baseline_archive(image, trained_opt_ml,
+                                                                                          tmp_path, ibm_text):
+    """#26 item 8: a monitoring job on AWS mounts no model, only the baseline constraints, so
+    `monitor-schedule` uploads the model's files as that archive. The image, locked down (its own
+    user, read-only root), reads the model from it and writes nothing outside /opt/ml."""
+    from attrition_deploy import commands
+
+    baseline, window, results, output = (tmp_path / name for name in ("baseline", "window", "results", "output"))
+    for folder in (baseline, window, results, output):
+        folder.mkdir()
+        folder.chmod(0o777)
+    (baseline / "constraints.json").write_bytes(commands.tar_model(trained_opt_ml / "model"))
+    (window / "employees.csv").write_text(as_csv(next_year(ibm_text, 500, seed=5, shifted=True)))
+    for path in (baseline / "constraints.json", window / "employees.csv"):
+        path.chmod(0o644)
+    run = docker("run", "--rm", "--network", "none", "--user", "65534:65534", "--read-only", "--cap-drop", "ALL",
+                 "-e", "analysis_type=MODEL_EXPLAINABILITY", "-e", "publish_cloudwatch_metrics=Enabled",
+                 "-e", "baseline_constraints=/opt/ml/processing/baseline/constraints/constraints.json",
+                 "-v", f"{baseline}:/opt/ml/processing/baseline/constraints:ro",
+                 "-v", f"{window}:/opt/ml/processing/endpointdata:ro",
+                 "-v", f"{results}:/opt/ml/processing/resultdata", "-v", f"{output}:/opt/ml/output",
+                 image, "monitor", check=False)
+    assert run.returncode == 0, run.stderr + run.stdout
+    report = json.loads((results / "attribution_drift_report.json").read_text())
+    assert report["rows"] == 500 and report["ndcg"] > 0.9 and "feature attributions hold" in run.stdout
+    assert [p.name for p in output.iterdir()] == ["metrics"]  # the unpacked model is gone
+
+
 def test_a_capture_policy_without_its_key_stops_serve_with_one_line(image, trained_opt_ml):
     run = docker("run", "--rm", "--network", "host", "-e", "ATTRITION_CAPTURE_DIR=/tmp/c",
                  "-e", "ATTRITION_CAPTURE_HASH_COLUMNS=EmployeeNumber",
