@@ -32,13 +32,9 @@ from attrition.core.quality import metrics
 from attrition.core.table import features
 from attrition.core.wire import codecs
 from attrition.monitor import estimate
-from attrition.train import job as training
 from attrition_pipelines.next_year import halves, sample
-from bench.support import as_csv, quiet
+from bench.support import BUNDLED, as_csv, train
 
-ROOT = Path(__file__).resolve().parents[1]
-
-BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 ROWS = 500
 NAMES = ("auc", "precision", "recall", "f1")
 
@@ -47,12 +43,7 @@ def main() -> int:
     runs = int(os.environ.get("BENCH_RUNS", "200"))
     this_year, unseen = halves(list(csv.DictReader(io.StringIO(BUNDLED.read_text()))))
     with tempfile.TemporaryDirectory(prefix="attrition-bench-") as folder:
-        base = Path(folder) / "opt_ml"
-        (base / "input" / "data" / "train").mkdir(parents=True)
-        (base / "input" / "data" / "train" / "this_year.csv").write_text(as_csv(this_year))
-        (base / "input" / "config").mkdir(parents=True)
-        (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"seed": "0"}))
-        assert quiet(training.main, {"SAGEMAKER_BASE_DIR": str(base)}) == 0
+        base = train(Path(folder) / "opt_ml", as_csv(this_year))
         champion = model.load(base / "model")
         mapping = json.loads((base / "model" / "constraints.json").read_text())["attrition"]["calibration"]
         measured = json.loads((base / "output" / "data" / "metrics.json").read_text())["calibration"]

@@ -24,25 +24,15 @@ from collections import Counter
 from pathlib import Path
 
 from attrition.monitor import job as monitoring
-from attrition.train import job as training
 from attrition_pipelines.next_year import sample
-from bench.support import as_csv, quiet
-
-ROOT = Path(__file__).resolve().parents[1]
-
-BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
+from bench.support import BUNDLED, as_csv, quiet, train
 
 
 def main() -> int:
     runs = int(os.environ.get("BENCH_RUNS", "200"))
     employees = list(csv.DictReader(io.StringIO(BUNDLED.read_text())))
     with tempfile.TemporaryDirectory(prefix="attrition-bench-") as folder:
-        base = Path(folder) / "opt_ml"
-        (base / "input" / "data" / "train").mkdir(parents=True)
-        (base / "input" / "data" / "train" / "ibm.csv").write_text(BUNDLED.read_text())
-        (base / "input" / "config").mkdir(parents=True)
-        (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"seed": "0"}))
-        assert quiet(training.main, {"SAGEMAKER_BASE_DIR": str(base)}) == 0
+        base = train(Path(folder) / "opt_ml", BUNDLED.read_text())
         print(f"{'rows':>5} {'window':>10} {'recommended':>12} {'rate':>7}  most flagged")
         for rows in (150, 500):
             for shifted in (False, True):

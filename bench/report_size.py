@@ -12,7 +12,6 @@ The issue's bound: under 2 MB for a 1.5 M-row window.
 
 import csv
 import io
-import json
 import os
 import subprocess
 import sys
@@ -20,12 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from attrition.train import job as training
 from attrition_pipelines.next_year import sample
-from bench.support import as_csv, quiet
+from bench.support import BUNDLED, as_csv, train
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = ROOT / "container" / "local_test" / "test_dir" / "input" / "data" / "train" / "ibm_hr_attrition.csv"
 LIMIT = 2 * 1024 * 1024  # bytes: the bound #26 sets for a 1.5 M-row window
 # One job in a process of its own, so its peak memory is its own: prints seconds and peak MB.
 PROBE = ("import sys, time, runpy; start = time.monotonic(); sys.argv = sys.argv[1:]; "
@@ -38,12 +34,7 @@ def main() -> int:
     sizes = [int(n) for n in os.environ.get("BENCH_ROWS", "1500,15000,150000,1500000").split(",")]
     employees = list(csv.DictReader(io.StringIO(BUNDLED.read_text())))
     with tempfile.TemporaryDirectory(prefix="attrition-bench-") as folder:
-        base = Path(folder) / "opt_ml"
-        (base / "input" / "data" / "train").mkdir(parents=True)
-        (base / "input" / "data" / "train" / "ibm.csv").write_text(BUNDLED.read_text())
-        (base / "input" / "config").mkdir(parents=True)
-        (base / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"seed": "0"}))
-        assert quiet(training.main, {"SAGEMAKER_BASE_DIR": str(base)}) == 0
+        base = train(Path(folder) / "opt_ml", BUNDLED.read_text())
         block = as_csv(sample(employees, 1500, seed=1, shifted=True))
         header, body = block.split("\n", 1)
         lines, number = [line.split(",") for line in body.splitlines()], header.split(",").index("EmployeeNumber")
