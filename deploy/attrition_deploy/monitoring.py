@@ -60,24 +60,13 @@ ARCHIVES = {"model-bias": "model_bias_baseline.tar.gz", "model-explainability": 
 def monitor_schedule(args: MonitorSchedule, aws: Runner) -> str:
     account, region = aws.account(), aws.region
     name = args.name or f"{args.endpoint}-drift"[:63]
-    baseline = args.baseline.rstrip("/")
-    if args.model_dir and args.kind not in ARCHIVES:  # the archive kinds take what they read from it
-        for file in (contract.STATISTICS_FILE, contract.CONSTRAINTS_FILE):
-            bucket, key = plans.s3_parts(f"{baseline}/{file}")
-            aws.call("s3", "put_object", plans.upload(bucket, key, _baseline_file(args.model_dir, file), None,
-                                                      args.tag))
     if args.kind in LABELLED and not args.ground_truth:
         raise UserError(f"--kind {args.kind} needs --ground-truth s3://... (what the image's groundtruth wrote)")
-    constraints = f"{baseline}/{contract.CONSTRAINTS_FILE}"
-    if args.kind in ARCHIVES:
-        constraints = f"{baseline}/{ARCHIVES[args.kind]}"
-        bucket, key = plans.s3_parts(constraints)
-        aws.call("s3", "put_object", plans.upload(bucket, key, baseline_archive(args), None, args.tag))
+    baseline = args.baseline.rstrip("/")
+    constraints = _upload_baseline(args, aws, baseline)
     if args.kind in LABELLED:
         definition = f"{name}-{args.kind.removeprefix('model-')}"
-        aws.call("sagemaker", "create_model_quality_job_definition", quality_definition(
-            definition, args, f"{baseline}/{contract.QUALITY_CONSTRAINTS_FILE}" if args.kind == "model-quality"
-            else constraints))
+        aws.call("sagemaker", "create_model_quality_job_definition", quality_definition(definition, args, constraints))
         aws.call("sagemaker", "create_monitoring_schedule", {
             "MonitoringScheduleName": name, "MonitoringScheduleConfig": {
                 "ScheduleConfig": {"ScheduleExpression": args.schedule},
@@ -104,6 +93,23 @@ def monitor_schedule(args: MonitorSchedule, aws: Runner) -> str:
     aws.call("events", "put_targets", pipeline_target(alarm, pipeline_arn, f"arn:aws:iam::{account}:role/{role_name}",
                                                       args.retrain_data, champion))
     return name
+
+
+def _upload_baseline(args: MonitorSchedule, aws: Runner, baseline: str) -> str:
+    """Upload what the kind reads as its baseline (from --model-dir, when given; the archive kinds
+    always), and return the S3 URI of its constraints."""
+    if args.kind in ARCHIVES:
+        constraints = f"{baseline}/{ARCHIVES[args.kind]}"
+        bucket, key = plans.s3_parts(constraints)
+        aws.call("s3", "put_object", plans.upload(bucket, key, baseline_archive(args), None, args.tag))
+        return constraints
+    if args.model_dir:
+        for file in (contract.STATISTICS_FILE, contract.CONSTRAINTS_FILE):
+            bucket, key = plans.s3_parts(f"{baseline}/{file}")
+            aws.call("s3", "put_object", plans.upload(bucket, key, _baseline_file(args.model_dir, file), None,
+                                                      args.tag))
+    file = contract.QUALITY_CONSTRAINTS_FILE if args.kind == "model-quality" else contract.CONSTRAINTS_FILE
+    return f"{baseline}/{file}"
 
 
 def schedule(name: str, args: MonitorSchedule, baseline: str, constraints: str) -> Request:
