@@ -59,3 +59,38 @@ def test_a_bad_export_fails_with_one_line(tmp_path, text, args, message):
     failure = (tmp_path / "opt_ml" / "output" / "failure").read_text()
     assert code == 2 and failure.count("\n") == 1
     assert message in failure, failure
+
+
+def test_a_big_export_is_checked_and_split_without_holding_its_rows_as_strings(tmp_path, ibm_text):
+    """Duplicates are counted by a digest of each row and the splits are written a row at a time:
+    a 1.5 M-row export took 1.7 GB before (the rows as tuples of strings, the splits as text), 1.2 GB
+    after. Here: memory grows by less than 5.5 times the file between 1 k and 201 k employees."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    header, *rows = ibm_text.splitlines()
+    number = header.split(",").index("EmployeeNumber")
+
+    def peak(count: int) -> int:
+        folder = tmp_path / f"export{count}"
+        folder.mkdir()
+        with open(folder / "export.csv", "w") as out:
+            out.write(header + "\n")
+            for i in range(count):
+                cells = rows[i % len(rows)].split(",")
+                cells[number] = str(10**7 + i)  # each row its own employee: no duplicates
+                out.write(",".join(cells) + "\n")
+        script = ("import resource, sys; from attrition.prepare import job; "
+                  f"code = job.main(['--input', {str(folder)!r}, '--output', {str(tmp_path / f'out{count}')!r}], "
+                  f"{{'SAGEMAKER_BASE_DIR': {str(tmp_path / f'opt{count}')!r}}}); "
+                  "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                              env={"PYTHONPATH": str(Path(prepare.__file__).parents[2])})
+        code, used = done.stdout.split()[-2:]
+        assert code == "0", done.stdout + done.stderr
+        return int(used)
+
+    small, large = peak(1_000), peak(201_000)
+    size = (tmp_path / "export201000" / "export.csv").stat().st_size
+    assert large - small < 5.5 * size, f"{(large - small) / size:.1f} times the file"  # 4.4 now, 6.8 before

@@ -13,9 +13,8 @@ reproducible, its profile an artifact.
 
 import argparse
 import csv
-import io
+import hashlib
 import os
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> dict:
     found = insights.insights(columns, y, inferred, profile)
     profile["insights"] = found
     for name, indices in parts.items():
-        artifact.write_text(args.output / name / f"{name}.csv", _csv(table, rows[indices]))
+        _write_csv(args.output / name / f"{name}.csv", table, rows[indices])
     artifact.write_json(args.output / "profile" / "profile.json", profile)
     artifact.write_text(args.output / "profile" / "profile.html", insights.page(profile, columns, y, found))
     return profile
@@ -81,8 +80,15 @@ def split(y: np.ndarray, test: float, validation: float, seed: int, classes: lis
 
 
 def _duplicates(table: data.Table, rows: np.ndarray) -> int:
-    counts = Counter(table.rows_at(rows))
-    return sum(count - 1 for count in counts.values())
+    """Rows that repeat an earlier row exactly, counted by a 64-bit digest of each row: 8 bytes a
+    row where a set of the rows held them all as Python strings (a collision among 1.5 M rows has
+    odds of about 1 in 16 million)."""
+    digests = np.fromiter((_digest(row) for row in table.rows_at(rows)), dtype=np.uint64, count=len(rows))
+    return len(digests) - len(np.unique(digests))
+
+
+def _digest(row: tuple) -> int:
+    return int.from_bytes(hashlib.blake2b("\x1f".join(map(str, row)).encode(), digest_size=8).digest(), "little")
 
 
 def _profile(table, rows, y, classes, duplicates, parts, args, columns: dict, inferred: schema.Schema) -> dict:
@@ -113,12 +119,12 @@ def _column(values, kind: str | None, dropped: str | None) -> dict:
     return entry
 
 
-def _csv(table: data.Table, indices) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.columns)
-    writer.writerows(table.rows_at(indices))
-    return out.getvalue()
+def _write_csv(path: Path, table: data.Table, indices: np.ndarray) -> None:
+    """A split as CSV, written a row at a time (whole or not at all, as every artifact)."""
+    with artifact.writing(path) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(table.columns)
+        writer.writerows(table.rows_at(indices))
 
 
 def _parser(paths: environment.Paths) -> argparse.ArgumentParser:
