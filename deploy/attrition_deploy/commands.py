@@ -112,8 +112,7 @@ def _people_policy(aws: Runner, account: str, name: str, document: dict, tag_pai
         old = sorted((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
         if len(versions) >= 5 and old:
             aws.call("iam", "delete_policy_version", {"PolicyArn": arn, "VersionId": old[0]["VersionId"]})
-        aws.call("iam", "create_policy_version", {"PolicyArn": arn, "PolicyDocument": json.dumps(document),
-                                                  "SetAsDefault": True})
+        aws.call("iam", "create_policy_version", plans.policy_version(arn, document))
     return arn
 
 
@@ -181,12 +180,10 @@ def pipeline_upsert(args: Pipeline, aws: Runner) -> str:
     _no_champion_marker(aws, document, args.tag)
     exists = aws.look("sagemaker", "describe_pipeline", {"PipelineName": args.name},
                       ("does not exist", "Could not find pipeline", "ResourceNotFound"))
-    request = {"PipelineName": args.name, "PipelineDefinition": definition, "RoleArn": args.role,
-               "PipelineDescription": "Prepare, train, evaluate, gate and register an attrition model"}
     if exists:
-        created = aws.call("sagemaker", "update_pipeline", request)
+        created = aws.call("sagemaker", "update_pipeline", plans.pipeline(args.name, definition, args.role))
     else:
-        created = aws.call("sagemaker", "create_pipeline", {**request, **plans.tags(args.tag)})
+        created = aws.call("sagemaker", "create_pipeline", plans.pipeline(args.name, definition, args.role, args.tag))
     return str(created.get("PipelineArn", args.name))
 
 
@@ -198,8 +195,7 @@ def pipeline_start(args: Pipeline, aws: Runner) -> str:
         champion = approved_model_data(aws, args.group)
         if champion:
             parameters[contract.CHAMPION_MODEL_URL] = champion
-    started = aws.call("sagemaker", "start_pipeline_execution", {
-        "PipelineName": args.name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in parameters.items()]})
+    started = aws.call("sagemaker", "start_pipeline_execution", plans.pipeline_execution(args.name, parameters))
     arn = str(started.get("PipelineExecutionArn", ""))
     if args.wait and arn:
         waiting.pipeline_execution(aws, arn)
@@ -374,8 +370,8 @@ def _model_card(path: Path | None) -> dict | None:
 def _card(aws: Runner, request: dict) -> None:
     """The card created, or, when one of that name exists (the model registered again), updated."""
     if aws.tolerate("sagemaker", "create_model_card", request, ("already exists",)) is None:
-        aws.call("sagemaker", "update_model_card", {key: request[key] for key in
-                                                    ("ModelCardName", "Content", "ModelCardStatus")})
+        aws.call("sagemaker", "update_model_card", plans.card_update(request["ModelCardName"],
+                                                                     request["ModelCardStatus"], request["Content"]))
 
 
 def _manifest(path: Path | None) -> dict:
@@ -426,13 +422,11 @@ def deploy(args: Deploy, aws: Runner) -> str:
         if args.canary is not None:
             print(f"attrition-deploy deploy: endpoint {args.endpoint} does not exist yet: it is created with its "
                   "variants at once; --canary applies to the updates that follow", file=sys.stderr)
-        aws.call("sagemaker", "create_endpoint", {"EndpointName": args.endpoint, "EndpointConfigName": name,
-                                                  **plans.tags(args.tag)})
+        aws.call("sagemaker", "create_endpoint", plans.endpoint(args.endpoint, name, tag_pairs=args.tag))
     elif current is None or current.get("EndpointConfigName") != name:
-        update = {"EndpointName": args.endpoint, "EndpointConfigName": name}
-        if args.canary is not None:
-            update["DeploymentConfig"] = plans.canary_deployment(args.canary, args.canary_interval, args.alarm)
-        aws.call("sagemaker", "update_endpoint", update)
+        canary = (plans.canary_deployment(args.canary, args.canary_interval, args.alarm) if args.canary is not None
+                  else None)
+        aws.call("sagemaker", "update_endpoint", plans.endpoint(args.endpoint, name, canary))
     if args.autoscale:
         for v in args.variant:
             target, policy = plans.scaling(args.endpoint, v.name, args.autoscale, args.tag)
@@ -558,8 +552,7 @@ def ecr(args: Ecr, aws: Runner) -> str:
     else:
         created = aws.call("ecr", "create_repository", wanted)
         uri = "" if aws.dry_run else str(created["repository"]["repositoryUri"])
-    aws.call("ecr", "put_lifecycle_policy", {"repositoryName": args.repository,
-                                             "lifecyclePolicyText": plans.lifecycle_policy(args.keep)})
+    aws.call("ecr", "put_lifecycle_policy", plans.lifecycle_request(args.repository, args.keep))
     return uri
 
 

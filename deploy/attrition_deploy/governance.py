@@ -22,8 +22,6 @@ from .aws import Runner, dump
 from .errors import UserError
 from .options import Approve, History
 
-DESCRIPTION_LIMIT = 1024  # ApprovalDescription's length limit
-
 
 def approve(args: Approve, aws: Runner) -> str:
     """A reviewer's decision, recorded with who and why; says what changed (the champion before
@@ -36,12 +34,10 @@ def approve(args: Approve, aws: Runner) -> str:
     if args.package:
         described = aws.call("sagemaker", "describe_model_package", {"ModelPackageName": args.package})
         metadata = described.get("CustomerMetadataProperties") or {}
-        aws.call("sagemaker", "update_model_package", {
-            "ModelPackageArn": args.package, "ModelApprovalStatus": status,
-            "ApprovalDescription": f"{args.reason} (by {who})"[:DESCRIPTION_LIMIT]})
+        aws.call("sagemaker", "update_model_package", plans.approval(args.package, status, args.reason, who))
         if metadata.get("model_card"):  # its card follows the decision
-            aws.call("sagemaker", "update_model_card", {"ModelCardName": metadata["model_card"],
-                                                        "ModelCardStatus": plans.CARD_STATUS[status]})
+            aws.call("sagemaker", "update_model_card", plans.card_update(metadata["model_card"],
+                                                                         plans.CARD_STATUS[status]))
         model = {"package": args.package, "model_version": metadata.get("model_version", "")}
         said = f"{status} {args.package.rsplit('/', 2)[-2]}/{args.package.rsplit('/', 1)[-1]}"
     elif args.version:  # one of the two, checked above

@@ -67,11 +67,7 @@ def monitor_schedule(args: MonitorSchedule, aws: Runner) -> str:
     if args.kind in LABELLED:
         definition = f"{name}-{args.kind.removeprefix('model-')}"
         aws.call("sagemaker", "create_model_quality_job_definition", quality_definition(definition, args, constraints))
-        aws.call("sagemaker", "create_monitoring_schedule", {
-            "MonitoringScheduleName": name, "MonitoringScheduleConfig": {
-                "ScheduleConfig": {"ScheduleExpression": args.schedule},
-                "MonitoringJobDefinitionName": definition, "MonitoringType": "ModelQuality"},
-            **plans.tags(args.tag)})
+        aws.call("sagemaker", "create_monitoring_schedule", definition_schedule(name, args, definition))
     else:
         aws.call("sagemaker", "create_monitoring_schedule", schedule(name, args, baseline, constraints))
     alarm = f"{name}-retrain"
@@ -81,8 +77,7 @@ def monitor_schedule(args: MonitorSchedule, aws: Runner) -> str:
     pipeline_arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{args.pipeline.lower()}"
     role_name = args.events_role or f"{name}-events"[:64]
     aws.tolerate("iam", "create_role", events_role(role_name, args.tag), EXISTS)
-    aws.call("iam", "put_role_policy", {"RoleName": role_name, "PolicyName": "start-retraining-pipeline",
-                                        "PolicyDocument": json.dumps(events_policy(pipeline_arn))})
+    aws.call("iam", "put_role_policy", events_role_policy(role_name, pipeline_arn))
     aws.call("events", "put_rule", alarm_rule(alarm, f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}",
                                               args.tag))
     champion = args.champion_model_data or _served_model_data(aws, args.endpoint)
@@ -134,6 +129,13 @@ def schedule(name: str, args: MonitorSchedule, baseline: str, constraints: str) 
             "MonitoringScheduleConfig": {"ScheduleConfig": {"ScheduleExpression": args.schedule},
                                          "MonitoringJobDefinition": definition},
             **plans.tags(args.tag)}
+
+
+def definition_schedule(name: str, args: MonitorSchedule, definition: str) -> Request:
+    """A schedule running a model quality job definition (the image's model quality or bias drift)."""
+    return {"MonitoringScheduleName": name, "MonitoringScheduleConfig": {
+        "ScheduleConfig": {"ScheduleExpression": args.schedule},
+        "MonitoringJobDefinitionName": definition, "MonitoringType": "ModelQuality"}, **plans.tags(args.tag)}
 
 
 def quality_definition(name: str, args: MonitorSchedule, constraints: str) -> Request:
@@ -205,6 +207,11 @@ def pipeline_target(rule: str, pipeline_arn: str, role_arn: str, data: str, cham
 def events_role(name: str, tag_pairs: tuple[tuple[str, str], ...]) -> Request:
     return {"RoleName": name, "AssumeRolePolicyDocument": json.dumps(EVENTS_TRUST),
             "Description": "EventBridge starts the attrition retraining pipeline on drift", **plans.tags(tag_pairs)}
+
+
+def events_role_policy(role_name: str, pipeline_arn: str) -> Request:
+    return {"RoleName": role_name, "PolicyName": "start-retraining-pipeline",
+            "PolicyDocument": json.dumps(events_policy(pipeline_arn))}
 
 
 def events_policy(pipeline_arn: str) -> Request:

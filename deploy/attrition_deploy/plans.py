@@ -564,6 +564,47 @@ def lifecycle_policy(keep: int) -> str:
                                   "action": {"type": "expire"}}]})
 
 
+def policy_version(arn: str, policy: Request) -> Request:
+    """A managed policy's new default version."""
+    return {"PolicyArn": arn, "PolicyDocument": json.dumps(policy), "SetAsDefault": True}
+
+
+def pipeline(name: str, definition: str, role: str, tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
+    """CreatePipeline's request (with tags), or UpdatePipeline's (which takes none)."""
+    return {"PipelineName": name, "PipelineDefinition": definition, "RoleArn": role,
+            "PipelineDescription": "Prepare, train, evaluate, gate and register an attrition model",
+            **tags(tag_pairs)}
+
+
+def pipeline_execution(name: str, parameters: dict[str, str]) -> Request:
+    return {"PipelineName": name, "PipelineParameters": [{"Name": k, "Value": v} for k, v in parameters.items()]}
+
+
+def endpoint(name: str, config: str, deployment: Request | None = None,
+             tag_pairs: tuple[tuple[str, str], ...] = ()) -> Request:
+    """CreateEndpoint's request (with tags), or UpdateEndpoint's (with a canary's deployment)."""
+    return {"EndpointName": name, "EndpointConfigName": config, **({"DeploymentConfig": deployment} if deployment
+                                                                    else {}), **tags(tag_pairs)}
+
+
+APPROVAL_DESCRIPTION_LIMIT = 1024  # ApprovalDescription's length limit
+
+
+def approval(package: str, status: str, reason: str, who: str) -> Request:
+    """A package's approval status, with why and by whom (cut to SageMaker's limit)."""
+    return {"ModelPackageArn": package, "ModelApprovalStatus": status,
+            "ApprovalDescription": f"{reason} (by {who})"[:APPROVAL_DESCRIPTION_LIMIT]}
+
+
+def card_update(name: str, status: str, content: str | None = None) -> Request:
+    """A model card's new status (following its package's approval), and its new content if given."""
+    return {"ModelCardName": name, **({"Content": content} if content is not None else {}), "ModelCardStatus": status}
+
+
+def lifecycle_request(repository_name: str, keep: int) -> Request:
+    return {"repositoryName": repository_name, "lifecyclePolicyText": lifecycle_policy(keep)}
+
+
 def invocation(endpoint: str, body: bytes, content_type: str, accept: str, explain: int | None,
                variant: str | None) -> Request:
     request: Request = {"EndpointName": endpoint, "Body": body, "ContentType": content_type, "Accept": accept}
