@@ -24,7 +24,7 @@ from bench.support import BUNDLED, as_csv, train
 
 LIMIT = 2 * 1024 * 1024  # bytes: the bound #26 sets for a 1.5 M-row window
 # One job in a process of its own, so its peak memory is its own: prints seconds and peak MB.
-PROBE = ("import sys, time, runpy; start = time.monotonic(); sys.argv = sys.argv[1:]; "
+PROBE = ("import time; start = time.monotonic(); "
          "from {module} import main; code = main({call}); "
          "peak = int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) / 1024; "
          "print(code, round(time.monotonic() - start, 1), round(peak))")

@@ -146,7 +146,7 @@ def _planned(capsys, kind: str, *extra) -> tuple[dict, bytes]:
     assert code == 0, err
     calls = json.loads(out)
     (upload,) = [c["params"] for c in calls if c["operation"] == "put_object"]
-    archive = schedules.baseline_archive(parser.parse(args).options)  # type: ignore[arg-type]
+    archive = schedules.baseline_archive(parser.parse(args).options)
     assert upload["Body"]["sha256"] == hashlib.sha256(archive).hexdigest()
     return {c["operation"]: c["params"] for c in calls}, archive
 

@@ -105,7 +105,7 @@ def test_the_options_are_read_only_once_parsed():
                             "--role", "arn:aws:iam::123456789012:role/attrition", "--env", "A=1"])
     assert isinstance(command.options, options.Register)
     with pytest.raises(dataclasses.FrozenInstanceError, match="model_data"):
-        command.options.model_data = "s3://elsewhere/m.tar.gz"  # type: ignore[misc]
+        command.options.model_data = "s3://elsewhere/m.tar.gz"
     assert command.options.model_data == "s3://hr-models/m.tar.gz"
     assert command.options.env == (("A", "1"),)  # repeated options are tuples: no append either
 

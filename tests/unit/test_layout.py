@@ -22,26 +22,24 @@ def room(path: Path) -> str:
     return path.relative_to(PACKAGE).parts[0]
 
 
-def imported_rooms(path: Path, source: str | None = None) -> set[str]:
-    """The rooms of attrition that a module imports, relative imports resolved."""
-    found = set()
+def imported(path: Path, source: str | None = None) -> list[list[str]]:
+    """Every name a module imports, as its dotted parts, relative imports resolved
+    (`from ..core.platform import errors` in attrition/serve/app.py: attrition, core, platform, errors)."""
+    found = []
     package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
     for node in ast.walk(ast.parse(path.read_text() if source is None else source)):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                target = [*base, *(node.module or "").split(".")] if node.module else list(base)
-                names = [target + [alias.name] for alias in node.names] if not node.module else [target]
-            else:
-                names = [(node.module or "").split(".")]
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            target = [*base, *node.module.split(".")] if node.module else base
+            found += [[*target, alias.name] for alias in node.names]
         elif isinstance(node, ast.Import):
-            names = [alias.name.split(".") for alias in node.names]
-        else:
-            continue
-        for parts in names:
-            if parts[0] == "attrition" and len(parts) > 1:
-                found.add(parts[1])
+            found += [alias.name.split(".") for alias in node.names]
     return found
+
+
+def imported_rooms(path: Path, source: str | None = None) -> set[str]:
+    """The rooms of attrition that a module imports."""
+    return {parts[1] for parts in imported(path, source) if parts[0] == "attrition" and len(parts) > 1}
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -58,19 +56,9 @@ THEMES = {"platform": set(), "table": {"platform"}, "predict": {"platform", "tab
 
 
 def imported_themes(path: Path, source: str | None = None) -> set[str]:
-    """The core's themes a module imports (the contract module left out), relative imports resolved."""
-    found = set()
-    package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
-    for node in ast.walk(ast.parse(path.read_text() if source is None else source)):
-        if not isinstance(node, ast.ImportFrom):
-            continue
-        base = list(package[: len(package) - node.level + 1]) if node.level else []
-        target = [*base, *node.module.split(".")] if node.module else base
-        for alias in node.names:
-            parts = [*target, alias.name]
-            if parts[:2] == ["attrition", "core"] and len(parts) > 2 and parts[2] in THEMES:
-                found.add(parts[2])
-    return found
+    """The core's themes a module imports (the contract module, at the core's root, left out)."""
+    return {parts[2] for parts in imported(path, source) if parts[:2] == ["attrition", "core"] and len(parts) > 2
+            and parts[2] in THEMES}
 
 
 CORE_MODULES = [p for p in modules() if room(p) == "core" and p.parent != PACKAGE / "core"]
